@@ -1,0 +1,278 @@
+"""Frozen value types shared by every stage of the pipeline.
+
+fetch → extract → normalise → segment → align → classify → store → report → notify.
+Each stage takes and returns these; none of them reaches back into the pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+# ---------------------------------------------------------------- sources and fetching
+
+
+@dataclass(frozen=True)
+class Source:
+    """A watched document, as configured."""
+
+    name: str
+    url: str
+    selector: str | None = None
+    encoding: str | None = None
+    attachments: bool = False
+    schedule: str | None = None
+    tags: tuple[str, ...] = ()
+    robots: bool = True
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One HTTP (or file://) response, before any decoding."""
+
+    url: str  # final URL after redirects
+    status: int  # 200, 304 …; 0 for file://
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    elapsed: float = 0.0
+    not_modified: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+
+# ---------------------------------------------------------------- extracted documents
+
+BlockKind = Literal["heading", "paragraph", "table"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph, heading or table of an extracted document, in display form.
+
+    `level` is set only when the markup says it (h1–h6, DOCX "Heading N"); otherwise the
+    segmenter infers levels from the numbering (一、 › （一） › 1. › （1）).
+    """
+
+    kind: BlockKind
+    text: str = ""
+    level: int | None = None
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document as extracted from HTML, DOCX, PDF or text: the document, not the page."""
+
+    blocks: tuple[Block, ...]
+    title: str = ""
+    format: str = "text"
+    attachments: tuple[str, ...] = ()  # absolute URLs of linked .docx/.pdf/.doc/.wps files
+
+    @property
+    def text(self) -> str:
+        """The display text: one line per paragraph, one line per table row (cells tab-separated)."""
+        lines: list[str] = []
+        for block in self.blocks:
+            if block.kind == "table":
+                lines.extend("\t".join(row) for row in block.rows)
+            else:
+                lines.append(block.text)
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- segmented clauses
+
+ClauseKind = Literal["heading", "sentence", "row"]
+
+
+@dataclass(frozen=True)
+class Clause:
+    """The unit of comparison: a sentence of a paragraph, a heading, or a table row."""
+
+    text: str  # display text as published
+    key: str  # comparison form (normalise.comparison_form)
+    path: tuple[str, ...]  # heading path, display form, numbering included
+    kind: ClauseKind
+    index: int  # position in document order
+    block: int  # index of the paragraph/table it comes from
+    measure: bool = False  # opens a numbered item (1. / （五）) or a sub-measure (三是…)
+    item: str | None = None  # the numbering that opens it, e.g. "1." or "三是" (display only)
+    header: tuple[str, ...] = ()  # for rows: the table's column headers
+    cells: tuple[str, ...] = ()  # for rows: the cells
+
+
+# ---------------------------------------------------------------- targets
+
+Comparator = Literal[">=", ">", "<=", "<", "=", "~"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A quantified indicator: a target or a reported figure."""
+
+    metric: str
+    value: float | None  # None when the indicator has no single number (翻一番, 全覆盖)
+    unit: str = ""
+    comparator: Comparator | None = None
+    year: int | None = None
+    text: str = ""  # the literal words, e.g. "达3700家"
+    value_max: float | None = None  # upper bound of a range (1-2家 → value 1, value_max 2)
+
+    def same_quantity(self, other: "Target") -> bool:
+        return (self.value, self.value_max, self.unit, self.comparator, self.year) == (
+            other.value,
+            other.value_max,
+            other.unit,
+            other.comparator,
+            other.year,
+        ) and (self.value is not None or self.text == other.text)
+
+
+# ---------------------------------------------------------------- changes and diffs
+
+ChangeKind = Literal[
+    "target_changed",
+    "target_added",
+    "target_removed",
+    "measure_added",
+    "measure_removed",
+    "clause_modified",
+    "clause_added",
+    "clause_removed",
+    "clause_moved",
+    "formatting",
+]
+
+SUBSTANTIVE_KINDS: frozenset[str] = frozenset(
+    {
+        "target_changed",
+        "target_added",
+        "target_removed",
+        "measure_added",
+        "measure_removed",
+        "clause_modified",
+        "clause_added",
+        "clause_removed",
+        "clause_moved",
+    }
+)
+
+# The order in which reports list kinds: what an analyst reads first.
+KIND_ORDER: tuple[str, ...] = (
+    "target_changed",
+    "target_added",
+    "target_removed",
+    "measure_added",
+    "measure_removed",
+    "clause_modified",
+    "clause_added",
+    "clause_removed",
+    "clause_moved",
+    "formatting",
+)
+
+InlineOp = tuple[Literal["=", "-", "+"], str]
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    metric: str
+    old: Target | None
+    new: Target | None
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    path: tuple[str, ...]
+    old: str | None = None
+    new: str | None = None
+    target: TargetChange | None = None
+    inline: tuple[InlineOp, ...] = ()
+    old_path: tuple[str, ...] | None = None
+
+    @property
+    def substantive(self) -> bool:
+        return self.kind in SUBSTANTIVE_KINDS
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """Identifies one side of a diff: a stored version or a local file."""
+
+    ref: str
+    title: str = ""
+    fetched_at: str | None = None  # ISO 8601, UTC
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Diff:
+    old: VersionInfo
+    new: VersionInfo
+    changes: tuple[Change, ...]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for change in self.changes:
+            counts[change.kind] = counts.get(change.kind, 0) + 1
+        return {kind: counts[kind] for kind in KIND_ORDER if kind in counts}
+
+    @property
+    def substantive(self) -> bool:
+        return any(change.substantive for change in self.changes)
+
+
+# ---------------------------------------------------------------- checks
+
+CheckStatus = Literal["new", "unchanged", "failed", "suspicious"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check of one source came to: the object every report of a run reads."""
+
+    source: str
+    status: CheckStatus
+    url: str = ""
+    http_status: int | None = None
+    bytes: int = 0
+    duration: float = 0.0
+    version_id: int | None = None
+    version_number: int | None = None
+    error: str | None = None
+    changes: int = 0  # stored changes of substance against the previous version
+
+
+# ---------------------------------------------------------------- stored versions
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A distinct version of a source, as kept in the snapshot database."""
+
+    id: int
+    source: str
+    number: int  # 1, 2, … per source
+    fetched_at: str  # ISO 8601, UTC
+    sha256: str  # content hash of the comparison form
+    text: str  # extracted display text
+    url: str = ""
+    content_type: str = ""
+    title: str = ""
+
+    @property
+    def ref(self) -> str:
+        return f"{self.source}@{self.number}"

@@ -1,0 +1,79 @@
+"""Display text → comparison form.
+
+The display form is the text as published (only export artefacts and runs of white space are
+cleaned). The comparison form is what two versions are compared on: full-width and half-width
+punctuation and digits, white space, line wrapping, Traditional vs Simplified script, Word-export
+artefacts and a `+` lost to a space all compare equal in it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+# Word/WPS export artefacts: "[bookmark: _Toc14345]", "[_Toc123]", "{PAGE}" fields.
+_EXPORT_MARKS = re.compile(r"\[bookmark:\s*[^\]]*\]|\[_Toc\d+\]|\{\s*(?:PAGE|NUMPAGES)\s*\}", re.I)
+_SPACE_RUN = re.compile(r"[ \t\u3000\u00a0\u2002-\u200b\ufeff]+")
+_ALL_SPACE = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
+
+# What NFKC leaves alone but publishers use interchangeably.
+_PUNCT_MAP = str.maketrans(
+    {
+        "「": '"',
+        "」": '"',
+        "“": '"',
+        "”": '"',
+        "『": "'",
+        "』": "'",
+        "‘": "'",
+        "’": "'",
+        "〔": "[",
+        "〕": "]",
+        "【": "[",
+        "】": "]",
+        "〈": "<",
+        "〉": ">",
+        "《": "<",
+        "》": ">",
+        "—": "-",
+        "–": "-",
+        "―": "-",
+        "─": "-",
+        "～": "~",
+        "〜": "~",
+        "·": "·",
+        "・": "·",
+        "．": ".",
+        "｡": "。",
+        "+": "",  # "技术+制度" is often published as "技术 制度": a lost "+" is noise
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def clean_display(text: str) -> str:
+    """Remove export artefacts and collapse runs of white space; keep everything else as published."""
+    text = _EXPORT_MARKS.sub("", text)
+    return _SPACE_RUN.sub(" ", text).strip()
+
+
+def comparison_form(text: str) -> str:
+    """The form two texts are compared on (see the module docstring)."""
+    text = _EXPORT_MARKS.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _ALL_SPACE.sub("", text)
+    text = text.translate(_PUNCT_MAP)
+    return _t2s().convert(text)
+
+
+def content_hash(comparison_text: str) -> str:
+    """The identity of a version: sha256 of its comparison form."""
+    return hashlib.sha256(comparison_text.encode("utf-8")).hexdigest()
