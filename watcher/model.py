@@ -276,3 +276,54 @@ class StoredVersion:
     @property
     def ref(self) -> str:
         return f"{self.source}@{self.number}"
+
+
+# ---------------------------------------------------------------- settings (parsed by watcher.config)
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    timeout: float = 30.0  # seconds, connect and read
+    retries: int = 3  # on connection errors and 5xx, with exponential backoff
+    max_bytes: int = 50 * 1024 * 1024  # response size cap
+    max_redirects: int = 5
+    per_host: int = 2  # concurrent requests to one host
+    delay: float = 1.0  # seconds between two requests to one host
+    workers: int = 8  # sources fetched at once
+    user_agent: str = "watcher/0.1 (+policy document change monitor)"
+    suspicious_ratio: float = 0.3  # a body under this fraction of the last version's size is suspicious
+
+
+@dataclass(frozen=True)
+class EmailRoute:
+    tags: tuple[str, ...]
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    smtp_host: str
+    sender: str  # the "from" key
+    to: tuple[str, ...]
+    smtp_port: int = 587
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password_env: str | None = None  # name of the environment variable holding the password
+    routes: tuple[EmailRoute, ...] = ()
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    schedule: str = "0 8 * * *"  # cron expression, used by `watcher run`
+    send_empty: bool = False  # send a digest even when nothing changed in substance
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: str
+    storage_path: str  # absolute path of the SQLite database
+    sources: tuple[Source, ...] = ()
+    email: EmailSettings | None = None
+    digest: DigestSettings = DigestSettings()
+    fetch: FetchSettings = FetchSettings()
