@@ -110,6 +110,18 @@ class Clause:
     item: str | None = None  # the numbering that opens it, e.g. "1." or "三是" (display only)
     header: tuple[str, ...] = ()  # for rows: the table's column headers
     cells: tuple[str, ...] = ()  # for rows: the cells
+    units: tuple[int, ...] = ()  # ids of the numbered items / sub-measures it belongs to, outermost first
+    year: int | None = None  # deadline year in force from earlier in its paragraph (到2025年…)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A numbered heading or item, or a sub-measure (一是…): what can be added or removed as a whole."""
+
+    id: int
+    level: int
+    title: str  # display text of its opening clause
+    numbered: bool  # opened by a heading number or 一是-style marker (not a bare markup heading)
 
 
 # ---------------------------------------------------------------- targets

@@ -55,8 +55,15 @@ _PUNCT_MAP = str.maketrans(
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
+    return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
+
+
+def simplified(text: str) -> str:
+    """A canonical Simplified form. t2s alone leaves some variants unconverted (慈谿 in one phrase,
+    慈溪 in another); going through Traditional once maps both editions onto the same characters."""
+    t2s, s2t = _converters()
+    return t2s.convert(s2t.convert(t2s.convert(text)))
 
 
 def clean_display(text: str) -> str:
@@ -71,7 +78,7 @@ def comparison_form(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _ALL_SPACE.sub("", text)
     text = text.translate(_PUNCT_MAP)
-    return _t2s().convert(text)
+    return simplified(text)
 
 
 def content_hash(comparison_text: str) -> str:

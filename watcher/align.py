@@ -1,0 +1,223 @@
+"""Old clauses ↔ new clauses.
+
+1. A sequence diff (diff-match-patch over one symbol per clause key) pairs identical clauses in
+   order; keys carry no numbering, so renumbered items pair as equal.
+2. Between two runs of equal clauses, the leftovers (a gap) are paired: first split or merged
+   clauses whose concatenated keys are equal, then rewordings by similarity (rapidfuzz), best first.
+3. What is still unpaired is paired across gaps: clauses that moved to another place.
+4. A pair is `moved` when it is not on the longest in-order chain of pairs.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Sequence
+
+from diff_match_patch import diff_match_patch
+from rapidfuzz import fuzz
+
+from watcher.model import Clause
+
+# Similarity (0–100, rapidfuzz ratio on comparison forms) above which two clauses are one reworded
+# clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
+GAP_THRESHOLD = 60.0
+MOVE_THRESHOLD = 80.0
+_SHORT = 12  # keys this short need to be nearly equal to pair by similarity
+_MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One aligned unit: usually one old and one new clause; several on a side for a split/merge."""
+
+    old: tuple[int, ...]
+    new: tuple[int, ...]
+    score: float = 100.0
+    moved: bool = False
+
+    @property
+    def added(self) -> bool:
+        return not self.old
+
+    @property
+    def removed(self) -> bool:
+        return not self.new
+
+
+def _symbols(old: Sequence[str], new: Sequence[str]) -> tuple[str, str]:
+    """Each distinct key becomes one character, so a character diff is a clause diff."""
+    table: dict[str, str] = {}
+
+    def encode(keys: Sequence[str]) -> str:
+        return "".join(table.setdefault(key, chr(0x100 + len(table))) for key in keys)
+
+    return encode(old), encode(new)
+
+
+def _sequence_diff(old: Sequence[str], new: Sequence[str]) -> list[tuple[int, int, int, int]]:
+    """Runs of equal keys as (old start, new start, length, 0) plus the gaps between them."""
+    a, b = _symbols(old, new)
+    engine = diff_match_patch()
+    engine.Diff_Timeout = 0  # exact: the inputs are short (one symbol per clause)
+    runs: list[tuple[int, int, int, int]] = []
+    i = j = 0
+    for op, text in engine.diff_main(a, b, False):
+        if op == 0:
+            runs.append((i, j, len(text), 0))
+            i += len(text)
+            j += len(text)
+        elif op == -1:
+            i += len(text)
+        else:
+            j += len(text)
+    return runs
+
+
+def _threshold(a: str, b: str, base: float) -> float:
+    return max(base, 90.0) if min(len(a), len(b)) < _SHORT else base
+
+
+def _split_merge(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+    """Pair runs of clauses whose concatenations are equal (a sentence split, merged or re-wrapped)."""
+    pairs: list[Pair] = []
+    i = j = 0
+    while i < len(old_ids) and j < len(new_ids):
+        a, b = okeys[old_ids[i]], nkeys[new_ids[j]]
+        ii, jj = i + 1, j + 1
+        while a != b and (a.startswith(b) or b.startswith(a)):
+            if len(a) < len(b) and ii < len(old_ids):
+                a += okeys[old_ids[ii]]
+                ii += 1
+            elif len(b) < len(a) and jj < len(new_ids):
+                b += nkeys[new_ids[jj]]
+                jj += 1
+            else:
+                break
+        if a != b or (ii - i == 1 and jj - j == 1):
+            break
+        pairs.append(Pair(tuple(old_ids[i:ii]), tuple(new_ids[j:jj])))
+        i, j = ii, jj
+    return pairs
+
+
+def _best_first(
+    old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str], base: float
+) -> list[Pair]:
+    """Pair by similarity, best first, each clause at most once."""
+    if not old_ids or not new_ids or len(old_ids) * len(new_ids) > _MAX_CELLS:
+        return []
+    candidates = []
+    for r, oi in enumerate(old_ids):
+        for c, nj in enumerate(new_ids):
+            score = fuzz.ratio(okeys[oi], nkeys[nj], score_cutoff=base)
+            if score:
+                candidates.append((score, r, c))
+    candidates.sort(key=lambda item: (-item[0], abs(item[1] - item[2])))
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs: list[Pair] = []
+    for score, r, c in candidates:
+        if r in used_old or c in used_new:
+            continue
+        oi, nj = old_ids[r], new_ids[c]
+        if score < _threshold(okeys[oi], nkeys[nj], base):
+            continue
+        used_old.add(r)
+        used_new.add(c)
+        pairs.append(Pair((oi,), (nj,), score))
+    return pairs
+
+
+def _pair_gap(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+    pairs = _split_merge(old_ids, new_ids, okeys, nkeys)
+    done_old = {i for p in pairs for i in p.old}
+    done_new = {j for p in pairs for j in p.new}
+    rest_old = [i for i in old_ids if i not in done_old]
+    rest_new = [j for j in new_ids if j not in done_new]
+    return pairs + _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD)
+
+
+def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+    """Pair what is left across the whole document: exact keys first, then close rewordings."""
+    by_key: dict[str, list[int]] = {}
+    for j in new_ids:
+        by_key.setdefault(nkeys[j], []).append(j)
+    pairs: list[Pair] = []
+    rest_old: list[int] = []
+    for i in old_ids:
+        bucket = by_key.get(okeys[i])
+        if bucket:
+            pairs.append(Pair((i,), (bucket.pop(0),)))
+        else:
+            rest_old.append(i)
+    taken = {j for p in pairs for j in p.new}
+    rest_new = [j for j in new_ids if j not in taken]
+    return pairs + _best_first(rest_old, rest_new, okeys, nkeys, MOVE_THRESHOLD)
+
+
+def _mark_moves(pairs: list[Pair]) -> list[Pair]:
+    """A pair is moved when it is off the longest chain of pairs that keeps document order."""
+    matched = sorted((p for p in pairs if p.old and p.new), key=lambda p: p.old[0])
+    # Longest increasing subsequence of new positions (patience sorting), keeping predecessors.
+    tails: list[int] = []
+    tail_idx: list[int] = []
+    prev = [-1] * len(matched)
+    for k, pair in enumerate(matched):
+        pos = bisect.bisect_left(tails, pair.new[0])
+        if pos == len(tails):
+            tails.append(pair.new[0])
+            tail_idx.append(k)
+        else:
+            tails[pos] = pair.new[0]
+            tail_idx[pos] = k
+        prev[k] = tail_idx[pos - 1] if pos else -1
+    in_order: set[int] = set()
+    k = tail_idx[-1] if tail_idx else -1
+    while k >= 0:
+        in_order.add(k)
+        k = prev[k]
+    result = [p for p in pairs if not (p.old and p.new)]
+    for k, pair in enumerate(matched):
+        result.append(pair if k in in_order else Pair(pair.old, pair.new, pair.score, moved=True))
+    return result
+
+
+def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
+    """Every old and every new clause appears in exactly one Pair; sorted in new-document order."""
+    okeys = [c.key for c in old]
+    nkeys = [c.key for c in new]
+    pairs: list[Pair] = []
+    leftover_old: list[int] = []
+    leftover_new: list[int] = []
+    i = j = 0
+    for oi, nj, length, _ in _sequence_diff(okeys, nkeys) + [(len(okeys), len(nkeys), 0, 0)]:
+        gap = _pair_gap(list(range(i, oi)), list(range(j, nj)), okeys, nkeys)
+        pairs.extend(gap)
+        gap_old = {k for p in gap for k in p.old}
+        gap_new = {k for p in gap for k in p.new}
+        leftover_old.extend(k for k in range(i, oi) if k not in gap_old)
+        leftover_new.extend(k for k in range(j, nj) if k not in gap_new)
+        pairs.extend(Pair((oi + d,), (nj + d,)) for d in range(length))
+        i, j = oi + length, nj + length
+    moves = _pair_moves(leftover_old, leftover_new, okeys, nkeys)
+    pairs.extend(moves)
+    paired_old = {k for p in moves for k in p.old}
+    paired_new = {k for p in moves for k in p.new}
+    pairs.extend(Pair((k,), ()) for k in leftover_old if k not in paired_old)
+    pairs.extend(Pair((), (k,)) for k in leftover_new if k not in paired_new)
+    pairs = _mark_moves(pairs)
+    anchor = _removal_anchors(pairs, len(okeys))
+    return sorted(pairs, key=lambda p: (p.new[0], 0) if p.new else (anchor[p.old[0]], 1))
+
+
+def _removal_anchors(pairs: list[Pair], old_count: int) -> list[float]:
+    """Where each old clause sits in new-document order: just after its nearest kept predecessor."""
+    kept = {p.old[-1]: p.new[-1] for p in pairs if p.old and p.new and not p.moved}
+    anchors: list[float] = []
+    last = -1
+    for k in range(old_count):
+        if k in kept:
+            last = kept[k]
+        anchors.append(last + 0.5)
+    return anchors

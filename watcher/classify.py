@@ -1,0 +1,256 @@
+"""Aligned clause pairs → changes of the contract's kinds, with inline diffs.
+
+- equal comparison forms (or equal but for punctuation) → formatting; renumbering is formatting;
+- a pair whose indicators differ → one target_changed per indicator that changed;
+- other rewordings → clause_modified; a pair off the document order → clause_moved;
+- a whole numbered item or sub-measure with no counterpart → one measure_added / measure_removed;
+- a lone unpaired sentence → target_added/removed per indicator, measure_* for an action sentence
+  inside a numbered unit, clause_* otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from diff_match_patch import diff_match_patch
+
+from watcher.align import Pair
+from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
+from watcher.segment import Segmented
+from watcher.targets import extract_targets, match_targets, row_targets
+
+# Verbs and adverbs that open an action (a measure) in plan prose.
+_ACTION = re.compile(
+    r"^(?:[^，,；;：:]{0,12}[，,])?"  # an optional leading adverbial (到2025年，/ 围绕…，)
+    r"(?:积极|大力|全力|着力|加快|持续|深入|全面|进一步|重点|切实|有序|稳步|扎实|主动|统筹|不断|继续|逐步|率先)?"
+    r"(?:加强|加快|推进|推动|实施|支持|鼓励|建立|建设|完善|深化|培育|打造|强化|开展|组织|引导|落实|探索|构建|"
+    r"健全|提升|优化|促进|发挥|设立|制定|实行|推广|引进|创建|布局|谋划|聚焦|围绕|依托|争取|力争|确保|做好|做强|"
+    r"发展|培养|扩大|加大|提高|鼓励|严格|规范|创新|设立|举办|启动|新建|筹建|组建|成立)"
+)
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
+
+
+# ---------------------------------------------------------------- inline diff
+
+
+def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
+    """Character diff after semantic clean-up, on tokens so that numbers stay whole (-3700 +4000)."""
+    table: dict[str, str] = {}
+    tokens: list[str] = []
+
+    def encode(text: str) -> str:
+        out = []
+        for token in _TOKEN.findall(text):
+            if token not in table:
+                table[token] = chr(0x100 + len(tokens))
+                tokens.append(token)
+            out.append(table[token])
+        return "".join(out)
+
+    engine = diff_match_patch()
+    engine.Diff_Timeout = 1.0
+    diffs = engine.diff_main(encode(old), encode(new), False)
+    engine.diff_cleanupSemantic(diffs)
+    ops = {0: "=", -1: "-", 1: "+"}
+    return tuple((ops[op], "".join(tokens[ord(ch) - 0x100] for ch in text)) for op, text in diffs if text)  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- helpers on clauses
+
+
+def loose_form(key: str) -> str:
+    """A comparison form without punctuation (but keeping decimal points and percent signs)."""
+    out = []
+    for pos, ch in enumerate(key):
+        category = unicodedata.category(ch)
+        if category[0] in "PS" and ch not in "%":
+            between_digits = 0 < pos < len(key) - 1 and key[pos - 1].isdigit() and key[pos + 1].isdigit()
+            if not between_digits:
+                continue
+        out.append(ch)
+    return "".join(out)
+
+
+def clause_targets(clause: Clause) -> tuple[Target, ...]:
+    if clause.kind == "row":
+        return row_targets(clause.header, clause.cells) if clause.header else ()
+    if clause.kind == "heading":
+        return ()
+    return extract_targets(clause.text, year=clause.year)
+
+
+def _text(clauses: Sequence[Clause]) -> str:
+    return "".join(c.text for c in clauses) if not any(c.kind == "row" for c in clauses) else "\n".join(
+        c.text for c in clauses
+    )
+
+
+@dataclass(frozen=True)
+class _Sides:
+    old: Segmented
+    new: Segmented
+
+    def olds(self, pair: Pair) -> list[Clause]:
+        return [self.old.clauses[i] for i in pair.old]
+
+    def news(self, pair: Pair) -> list[Clause]:
+        return [self.new.clauses[j] for j in pair.new]
+
+
+# ---------------------------------------------------------------- paired clauses
+
+
+def _paired(pair: Pair, sides: _Sides) -> list[Change]:
+    olds, news = sides.olds(pair), sides.news(pair)
+    old_text, new_text = _text(olds), _text(news)
+    path, old_path = news[0].path, olds[0].path
+    old_key = "".join(c.key for c in olds)
+    new_key = "".join(c.key for c in news)
+    moved_from = old_path if pair.moved else None
+    if old_key == new_key or loose_form(old_key) == loose_form(new_key):
+        if pair.moved:
+            return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
+        if old_text == new_text:
+            return []
+        return [Change("formatting", path, old_text, new_text, inline=inline_diff(old_text, new_text))]
+    inline = inline_diff(old_text, new_text)
+    target_changes = _target_changes(olds, news)
+    if target_changes:
+        return [
+            Change(kind, path if kind != "target_removed" else old_path, old_text, new_text, change, inline, moved_from)
+            for kind, change in target_changes
+        ]
+    return [Change("clause_modified", path, old_text, new_text, inline=inline, old_path=moved_from)]
+
+
+def _target_changes(olds: Sequence[Clause], news: Sequence[Clause]) -> list[tuple[ChangeKind, TargetChange]]:
+    old_targets = [t for c in olds for t in clause_targets(c)]
+    new_targets = [t for c in news for t in clause_targets(c)]
+    found: list[tuple[ChangeKind, TargetChange]] = []
+    for before, after in match_targets(old_targets, new_targets):
+        if before is not None and after is not None:
+            if not before.same_quantity(after):
+                found.append(("target_changed", TargetChange(after.metric or before.metric, before, after)))
+        elif after is not None:
+            found.append(("target_added", TargetChange(after.metric, None, after)))
+        elif before is not None:
+            found.append(("target_removed", TargetChange(before.metric, before, None)))
+    return found
+
+
+# ---------------------------------------------------------------- unpaired clauses
+
+
+def _whole_units(unpaired: set[int], segmented: Segmented) -> dict[int, int]:
+    """Map each unpaired clause to the outermost numbered unit all of whose clauses are unpaired."""
+    members: dict[int, list[int]] = {}
+    for clause in segmented.clauses:
+        for unit in clause.units:
+            members.setdefault(unit, []).append(clause.index)
+    whole = {
+        unit
+        for unit, indices in members.items()
+        if segmented.units[unit].numbered and all(i in unpaired for i in indices)
+    }
+    owner: dict[int, int] = {}
+    for index in unpaired:
+        for unit in segmented.clauses[index].units:
+            if unit in whole:
+                owner[index] = unit
+                break
+    return owner
+
+
+def _is_action(clause: Clause, units: dict[int, Unit]) -> bool:
+    inside_numbered = any(units[u].numbered for u in clause.units)
+    return clause.kind == "sentence" and inside_numbered and bool(_ACTION.match(clause.text))
+
+
+def _unpaired(
+    indices: Iterable[int], segmented: Segmented, added: bool
+) -> list[tuple[int, Change]]:
+    """Changes for the clauses of one side that have no counterpart, with their position."""
+    indices = sorted(indices)
+    owner = _whole_units(set(indices), segmented)
+    changes: list[tuple[int, Change]] = []
+    reported_units: set[int] = set()
+    side = "new" if added else "old"
+    for index in indices:
+        clause = segmented.clauses[index]
+        unit = owner.get(index)
+        if unit is not None:
+            if unit in reported_units:
+                continue
+            reported_units.add(unit)
+            members = [c for c in segmented.clauses if unit in c.units]
+            text = _text(members)
+            kind: ChangeKind = "measure_added" if added else "measure_removed"
+            # units and path elements are pushed together, so the unit's depth cuts the path
+            unit_path = clause.path[: clause.units.index(unit) + 1]
+            changes.append((index, Change(kind, unit_path, **{side: text})))
+            continue
+        targets = clause_targets(clause)
+        if targets and clause.kind != "heading":
+            for target in targets:
+                change = TargetChange(target.metric, None, target) if added else TargetChange(target.metric, target, None)
+                kind = "target_added" if added else "target_removed"
+                changes.append((index, Change(kind, clause.path, target=change, **{side: clause.text})))
+            continue
+        if clause.measure or _is_action(clause, segmented.units):
+            kind = "measure_added" if added else "measure_removed"
+        else:
+            kind = "clause_added" if added else "clause_removed"
+        changes.append((index, Change(kind, clause.path, **{side: clause.text})))
+    return changes
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def classify(old: Segmented, new: Segmented, pairs: Sequence[Pair]) -> list[Change]:
+    sides = _Sides(old, new)
+    removed = [i for p in pairs if p.removed for i in p.old]
+    added = [j for p in pairs if p.added for j in p.new]
+    removed_changes = dict(_group_by_index(_unpaired(removed, old, added=False)))
+    added_changes = dict(_group_by_index(_unpaired(added, new, added=True)))
+    changes: list[Change] = []
+    for pair in pairs:
+        if pair.old and pair.new:
+            for change in _paired(pair, sides):
+                _append_merging_moves(changes, change, sides, pair)
+        elif pair.new:
+            changes.extend(added_changes.pop(pair.new[0], []))
+        else:
+            changes.extend(removed_changes.pop(pair.old[0], []))
+    return changes
+
+
+def _append_merging_moves(changes: list[Change], change: Change, sides: _Sides, pair: Pair) -> None:
+    """Sentences of one paragraph that moved together are one move."""
+    previous = changes[-1] if changes else None
+    if (
+        change.kind == "clause_moved"
+        and previous is not None
+        and previous.kind == "clause_moved"
+        and previous.path == change.path
+        and previous.old_path == change.old_path
+    ):
+        changes[-1] = Change(
+            "clause_moved",
+            change.path,
+            (previous.old or "") + (change.old or ""),
+            (previous.new or "") + (change.new or ""),
+            old_path=change.old_path,
+        )
+        return
+    changes.append(change)
+
+
+def _group_by_index(items: list[tuple[int, Change]]) -> Iterable[tuple[int, list[Change]]]:
+    grouped: dict[int, list[Change]] = {}
+    for index, change in items:
+        grouped.setdefault(index, []).append(change)
+    return grouped.items()

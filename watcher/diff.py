@@ -1,0 +1,65 @@
+"""The clause-level diff of two documents: segment → align → classify.
+
+`diff_documents` is the library entry point; `load_side` turns a command-line operand (a local
+file or a stored version reference) into a Document and its VersionInfo.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from watcher.align import align
+from watcher.classify import classify
+from watcher.model import Diff, Document, VersionInfo
+from watcher.normalise import comparison_form, content_hash
+from watcher.segment import segment
+
+
+def document_hash(document: Document) -> str:
+    """The identity of a version: the hash of its comparison form."""
+    return content_hash(comparison_form(document.text))
+
+
+def diff_documents(
+    old: Document,
+    new: Document,
+    *,
+    old_info: VersionInfo | None = None,
+    new_info: VersionInfo | None = None,
+) -> Diff:
+    old_segments, new_segments = segment(old), segment(new)
+    pairs = align(old_segments.clauses, new_segments.clauses)
+    changes = classify(old_segments, new_segments, pairs)
+    return Diff(
+        old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
+        new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),
+        changes=tuple(changes),
+    )
+
+
+def file_info(path: str, document: Document) -> VersionInfo:
+    modified = datetime.fromtimestamp(os.path.getmtime(path), tz=timezone.utc)
+    return VersionInfo(
+        ref=path,
+        title=document.title,
+        fetched_at=modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        sha256=document_hash(document),
+    )
+
+
+def load_side(operand: str, config_path: str | None = None) -> tuple[Document, VersionInfo]:
+    """A local file (.html/.htm/.txt/.docx/.pdf) or a stored version reference (SOURCE@N, id …)."""
+    if os.path.isfile(operand):
+        from watcher.extract import extract_file
+
+        document = extract_file(operand)
+        return document, file_info(operand, document)
+    from watcher.config import load_settings
+    from watcher.store import Store
+
+    store = Store(load_settings(config_path).storage_path)
+    version = store.resolve(operand)
+    return store.document(version.id), VersionInfo(
+        ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256
+    )

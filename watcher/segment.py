@@ -1,0 +1,194 @@
+"""Document → clauses with heading paths.
+
+Chinese plans number their structure in a fixed order (GB/T 9704): 一、 › （一） › 1. › （1） › ①,
+with boxes (专栏N) and tables (表N) in between and sub-measures inside paragraphs (一是…二是…).
+A clause is one sentence (split at 。；！？), one heading, or one table row. Every clause carries
+the heading path it sits under and the numbered units (items, sub-measures) it belongs to, so the
+classifier can report a whole new item as one measure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from watcher.model import Block, Clause, Document, Unit
+from watcher.normalise import comparison_form
+
+_CN = "一二三四五六七八九十"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+# (rank, pattern) — the rank is the depth in the standard numbering order.
+_MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
+    (1, re.compile(rf"^第[{_CN}百]+[章部分篇]\s*")),
+    (1, re.compile(rf"^[{_CN}]{{1,3}}\s*[、.．]\s*")),
+    (2, re.compile(rf"^[（(]\s*[{_CN}]{{1,3}}\s*[)）]\s*[、.．]?\s*")),
+    # 1. / 1、 / 1． — but not a decimal (3.6%), a year (2025年) or a date (1.19)
+    (3, re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))\s*")),
+    (4, re.compile(r"^[（(]\s*\d{1,2}\s*[)）]\s*[、.．]?\s*")),
+    (5, re.compile(rf"^[{_CIRCLED}]\s*")),
+)
+_BOX = re.compile(r"^(?:专栏|專欄|表|附表|图)\s*\d+")
+_BOX_RANK = 9  # boxes and tables nest under whatever heading is open
+_SUBMEASURE = re.compile(rf"^(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是")
+
+# Sentence ends; a closing quote or bracket right after the end stays with the sentence.
+_SENTENCE = re.compile(r"[^。；;！!？?]*(?:[。；;！!？?]+[”’」』)）]*|$)")
+# "…面临诸多挑战：一是…" — a colon that opens an enumeration of sub-measures ends a clause too.
+_ENUM_COLON = re.compile(rf"(?<=[：:])(?=(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是)")
+_DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*(\d{4})\s*年")
+
+_MAX_HEADING_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Segmented:
+    clauses: tuple[Clause, ...]
+    units: dict[int, Unit]
+
+
+def marker(text: str) -> tuple[int, str] | None:
+    """The numbering that opens `text`, as (rank, marker text), or None."""
+    for rank, pattern in _MARKERS:
+        found = pattern.match(text)
+        if found and len(text) > found.end():
+            return rank, found.group(0)
+    return None
+
+
+def strip_marker(text: str) -> str:
+    """The text without its opening heading number or sub-measure marker (for matching)."""
+    found = marker(text)
+    if found:
+        text = text[len(found[1]) :]
+    sub = _SUBMEASURE.match(text)
+    return text[sub.end() :] if sub else text
+
+
+def clause_key(text: str) -> str:
+    """Comparison form of a clause with its numbering removed, so renumbering compares equal."""
+    return comparison_form(strip_marker(text.strip()))
+
+
+def sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences, keeping each end mark with its sentence."""
+    parts: list[str] = []
+    for chunk in _ENUM_COLON.split(text):
+        parts.extend(s for s in _SENTENCE.findall(chunk) if s.strip())
+    # A fragment of only closing marks or a few characters belongs to the sentence before it.
+    merged: list[str] = []
+    for part in parts:
+        if merged and len(comparison_form(part)) <= 1:
+            merged[-1] += part
+        else:
+            merged.append(part)
+    return [s.strip() for s in merged if s.strip()]
+
+
+def _title(text: str) -> str:
+    """A heading path element: the heading, or the opening sentence of a numbered item."""
+    first = sentences(text)[0] if text else text
+    return first.rstrip("。；;：:").strip()
+
+
+class _Builder:
+    """Walks the blocks once, keeping the open headings on a stack."""
+
+    def __init__(self) -> None:
+        self.clauses: list[Clause] = []
+        self.units: dict[int, Unit] = {}
+        self.stack: list[tuple[int, int, str]] = []  # (rank, unit id, path element)
+
+    def open_unit(self, rank: int, title: str, numbered: bool) -> int:
+        while self.stack and self.stack[-1][0] >= rank:
+            self.stack.pop()
+        unit_id = len(self.units)
+        self.units[unit_id] = Unit(unit_id, rank, title, numbered)
+        self.stack.append((rank, unit_id, title))
+        return unit_id
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        return tuple(title for _, _, title in self.stack)
+
+    @property
+    def unit_ids(self) -> tuple[int, ...]:
+        return tuple(unit_id for _, unit_id, _ in self.stack)
+
+    def add(self, text: str, kind: str, block: int, **extra: object) -> None:
+        self.clauses.append(
+            Clause(
+                text=text,
+                key=clause_key(text) if kind != "row" else comparison_form(text),
+                path=self.path,
+                kind=kind,  # type: ignore[arg-type]
+                index=len(self.clauses),
+                block=block,
+                units=self.unit_ids,
+                **extra,  # type: ignore[arg-type]
+            )
+        )
+
+    def table(self, block: Block, number: int) -> None:
+        rows = [tuple(cell.strip() for cell in row) for row in block.rows if any(c.strip() for c in row)]
+        if not rows:
+            return
+        header = rows[0]
+        for row in rows:
+            self.add("\t".join(row), "row", number, header=header if row is not header else (), cells=row)
+
+    def paragraph(self, block: Block, number: int) -> None:
+        text = block.text.strip()
+        if not text:
+            return
+        found = marker(text)
+        is_heading = block.kind == "heading" or (found is not None and _looks_like_heading(text))
+        if _BOX.match(text) and len(text) <= _MAX_HEADING_CHARS:
+            self.open_unit(_BOX_RANK, _title(text), numbered=False)
+            self.add(text, "heading", number)
+            return
+        if found or block.kind == "heading":
+            rank = found[0] if found else (block.level or 1)
+            self.open_unit(rank, _title(text), numbered=found is not None)
+            if is_heading:
+                self.add(text, "heading", number, measure=found is not None, item=found[1].strip() if found else None)
+                return
+        self.body(text, number, numbered=found)
+
+    def body(self, text: str, number: int, numbered: tuple[int, str] | None) -> None:
+        year: int | None = None
+        base = len(self.stack)
+        for position, sentence in enumerate(sentences(text)):
+            sub = _SUBMEASURE.match(sentence)
+            if sub:
+                del self.stack[base:]
+                self.open_unit(_BOX_RANK + 1, _title(sentence), numbered=True)
+            opens_item = position == 0 and numbered is not None
+            self.add(
+                sentence,
+                "sentence",
+                number,
+                measure=bool(sub) or opens_item,
+                item=(numbered[1].strip() if opens_item and numbered else sub.group(0) if sub else None),
+                year=year,
+            )
+            deadline = _DEADLINE.search(sentence)
+            if deadline:
+                year = int(deadline.group(1))
+        del self.stack[base:]
+
+
+def _looks_like_heading(text: str) -> bool:
+    """A numbered line on its own (no sentence after the title) is a heading, not an item."""
+    body = text.rstrip("。；;：: ")
+    return len(body) <= _MAX_HEADING_CHARS and not re.search(r"[。；;！!？?]", body)
+
+
+def segment(document: Document) -> Segmented:
+    builder = _Builder()
+    for number, block in enumerate(document.blocks):
+        if block.kind == "table":
+            builder.table(block, number)
+        else:
+            builder.paragraph(block, number)
+    return Segmented(tuple(builder.clauses), builder.units)
