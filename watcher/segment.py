@@ -98,6 +98,7 @@ class _Builder:
         self.clauses: list[Clause] = []
         self.units: dict[int, Unit] = {}
         self.stack: list[tuple[int, int, str]] = []  # (rank, unit id, path element)
+        self.box_block = -1  # block number of the last box or table caption
 
     def open_unit(self, rank: int, title: str, numbered: bool) -> int:
         while self.stack and self.stack[-1][0] >= rank:
@@ -136,6 +137,8 @@ class _Builder:
         header = rows[0]
         for row in rows:
             self.add("\t".join(row), "row", number, header=header if row is not header else (), cells=row)
+        if self.stack and self.stack[-1][0] == _BOX_RANK and self.box_block == number - 1:
+            self.stack.pop()  # a box captioning just this table ends with it
 
     def paragraph(self, block: Block, number: int) -> None:
         text = block.text.strip()
@@ -145,6 +148,7 @@ class _Builder:
         is_heading = block.kind == "heading" or (found is not None and _looks_like_heading(text))
         if _BOX.match(text) and len(text) <= _MAX_HEADING_CHARS:
             self.open_unit(_BOX_RANK, _title(text), numbered=False)
+            self.box_block = number
             self.add(text, "heading", number)
             return
         if found or block.kind == "heading":
