@@ -1,0 +1,252 @@
+"""How changes are arranged for a reader, shared by every renderer and the email digest.
+
+What an analyst reads first: the target changes (one table), then new and removed measures, then the
+other clause changes as a redline, each grouped by the section they stand in. Formatting changes
+are hidden unless asked for, but always counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+import jinja2
+
+from watcher.model import KIND_ORDER, Change, InlineOp, Target
+
+TARGET_KINDS = frozenset({"target_changed", "target_added", "target_removed"})
+MEASURE_KINDS = frozenset({"measure_added", "measure_removed"})
+
+# Short labels of each kind, in the singular and the plural.
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "target_changed": ("target changed", "targets changed"),
+    "target_added": ("target added", "targets added"),
+    "target_removed": ("target removed", "targets removed"),
+    "measure_added": ("new measure", "new measures"),
+    "measure_removed": ("removed measure", "removed measures"),
+    "clause_modified": ("clause modified", "clauses modified"),
+    "clause_added": ("clause added", "clauses added"),
+    "clause_removed": ("clause removed", "clauses removed"),
+    "clause_moved": ("clause moved", "clauses moved"),
+    "formatting": ("formatting change", "formatting changes"),
+}
+
+_COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
+
+
+@dataclass(frozen=True)
+class Section:
+    """The changes that stand under one heading path, in the order the diff gave them."""
+
+    path: tuple[str, ...]
+    changes: tuple[Change, ...]
+
+    @property
+    def title(self) -> str:
+        return section_title(self.path)
+
+
+@dataclass(frozen=True)
+class Layout:
+    targets: tuple[Change, ...]  # every target_* change, in diff order
+    measures: tuple[Section, ...]  # measure_added / measure_removed
+    clauses: tuple[Section, ...]  # clause_* (and formatting when shown)
+    hidden: int  # formatting changes left out
+    summary: dict[str, int]  # every change counted, shown or not
+
+    @property
+    def empty(self) -> bool:
+        return not (self.targets or self.measures or self.clauses)
+
+
+def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
+    """Sort changes into the parts of a report; formatting only when `show_all`."""
+    changes = tuple(changes)
+    targets = tuple(c for c in changes if c.kind in TARGET_KINDS)
+    measures = [c for c in changes if c.kind in MEASURE_KINDS]
+    clauses = [
+        c
+        for c in changes
+        if c.kind not in TARGET_KINDS | MEASURE_KINDS and (show_all or c.substantive)
+    ]
+    hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
+    return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summarise(changes))
+
+
+def _by_section(changes: list[Change]) -> tuple[Section, ...]:
+    # Sections in order of first appearance; the differ reports in document order.
+    groups: dict[tuple[str, ...], list[Change]] = {}
+    for change in changes:
+        groups.setdefault(tuple(change.path), []).append(change)
+    return tuple(Section(path, tuple(items)) for path, items in groups.items())
+
+
+def summarise(changes: Iterable[Change]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    return {kind: counts[kind] for kind in KIND_ORDER if kind in counts}
+
+
+def count_phrase(kind: str, n: int) -> str:
+    singular, plural = KIND_LABELS.get(kind, (kind, kind))
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def summary_line(summary: dict[str, int], hidden: int = 0) -> str:
+    """"1 target changed, 1 new measure, 12 formatting changes (hidden)"."""
+    if not summary:
+        return "no changes"
+    # Only formatting is ever hidden: say so where it is counted.
+    return ", ".join(
+        count_phrase(kind, n) + (" (hidden)" if kind == "formatting" and hidden else "")
+        for kind, n in summary.items()
+    )
+
+
+def section_title(path: Iterable[str]) -> str:
+    path = tuple(path)
+    return " › ".join(path) if path else "(before the first heading)"
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, (kind, kind))[0]
+
+
+# ---------------------------------------------------------------- targets
+
+
+def number(value: float | int) -> str:
+    """3700.0 → "3700", 3.6 → "3.6": a figure as a reader writes it."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def quantity(target: Target | None) -> str:
+    """The value of an indicator with its comparator: "≥3700", "1–2", or its words (翻一番)."""
+    if target is None:
+        return "—"
+    if target.value is None:
+        return target.text or "—"
+    text = number(target.value)
+    if target.value_max is not None:
+        text += "–" + number(target.value_max)
+    return _COMPARATOR_SIGNS.get(target.comparator or "", "") + text
+
+
+def _either(old: Any, new: Any) -> str:
+    """One value when both sides agree (or one is missing), "old → new" when they differ."""
+    old_s = "" if old is None else str(old)
+    new_s = "" if new is None else str(new)
+    if old_s and new_s and old_s != new_s:
+        return f"{old_s} → {new_s}"
+    return new_s or old_s
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """One line of a target table, as strings ready to print (not yet escaped)."""
+
+    kind: str
+    section: str
+    metric: str
+    old: str
+    new: str
+    unit: str
+    year: str
+
+
+def target_row(change: Change) -> TargetRow:
+    tc = change.target
+    old_t = tc.old if tc else None
+    new_t = tc.new if tc else None
+    metric = tc.metric if tc else ""
+    return TargetRow(
+        kind=change.kind,
+        section=section_title(change.path),
+        metric=metric,
+        old=quantity(old_t),
+        new=quantity(new_t),
+        unit=_either(old_t.unit if old_t else None, new_t.unit if new_t else None),
+        year=_either(old_t.year if old_t else None, new_t.year if new_t else None),
+    )
+
+
+# ---------------------------------------------------------------- redline
+
+
+def redline(change: Change) -> tuple[InlineOp, ...]:
+    """The inline diff of a change; one whole delete/insert when the differ gave none."""
+    if change.inline:
+        return tuple(change.inline)
+    ops: list[InlineOp] = []
+    if change.old and change.new and change.old == change.new:
+        return (("=", change.new),)
+    if change.old:
+        ops.append(("-", change.old))
+    if change.new:
+        ops.append(("+", change.new))
+    return tuple(ops)
+
+
+def marked(op: str, part: str) -> str:
+    """One redline piece in plain text, marked as in `git diff --word-diff`."""
+    if op == "-":
+        return f"[-{part}-]"
+    if op == "+":
+        return f"{{+{part}+}}"
+    return part
+
+
+def plain_redline(change: Change) -> str:
+    return "".join(marked(op, part) for op, part in redline(change))
+
+
+def moved_from(change: Change) -> str | None:
+    """The section a moved clause came from, when it differs from where it is now."""
+    if change.old_path is None or tuple(change.old_path) == tuple(change.path):
+        return None
+    return section_title(change.old_path)
+
+
+def web_link(url: str | None) -> str | None:
+    """A URL fit for an href: http(s) only, so a stored value can never be a javascript: link."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return None
+
+
+# ---------------------------------------------------------------- templates
+
+
+@lru_cache(maxsize=2)
+def _environment(html: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("watcher.report", "templates"),
+        autoescape=html,  # every piece of document text is escaped in HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        arrange=arrange,
+        summary_line=summary_line,
+        section_title=section_title,
+        kind_label=kind_label,
+        target_row=target_row,
+        redline=redline,
+        plain_redline=plain_redline,
+        moved_from=moved_from,
+        web_link=web_link,
+        count_phrase=count_phrase,
+    )
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of report/templates; autoescaped when the name ends in .html.j2."""
+    return _environment(name.endswith(".html.j2")).get_template(name).render(**context)

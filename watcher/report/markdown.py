@@ -1,0 +1,89 @@
+"""A Diff as Markdown (GitHub-flavoured): target table, measures, then a redline by section.
+
+Every piece of document text goes through `escape`: Markdown punctuation is backslash-escaped and
+`<`, `>`, `&` can never open HTML, so a clause holding `<script>` stays text. The redline uses
+<del>/<ins> rather than ~~ and **, whose flanking rules fail next to CJK punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.model import Change, Diff
+from watcher.report.layout import (
+    Layout,
+    arrange,
+    kind_label,
+    moved_from,
+    redline,
+    summary_line,
+    target_row,
+)
+
+# What can open markup anywhere in a line (our text never starts a line, so "-", "+", "1." are safe).
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def escape(text: str) -> str:
+    """Document text as literal Markdown, on one line."""
+    return _SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+
+
+def redline_md(change: Change) -> str:
+    parts = []
+    for op, part in redline(change):
+        if op == "=":
+            parts.append(escape(part))
+        else:
+            tag = "del" if op == "-" else "ins"
+            parts.append(f"<{tag}>{escape(part)}</{tag}>")
+    return "".join(parts)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_changes(layout: Layout, heading: str = "##") -> list[str]:
+    """The body shared by a diff and a digest, as Markdown lines."""
+    lines: list[str] = []
+    if layout.targets:
+        lines += [f"{heading} Targets", ""]
+        lines.append(_row(["Section", "Metric", "Old", "New", "Unit", "Year", "Change"]))
+        lines.append(_row(["---"] * 7))
+        for change in layout.targets:
+            r = target_row(change)
+            cells = [r.section, r.metric, r.old, r.new, r.unit, r.year, kind_label(change.kind)]
+            lines.append(_row([escape(c) for c in cells]))
+        lines.append("")
+    for title, sections in (
+        ("New and removed measures", layout.measures),
+        ("Changed clauses", layout.clauses),
+    ):
+        if not sections:
+            continue
+        lines += [f"{heading} {title}", ""]
+        for section in sections:
+            lines += [f"{heading}# {escape(section.title)}", ""]
+            for change in section.changes:
+                lines.append(f"- *{kind_label(change.kind)}:* {redline_md(change)}")
+                origin = moved_from(change)
+                if origin:
+                    lines.append(f"  (was under {escape(origin)})")
+            lines.append("")
+    return lines
+
+
+def render_markdown(diff: Diff, show_all: bool = False) -> str:
+    layout = arrange(diff.changes, show_all)
+    lines = [f"# Changes: {escape(diff.old.ref)} → {escape(diff.new.ref)}", ""]
+    for label, info in (("Old", diff.old), ("New", diff.new)):
+        details = " · ".join(escape(x) for x in (info.ref, info.title, info.fetched_at or "") if x)
+        lines.append(f"- **{label}:** {details}")
+    summary = summary_line(layout.summary, layout.hidden)
+    lines += ["", f"**Summary:** {escape(summary)}", ""]
+    if layout.empty:
+        lines += ["No changes of substance.", ""]
+    lines += render_changes(layout)
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,147 @@
+"""A Diff for a terminal: target table first, then measures, then a redline, by section (rich).
+
+On a terminal the redline is in colour (deleted red and struck through, inserted green); elsewhere
+(a pipe, a file) the output is plain, with no ANSI codes, and the redline is marked
+`[-deleted-]{+inserted+}` as in `git diff --word-diff`.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sys
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from watcher.model import Change, Diff, VersionInfo
+from watcher.report.layout import (
+    Layout,
+    Section,
+    arrange,
+    kind_label,
+    marked,
+    moved_from,
+    redline,
+    summary_line,
+    target_row,
+)
+
+PLAIN_WIDTH = 120  # wide enough for a target table of Chinese metric names in a file or pipe
+
+
+def _console(color: bool, width: int | None) -> Console:
+    if width is None:
+        width = shutil.get_terminal_size((PLAIN_WIDTH, 24)).columns if color else PLAIN_WIDTH
+    return Console(
+        file=io.StringIO(),
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        emoji=False,
+        soft_wrap=not color,  # a file keeps one clause a line, for grep
+    )
+
+
+def _marked(part: str, op: str, color: bool) -> Text:
+    if color and op != "=":
+        return Text(part, style="red strike" if op == "-" else "green")
+    return Text(marked(op, part))
+
+
+def redline_text(change: Change, color: bool) -> Text:
+    """The inline diff as a rich Text; never parsed as markup, so document text stays literal."""
+    text = Text()
+    for op, part in redline(change):
+        text.append_text(_marked(part, op, color))
+    return text
+
+
+def _header(old: VersionInfo, new: VersionInfo, layout: Layout) -> list[Text]:
+    lines = [Text(f"{old.ref} → {new.ref}", style="bold")]
+    for label, info in (("old", old), ("new", new)):
+        details = " · ".join(x for x in (info.title, info.fetched_at or "") if x)
+        if details:
+            lines.append(Text(f"  {label}: {details}"))
+    line = "Changes: " + summary_line(layout.summary, layout.hidden)
+    if layout.hidden:
+        line += "; --all lists them"
+    lines.append(Text(line))
+    return lines
+
+
+def target_table(changes: tuple[Change, ...], color: bool) -> Table:
+    table = Table(
+        box=box.SIMPLE_HEAD if color else box.ASCII,
+        show_edge=not color,
+        header_style="bold" if color else "",
+        safe_box=True,
+    )
+    for column in ("section", "metric", "old", "new", "unit", "year", "change"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        row = target_row(change)
+        old_style = "red" if color and change.kind != "target_added" else ""
+        new_style = "green" if color and change.kind != "target_removed" else ""
+        table.add_row(
+            Text(row.section),
+            Text(row.metric, style="bold" if color else ""),
+            Text(row.old, style=old_style),
+            Text(row.new, style=new_style),
+            Text(row.unit),
+            Text(row.year),
+            Text(kind_label(change.kind)),
+        )
+    return table
+
+
+def _section_lines(section: Section, color: bool) -> list[Text]:
+    lines = [Text(section.title, style="bold cyan" if color else "")]
+    for change in section.changes:
+        line = Text(f"  {kind_label(change.kind)}: ", style="")
+        if color:
+            line.stylize("dim")  # the label only: a base style would dim the redline too
+        lines.append(line.append_text(redline_text(change, color)))
+        origin = moved_from(change)
+        if origin:
+            lines.append(Text(f"    (was under {origin})"))
+    return lines
+
+
+def render_changes(console: Console, layout: Layout, color: bool) -> None:
+    """The body shared by a diff and a digest: targets, measures, then clauses by section."""
+    if layout.targets:
+        console.print(Text("Targets", style="bold underline" if color else ""))
+        console.print(target_table(layout.targets, color))
+    for title, sections in (
+        ("New and removed measures", layout.measures),
+        ("Changed clauses", layout.clauses),
+    ):
+        if sections:
+            console.print(Text(title, style="bold underline" if color else ""))
+            for section in sections:
+                for line in _section_lines(section, color):
+                    console.print(line)
+            console.print()
+
+
+def render_text(
+    diff: Diff, show_all: bool = False, *, color: bool | None = None, width: int | None = None
+) -> str:
+    """The diff for reading; `color` defaults to whether stdout is a terminal."""
+    if color is None:
+        color = sys.stdout.isatty()
+    console = _console(color, width)
+    layout = arrange(diff.changes, show_all)
+    for line in _header(diff.old, diff.new, layout):
+        console.print(line)
+    console.print()
+    if layout.empty:
+        console.print(Text("No changes of substance."))
+    render_changes(console, layout, color)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    return out.rstrip()
