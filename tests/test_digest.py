@@ -1,0 +1,178 @@
+"""Email digests: building (subject, bodies, recipients) and sending once through a real store and
+a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGET_CHANGE
+from smtp_server import Inbox, smtp_server
+
+from watcher.digest import FailedCheck, SourceChanges, build_digest, collect, send_digest
+from watcher.errors import DeliveryError
+from watcher.model import (
+    Block,
+    CheckResult,
+    Diff,
+    DigestSettings,
+    Document,
+    EmailRoute,
+    EmailSettings,
+    Settings,
+    Source,
+)
+from watcher.store import Store
+
+CIXI = Source("cixi-plan", "https://www.cixi.gov.cn/art/2021/plan.html", title="慈溪市科技创新“十四五”规划", tags=("plans",))
+HAISHU = Source("haishu-plan", "https://www.haishu.gov.cn/art/2022/plan.html", tags=("summaries",))
+
+
+def settings(port: int = 25, *, send_empty: bool = False, routes=()) -> Settings:
+    return Settings(
+        config_path="/etc/watcher.toml",
+        storage_path="/unused.db",
+        sources=(CIXI, HAISHU),
+        email=EmailSettings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            security="none",
+            sender="watcher@example.org",
+            to=("analyst@example.org",),
+            routes=tuple(routes),
+            timeout=5.0,
+        ),
+        digest=DigestSettings(send_empty=send_empty),
+    )
+
+
+def group(source: Source, changes, first_id: int = 1) -> SourceChanges:
+    ids = tuple(range(first_id, first_id + len(changes)))
+    return SourceChanges(source.name, source.title or source.name, source.url, tuple(changes), ids, source.tags)
+
+
+# ---------------------------------------------------------------- building
+
+
+def test_subject_counts_and_bodies_list_targets_and_measures():
+    digest = build_digest([group(CIXI, DIFF.changes)], [], settings())
+    assert digest is not None
+    assert digest.subject == "[watcher] 1 plan changed: 1 target, 1 new measure, 2 changed clauses"
+    assert digest.change_ids == (1, 2, 3, 4, 5)  # the hidden formatting change is covered too
+    assert "科技型中小企业数: ≥3700 → ≥4000 家, 2025" in digest.text
+    assert NEW_MEASURE in digest.text and "https://www.cixi.gov.cn/art/2021/plan.html" in digest.text
+    assert "积极推动科技企业双倍增" not in digest.text + digest.html  # formatting hidden
+
+    soup = BeautifulSoup(digest.html, "lxml")
+    cells = [td.get_text() for td in soup.select("table.targets td")]
+    assert cells[1:5] == ["科技型中小企业数", "≥3700", "≥4000", "家"]
+    assert soup.find("a", href="https://www.cixi.gov.cn/art/2021/plan.html").get_text() == CIXI.title
+    assert soup.find_all("script") == [] and SCRIPT not in digest.html
+    assert "&lt;script&gt;" in digest.html
+
+
+def test_nothing_of_substance_means_no_digest_unless_asked():
+    only_formatting = [group(CIXI, [FORMATTING])]
+    assert build_digest(only_formatting, [], settings()) is None
+    assert build_digest([], [FailedCheck("haishu-plan", "failed", "HTTP 404")], settings()) is None
+    digest = build_digest(only_formatting, [], settings(send_empty=True))
+    assert digest is not None and digest.subject == "[watcher] 0 plans changed"
+    assert "No changes of substance." in digest.text
+    assert digest.change_ids == (1,)
+
+
+def test_recipients_follow_the_tag_routes_with_the_default_for_the_rest():
+    routes = [EmailRoute(("plans",), ("plans-desk@example.org",))]
+    both = [group(CIXI, [TARGET_CHANGE]), group(HAISHU, [MEASURE], 10)]
+    assert build_digest(both, [], settings(routes=routes)).recipients == (
+        "plans-desk@example.org",
+        "analyst@example.org",
+    )
+    assert build_digest(both[:1], [], settings(routes=routes)).recipients == ("plans-desk@example.org",)
+    assert build_digest(both[1:], [], settings(routes=routes)).recipients == ("analyst@example.org",)
+
+
+def test_failing_sources_have_their_section():
+    failures = [FailedCheck("haishu-plan", "suspicious", "body is 2% of the last version", "2026-11-21T06:00:02Z")]
+    digest = build_digest([group(CIXI, [TARGET_CHANGE])], failures, settings())
+    assert digest.subject.endswith("; 1 source failing")
+    assert "haishu-plan: suspicious at 2026-11-21T06:00:02Z: body is 2% of the last version" in digest.text
+    rows = BeautifulSoup(digest.html, "lxml").select("table.failed tbody tr")
+    assert [td.get_text() for td in rows[0].find_all("td")][:2] == ["haishu-plan", "suspicious"]
+
+
+def test_the_message_is_multipart_alternative_text_then_html():
+    msg = build_digest([group(CIXI, DIFF.changes)], [], settings()).message()
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert msg["To"] == "analyst@example.org" and msg["From"] == "watcher@example.org"
+    assert msg["Message-ID"].endswith("@example.org>")
+    assert "≥4000" in msg.get_body(("plain",)).get_content()
+
+
+# ---------------------------------------------------------------- sending through the store
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A real snapshot database with two versions of the cixi plan and their stored changes."""
+    with Store(tmp_path / "watcher.db") as db:
+        db.upsert_source(CIXI)
+        old, new = (
+            db.add_version(CIXI.name, Document((Block("paragraph", text),)), sha256=text, raw=text.encode())
+            for text in (TARGET_CHANGE.old, TARGET_CHANGE.new)
+        )
+        db.add_changes(new.id, old.id, DIFF)
+        yield db
+
+
+def test_a_digest_is_delivered_once(store):
+    with smtp_server() as server:
+        first = send_digest(store, settings(server.port))
+        again = send_digest(store, settings(server.port))
+    assert first.status == "sent" and again.status == "nothing"
+    [mail] = server.inbox.messages
+    assert mail["Subject"] == "[watcher] 1 plan changed: 1 target, 1 new measure, 2 changed clauses"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    assert "≥3700 → ≥4000" in text and NEW_MEASURE in text
+    assert "≥3700" in html and "≥4000" in html and NEW_MEASURE in html
+    assert [d["status"] for d in store.digests()] == ["sent"]
+    assert store.changes(unsent_only=True) == []
+
+
+def test_a_refused_digest_is_sent_on_the_next_run(store):
+    with smtp_server(Inbox(refuse=1)) as server:
+        with pytest.raises(DeliveryError, match="451"):
+            send_digest(store, settings(server.port))
+        assert len(store.changes(unsent_only=True)) == len(DIFF.changes)  # nothing lost
+        retry = send_digest(store, settings(server.port))
+        assert send_digest(store, settings(server.port)).status == "nothing"
+    assert retry.status == "sent" and len(server.inbox.messages) == 1
+    assert [(d["status"], bool(d["error"])) for d in store.digests()] == [("failed", True), ("sent", False)]
+
+
+def test_dry_run_sends_and_records_nothing(store):
+    with smtp_server() as server:
+        outcome = send_digest(store, settings(server.port), dry_run=True)
+    assert outcome.status == "dry_run" and "≥4000" in outcome.digest.text
+    assert server.inbox.messages == [] and store.digests() == []
+
+
+def test_collect_groups_changes_and_reads_failing_checks(store):
+    store.upsert_source(HAISHU)
+    store.add_check(CheckResult(HAISHU.name, "failed", error="HTTP 404"), started_at="2026-11-21T06:10:00Z")
+    store.add_check(CheckResult(CIXI.name, "new"), started_at="2026-11-21T06:00:00Z")
+    groups, failures = collect(store, settings())
+    assert [(g.source, g.title, g.url, g.changes) for g in groups] == [
+        (CIXI.name, CIXI.title, CIXI.url, DIFF.changes)
+    ]
+    assert failures == [FailedCheck("haishu-plan", "failed", "HTTP 404", "2026-11-21T06:10:00Z", "")]
+
+
+def test_only_formatting_stored_sends_nothing(tmp_path):
+    with Store(tmp_path / "w.db") as db, smtp_server() as server:
+        db.upsert_source(CIXI)
+        a, b = (db.add_version(CIXI.name, Document(()), sha256=s, raw=b"x") for s in "ab")
+        db.add_changes(b.id, a.id, Diff(DIFF.old, DIFF.new, (FORMATTING,)))
+        assert send_digest(db, settings(server.port)).status == "nothing"
+    assert server.inbox.messages == []
