@@ -1,0 +1,207 @@
+"""watcher.fetch against a real HTTP server on loopback: validators, retries, caps, faults,
+politeness and robots.txt."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+
+import pytest
+
+from watcher.errors import FetchError
+from watcher.fetch import Fetcher, HTTPStatusError
+from watcher.model import FetchSettings
+
+from conftest import PageServer, case_bytes
+
+PAGE = case_bytes("haishu-noise-page", "old.html")
+
+
+def fetcher(**overrides) -> Fetcher:
+    settings = {"timeout": 2.0, "retries": 0, "delay": 0.0, **overrides}
+    return Fetcher(FetchSettings(**settings))
+
+
+def test_fetch_returns_body_headers_and_names_the_tool(http_server: PageServer) -> None:
+    http_server.set("/plan.html", PAGE, headers={"X-Extra": "1"})
+    with fetcher() as f:
+        fetched = f.fetch(http_server.url("/plan.html"))
+    assert fetched.body == PAGE and fetched.status == 200
+    assert fetched.content_type == "text/html" and fetched.headers["x-extra"] == "1"
+    assert not fetched.not_modified
+    user_agent = http_server.hits_of("/plan.html")[0].headers["user-agent"]
+    assert user_agent.startswith("watcher/")
+
+
+@pytest.mark.parametrize("validator", ["etag", "last_modified"])
+def test_conditional_get_gives_not_modified(http_server: PageServer, validator: str) -> None:
+    options = {"etag": '"v1"'} if validator == "etag" else {"last_modified": "Wed, 19 Jan 2022 06:53:00 GMT"}
+    http_server.set("/plan.html", PAGE, **options)
+    with fetcher() as f:
+        first = f.fetch(http_server.url("/plan.html"))
+        second = f.fetch(http_server.url("/plan.html"), etag=first.etag, last_modified=first.last_modified)
+    assert second.not_modified and second.status == 304 and second.body == b""
+    sent = http_server.hits_of("/plan.html")[1].headers
+    if validator == "etag":
+        assert sent["if-none-match"] == '"v1"'
+    else:
+        assert sent["if-modified-since"] == "Wed, 19 Jan 2022 06:53:00 GMT"
+
+
+def test_gzip_is_asked_for_and_decoded(http_server: PageServer) -> None:
+    http_server.set("/plan.html", PAGE, gzip=True)
+    with fetcher() as f:
+        fetched = f.fetch(http_server.url("/plan.html"))
+    assert fetched.body == PAGE
+    assert "gzip" in http_server.hits_of("/plan.html")[0].headers["accept-encoding"]
+
+
+def test_5xx_is_retried_with_backoff_then_succeeds(http_server: PageServer) -> None:
+    http_server.set("/plan.html", PAGE, fail_first=2)
+    started = time.monotonic()
+    with fetcher(retries=3) as f:
+        fetched = f.fetch(http_server.url("/plan.html"))
+    assert fetched.body == PAGE
+    assert [hit.status for hit in http_server.hits_of("/plan.html")] == [503, 503, 200]
+    assert time.monotonic() - started >= 0.5 + 1.0  # backoff 0.5 s, then 1 s
+
+
+def test_5xx_after_the_last_retry_is_an_http_error(http_server: PageServer) -> None:
+    http_server.set("/plan.html", PAGE, fail_first=5)
+    with fetcher(retries=1) as f, pytest.raises(HTTPStatusError) as caught:
+        f.fetch(http_server.url("/plan.html"))
+    assert caught.value.status == 503
+    assert "HTTP 503" in str(caught.value) and "after 2 attempts" in str(caught.value)
+    assert len(http_server.hits_of("/plan.html")) == 2
+
+
+def test_4xx_is_not_retried(http_server: PageServer) -> None:
+    with fetcher(retries=3) as f, pytest.raises(HTTPStatusError) as caught:
+        f.fetch(http_server.url("/gone.html"))
+    assert caught.value.status == 404 and "HTTP 404" in str(caught.value)
+    assert len(http_server.hits_of("/gone.html")) == 1
+
+
+def test_timeout(http_server: PageServer) -> None:
+    http_server.set("/slow.html", PAGE, delay=1.0)
+    with fetcher(timeout=0.2) as f, pytest.raises(FetchError, match=r"no answer within 0.2 s"):
+        f.fetch(http_server.url("/slow.html"))
+
+
+def test_connection_reset(http_server: PageServer) -> None:
+    http_server.set("/reset.html", PAGE, fault="reset")
+    with fetcher(retries=1) as f, pytest.raises(FetchError, match="connection reset") as caught:
+        f.fetch(http_server.url("/reset.html"))
+    assert "after 2 attempts" in str(caught.value)
+
+
+def test_truncated_body(http_server: PageServer) -> None:
+    http_server.set("/cut.html", PAGE, fault="truncate")
+    with fetcher() as f, pytest.raises(FetchError, match=rf"truncated body: .* of {len(PAGE)} bytes"):
+        f.fetch(http_server.url("/cut.html"))
+
+
+def test_size_cap_by_content_length_and_while_streaming(http_server: PageServer) -> None:
+    big = b"<p>" + b"x" * 300_000 + b"</p>"
+    http_server.set("/big.html", big)
+    http_server.set("/big-stream.html", big, fault="no_length")
+    with fetcher(max_bytes=100_000) as f:
+        with pytest.raises(FetchError, match="over the size cap of 100000"):
+            f.fetch(http_server.url("/big.html"))
+        with pytest.raises(FetchError, match="exceeds the size cap of 100000"):
+            f.fetch(http_server.url("/big-stream.html"))
+        http_server.set("/small-stream.html", PAGE, fault="no_length")
+        assert f.fetch(http_server.url("/small-stream.html")).body == PAGE
+
+
+def test_size_cap_counts_decompressed_bytes(http_server: PageServer) -> None:
+    bomb = b"\0" * 5_000_000  # about 5 KB gzipped
+    http_server.set("/bomb.html", bomb, gzip=True)
+    assert len(gzip.compress(bomb)) < 100_000
+    with fetcher(max_bytes=1_000_000) as f, pytest.raises(FetchError, match="exceeds the size cap"):
+        f.fetch(http_server.url("/bomb.html"))
+
+
+def test_redirects_are_followed_up_to_the_limit(http_server: PageServer) -> None:
+    http_server.set("/old.html", status=302, headers={"Location": "/new.html"})
+    http_server.set("/new.html", PAGE)
+    http_server.set("/loop.html", status=302, headers={"Location": "/loop.html"})
+    with fetcher(max_redirects=3) as f:
+        fetched = f.fetch(http_server.url("/old.html"))
+        assert fetched.url == http_server.url("/new.html") and fetched.body == PAGE
+        with pytest.raises(FetchError, match="more than 3 redirects"):
+            f.fetch(http_server.url("/loop.html"))
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with fetcher() as f, pytest.raises(FetchError, match="connection refused"):
+        f.fetch(f"http://127.0.0.1:{port}/plan.html")
+
+
+def test_robots_txt_is_honoured_once_per_host_unless_the_source_opts_out(http_server: PageServer) -> None:
+    http_server.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    http_server.set("/private/plan.html", PAGE)
+    http_server.set("/public/plan.html", PAGE)
+    with fetcher() as f:
+        threads = [
+            threading.Thread(target=f.fetch, args=(http_server.url("/public/plan.html"),)) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with pytest.raises(FetchError, match="robots.txt .* disallows"):
+            f.fetch(http_server.url("/private/plan.html"))
+        assert f.fetch(http_server.url("/private/plan.html"), robots=False).body == PAGE
+    assert len(http_server.hits_of("/robots.txt")) == 1
+    assert len(http_server.hits_of("/public/plan.html")) == 4
+    assert len(http_server.hits_of("/private/plan.html")) == 1  # only the robots=False fetch
+
+
+def test_robots_txt_missing_means_allowed_and_forbidden_means_disallowed(http_server: PageServer) -> None:
+    http_server.set("/plan.html", PAGE)
+    with fetcher() as f:
+        assert f.fetch(http_server.url("/plan.html")).body == PAGE  # robots.txt: 404
+    http_server.set("/robots.txt", "no", status=403, content_type="text/plain")
+    with fetcher() as f, pytest.raises(FetchError, match="disallows"):
+        f.fetch(http_server.url("/plan.html"))
+
+
+def test_at_most_per_host_requests_at_a_time_and_a_delay_between_them(http_server: PageServer) -> None:
+    http_server.set("/slow.html", PAGE, delay=0.2)
+    with fetcher(per_host=2) as f:
+        threads = [threading.Thread(target=f.fetch, args=(http_server.url("/slow.html"),)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(http_server.hits_of("/slow.html")) == 6
+    assert http_server.max_in_flight == 2
+
+    http_server.set("/fast.html", PAGE)
+    with fetcher(per_host=4, delay=0.15) as f:
+        threads = [threading.Thread(target=f.fetch, args=(http_server.url("/fast.html"),)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    arrivals = sorted(hit.at for hit in http_server.hits_of("/fast.html"))
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    assert len(arrivals) == 4 and min(gaps) >= 0.14
+
+
+def test_file_urls(tmp_path) -> None:
+    page = tmp_path / "规划 plan.html"
+    page.write_bytes(PAGE)
+    with fetcher() as f:
+        fetched = f.fetch(page.as_uri())
+        assert fetched.body == PAGE and fetched.status == 0 and fetched.content_type == "text/html"
+        with pytest.raises(FetchError, match="cannot read file"):
+            f.fetch((tmp_path / "missing.html").as_uri())
+    with fetcher(max_bytes=1000) as f, pytest.raises(FetchError, match="over the size cap"):
+        f.fetch(page.as_uri())

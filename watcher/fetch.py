@@ -1,0 +1,322 @@
+"""Fetching documents politely: HTTP(S) with validators, retries, caps; and file:// URLs.
+
+One Fetcher serves one run. It may be called from many threads at once; per host it keeps at most
+``per_host`` requests in flight, spaces request starts by ``delay`` seconds (or the host's
+robots.txt Crawl-delay when longer) and reads robots.txt once.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import Iterator
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+from urllib.robotparser import RobotFileParser
+
+import requests
+
+from watcher.errors import FetchError
+from watcher.model import Fetched, FetchSettings
+
+BACKOFF = 0.5  # seconds before the first retry; doubled for each further one
+ROBOTS_MAX_BYTES = 512 * 1024  # Google's limit; anything past it is ignored
+_CHUNK = 64 * 1024
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (4xx, or 5xx after the retries)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Retryable(Exception):
+    """An attempt failed in a way worth another try (connection error, 5xx, truncated body)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class _Host:
+    """Politeness state of one scheme://host:port for the run."""
+
+    slots: threading.BoundedSemaphore
+    delay: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_start: float = 0.0
+    robots_lock: threading.Lock = field(default_factory=threading.Lock)
+    robots: RobotFileParser | FetchError | None = None
+
+
+class Fetcher:
+    """Fetches URLs into Fetched values; raises FetchError with a clear message."""
+
+    def __init__(self, settings: FetchSettings | None = None) -> None:
+        self.settings = settings or FetchSettings()
+        self._hosts: dict[str, _Host] = {}
+        self._hosts_lock = threading.Lock()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+
+    def __enter__(self) -> "Fetcher":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
+
+    # ------------------------------------------------------------ public
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        robots: bool = True,
+    ) -> Fetched:
+        """Fetch one URL. With etag/last_modified a 304 answer gives Fetched(not_modified=True)."""
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "file":
+            return self._file(url)
+        if scheme not in ("http", "https"):
+            raise FetchError(f"{url}: unsupported URL scheme {scheme!r}")
+        if robots:
+            self._check_robots(url)
+        conditional = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        return self._with_retries(url, conditional, self.settings.max_bytes)
+
+    # ------------------------------------------------------------ HTTP
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            # A session per thread: requests does not promise that one Session is thread-safe.
+            session = requests.Session()
+            session.headers["User-Agent"] = self.settings.user_agent
+            session.max_redirects = self.settings.max_redirects
+            self._local.session = session
+            with self._hosts_lock:
+                self._sessions.append(session)
+        return session
+
+    def _host(self, url: str) -> _Host:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}".lower()
+        with self._hosts_lock:
+            host = self._hosts.get(key)
+            if host is None:
+                host = _Host(threading.BoundedSemaphore(self.settings.per_host), self.settings.delay)
+                self._hosts[key] = host
+            return host
+
+    @contextmanager
+    def _polite(self, url: str) -> Iterator[None]:
+        """Hold one of the host's slots, starting no sooner than `delay` after the last start."""
+        host = self._host(url)
+        with host.slots:
+            with host.lock:
+                now = time.monotonic()
+                start = max(now, host.next_start)
+                host.next_start = start + host.delay
+            if start > now:
+                time.sleep(start - now)
+            yield
+
+    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            try:
+                return self._attempt(url, headers, max_bytes)
+            except _Retryable as exc:
+                if attempt + 1 < attempts:
+                    time.sleep(BACKOFF * 2**attempt)
+                    continue
+                tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+                message = f"{url}: {exc}{tries}"
+                if exc.status is not None:
+                    raise HTTPStatusError(message, exc.status) from None
+                raise FetchError(message) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
+        timeout = self.settings.timeout
+        started = time.monotonic()
+        with self._polite(url):
+            try:
+                response = self._session().get(
+                    url, headers=headers, timeout=(timeout, timeout), stream=True
+                )
+            except requests.TooManyRedirects:
+                raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise _Retryable(_describe(exc, timeout))
+            except requests.RequestException as exc:
+                raise FetchError(f"{url}: {exc}")
+            try:
+                status = response.status_code
+                response_headers = {key.lower(): value for key, value in response.headers.items()}
+                if status == 304:
+                    return Fetched(
+                        url=response.url,
+                        status=status,
+                        body=b"",
+                        headers=response_headers,
+                        elapsed=time.monotonic() - started,
+                        not_modified=True,
+                    )
+                reason = f"HTTP {status} {response.reason or ''}".strip()
+                if status >= 500:
+                    raise _Retryable(f"server error: {reason}", status)
+                if status >= 400:
+                    raise HTTPStatusError(f"{url}: {reason}", status)
+                body = _read_capped(response, max_bytes, url, timeout)
+            finally:
+                response.close()
+        return Fetched(
+            url=response.url,
+            status=status,
+            body=body,
+            headers=response_headers,
+            elapsed=time.monotonic() - started,
+        )
+
+    # ------------------------------------------------------------ robots.txt
+
+    def _check_robots(self, url: str) -> None:
+        host = self._host(url)
+        with host.robots_lock:  # one fetch of robots.txt per host and run, even from many threads
+            if host.robots is None:
+                try:
+                    host.robots = self._load_robots(url, host)
+                except FetchError as exc:
+                    host.robots = exc
+        if isinstance(host.robots, FetchError):
+            raise FetchError(str(host.robots))
+        if not host.robots.can_fetch(self.settings.user_agent, url):
+            raise FetchError(
+                f"{url}: robots.txt of this site disallows it "
+                "(set robots = false on the source to fetch it anyway)"
+            )
+
+    def _load_robots(self, url: str, host: _Host) -> RobotFileParser:
+        parts = urlsplit(url)
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        parser = RobotFileParser(robots_url)
+        try:
+            fetched = self._with_retries(robots_url, {}, ROBOTS_MAX_BYTES)
+        except HTTPStatusError as exc:
+            if exc.status in (401, 403):
+                parser.disallow_all = True  # RFC 9309 leaves this open; robotparser's convention
+            elif exc.status < 500:
+                parser.allow_all = True  # no robots.txt: everything is allowed
+            else:
+                raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}")
+            return parser
+        # Other FetchErrors (host unreachable …) propagate: their message names robots.txt's URL.
+        parser.parse(fetched.body.decode("utf-8", errors="replace").splitlines())
+        crawl_delay = parser.crawl_delay(self.settings.user_agent)
+        if crawl_delay:
+            with host.lock:
+                host.delay = max(host.delay, float(crawl_delay))
+        return parser
+
+    # ------------------------------------------------------------ file://
+
+    def _file(self, url: str) -> Fetched:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError(f"{url}: file:// URLs must name a local file (no host)")
+        path = url2pathname(parts.path)
+        started = time.monotonic()
+        try:
+            size = os.path.getsize(path)
+            if size > self.settings.max_bytes:
+                raise FetchError(
+                    f"{url}: file is {size} bytes, over the size cap of {self.settings.max_bytes}"
+                )
+            with open(path, "rb") as handle:
+                body = handle.read(self.settings.max_bytes + 1)
+            mtime = os.path.getmtime(path)
+        except OSError as exc:
+            raise FetchError(f"{url}: cannot read file: {exc.strerror or exc}")
+        if len(body) > self.settings.max_bytes:
+            raise FetchError(f"{url}: file grew over the size cap of {self.settings.max_bytes}")
+        content_type = mimetypes.guess_type(path)[0] or ""
+        headers = {"content-type": content_type, "last-modified": formatdate(mtime, usegmt=True)}
+        return Fetched(
+            url=url, status=0, body=body, headers=headers, elapsed=time.monotonic() - started
+        )
+
+
+def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout: float) -> bytes:
+    """The (decompressed) body, refusing more than max_bytes and detecting truncation."""
+    declared = response.headers.get("content-length", "")
+    expected = int(declared) if declared.isdigit() else None
+    encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
+    if expected is not None and not encoded and expected > max_bytes:
+        raise FetchError(f"{url}: response is {expected} bytes, over the size cap of {max_bytes}")
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise FetchError(f"{url}: response body exceeds the size cap of {max_bytes} bytes")
+            chunks.append(chunk)
+    except requests.exceptions.ChunkedEncodingError:
+        # urllib3 checks Content-Length and raises on a short body: the connection was cut.
+        raise _Retryable(_truncated(response, expected))
+    except requests.exceptions.ContentDecodingError as exc:
+        raise FetchError(f"{url}: cannot decompress the body: {exc}")
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise _Retryable(_describe(exc, timeout))
+    received = response.raw.tell()
+    if expected is not None and received < expected:
+        raise _Retryable(_truncated(response, expected))
+    return b"".join(chunks)
+
+
+def _truncated(response: requests.Response, expected: int | None) -> str:
+    of = f" of {expected}" if expected is not None else ""
+    return f"truncated body: the connection closed after {response.raw.tell()}{of} bytes"
+
+
+def _describe(exc: Exception, timeout: float) -> str:
+    """One short line for a requests connection error (its own text is a nested repr)."""
+    text = str(exc)
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"connection timed out after {timeout:g} s"
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {timeout:g} s (read timeout)"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error: {text[-200:]}"
+    patterns = (
+        (("NameResolutionError", "Name or service not known", "Temporary failure in name resolution",
+          "nodename nor servname"), "cannot resolve the host name"),
+        (("Connection refused",), "connection refused"),
+        (("Connection reset", "RemoteDisconnected", "Connection aborted", "BadStatusLine"),
+         "connection reset by the server"),
+        (("Network is unreachable", "No route to host"), "network unreachable"),
+    )
+    for needles, message in patterns:
+        if any(needle in text for needle in needles):
+            return message
+    return f"connection error: {text[:300]}"
