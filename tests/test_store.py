@@ -1,0 +1,274 @@
+"""watcher.store on real SQLite files: migrations, versions, references, changes, digests, lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+
+import pytest
+
+from watcher.errors import LockedError, StoreError, VersionNotFound
+from watcher.model import (
+    Block,
+    Change,
+    CheckResult,
+    Diff,
+    Document,
+    Source,
+    Target,
+    TargetChange,
+    VersionInfo,
+)
+from watcher.store import MIGRATION_STEPS, Store
+
+OLD_SENTENCE = "到2025年，力争科技型中小企业数达3700家。"
+NEW_SENTENCE = "到2025年，力争科技型中小企业数达4000家。"
+PATH = ("三、重点任务", "（二）着力实施精兵科技工程", "1.培育量大面广的科技型企业群体")
+
+
+def document(sentence: str) -> Document:
+    return Document(
+        blocks=(
+            Block("heading", "三、重点任务", level=1),
+            Block("paragraph", sentence),
+            Block("table", rows=(("指标", "2020年", "2025年"), ("科技型中小企业数（家）", "1398", "3700"))),
+        ),
+        title="海曙区科技创新“十四五”规划",
+        format="html",
+        attachments=("https://example.org/files/plan.docx",),
+    )
+
+
+def store_versions(store: Store, name: str = "plan", count: int = 3) -> list:
+    store.upsert_source(Source(name=name, url=f"https://example.org/{name}.html"))
+    versions = []
+    for n in range(count):
+        doc = document(OLD_SENTENCE.replace("3700", str(3700 + n)))
+        versions.append(store.add_version(name, doc, sha256=f"hash{n}", raw=f"<p>{n}</p>".encode() * 50))
+    return versions
+
+
+def test_migrations_on_an_empty_file(tmp_path) -> None:
+    path = tmp_path / "new" / "watcher.db"
+    with Store(path) as store:
+        assert {"sources", "checks", "versions", "changes", "digests"} <= set(store.db.table_names())
+        applied = [row["name"] for row in store.db.query("SELECT name FROM _sqlite_migrations")]
+        assert applied == [step.__name__ for step in MIGRATION_STEPS]
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_existing_file_keeps_its_data_and_is_not_migrated_twice(tmp_path) -> None:
+    path = tmp_path / "watcher.db"
+    with Store(path) as store:
+        store_versions(store)
+        applied_at = [r["applied_at"] for r in store.db.query("SELECT applied_at FROM _sqlite_migrations")]
+    with Store(path) as store:
+        assert [v.number for v in store.versions("plan")] == [1, 2, 3]
+        again = [r["applied_at"] for r in store.db.query("SELECT applied_at FROM _sqlite_migrations")]
+        assert again == applied_at
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path) -> None:
+    path = tmp_path / "watcher.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('watcher', 'm9999_future', 'x')"
+        )
+    conn.close()
+    with pytest.raises(StoreError, match="newer watcher"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path) -> None:
+    path = tmp_path / "watcher.db"
+    path.write_bytes(b"this is not SQLite " * 100)
+    with pytest.raises(StoreError, match="not a usable watcher database"):
+        Store(path)
+
+
+def test_versions_are_numbered_per_source_and_keep_raw_bytes_compressed(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        first = store_versions(store, "a", 2)
+        other = store_versions(store, "b", 1)
+        assert [v.number for v in first] == [1, 2] and other[0].number == 1
+        raw = store.raw(first[1].id)
+        assert raw == b"<p>1</p>" * 50
+        blob, size = store.db.execute("SELECT raw, raw_size FROM versions WHERE id = ?", [first[1].id]).fetchone()
+        assert size == len(raw) and len(blob) < len(raw) and zlib.decompress(blob) == raw
+
+
+def test_document_round_trips_without_re_extraction(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        store.upsert_source(Source(name="plan", url="https://example.org/plan.html"))
+        doc = document(OLD_SENTENCE)
+        version = store.add_version("plan", doc, sha256="h", raw=b"<p>x</p>")
+        assert store.document(version.id) == doc
+        assert version.text == doc.text and version.title == doc.title
+
+
+def test_version_references(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        versions = store_versions(store, "plan", 3)
+        store_versions(store, "other", 1)
+        assert store.resolve("plan") == versions[2]
+        assert store.resolve("plan@latest") == versions[2]
+        assert store.resolve("plan@1") == versions[0]
+        assert store.resolve("plan@-1") == versions[1]
+        assert store.resolve("plan@-2") == versions[0]
+        assert store.resolve(str(versions[1].id)) == versions[1]
+        for ref, message in [
+            ("plan@4", "has versions 1 to 3"),
+            ("plan@-3", "has versions 1 to 3"),
+            ("plan@0", "has versions 1 to 3"),
+            ("plan@x", "bad version reference"),
+            ("nothing", "no source named 'nothing'"),
+            ("999", "no version with id 999"),
+        ]:
+            with pytest.raises(VersionNotFound, match=message):
+                store.resolve(ref)
+        store.upsert_source(Source(name="empty", url="https://example.org/e.html"))
+        with pytest.raises(VersionNotFound, match="no stored version yet"):
+            store.resolve("empty")
+
+
+def test_validators_come_only_from_checks_that_confirmed_the_latest_version(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        (version,) = store_versions(store, "plan", 1)
+        url = "https://example.org/plan.html"
+        good = CheckResult("plan", "new", url=url, version_id=version.id)
+        store.add_check(good, started_at="2026-01-01T06:00:00Z", etag='"good"', last_modified="Mon")
+        bad = CheckResult("plan", "suspicious", url=url, error="tiny page")
+        store.add_check(bad, started_at="2026-01-02T06:00:00Z", etag='"error-page"')
+        assert store.validators("plan", url) == ('"good"', "Mon")
+        assert store.validators("plan", "https://example.org/moved.html") == (None, None)
+        assert store.last_checks()[0]["status"] == "suspicious"
+
+
+def test_a_failed_transaction_stores_nothing(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        store.upsert_source(Source(name="plan", url="https://example.org/plan.html"))
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.add_version("plan", document(OLD_SENTENCE), sha256="h", raw=b"x")
+                raise RuntimeError("killed half-way")
+        assert store.versions("plan") == []
+
+
+def test_changes_and_digests(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        old, new = store_versions(store, "plan", 2)
+        diff = Diff(
+            old=VersionInfo("plan@1"),
+            new=VersionInfo("plan@2"),
+            changes=(
+                Change(
+                    "target_changed",
+                    PATH,
+                    old=OLD_SENTENCE,
+                    new=NEW_SENTENCE,
+                    target=TargetChange(
+                        "科技型中小企业数",
+                        Target("科技型中小企业数", 3700, "家", ">=", 2025, "达3700家"),
+                        Target("科技型中小企业数", 4000, "家", ">=", 2025, "达4000家"),
+                    ),
+                    inline=(("=", "到2025年，力争科技型中小企业数达"), ("-", "3700"), ("+", "4000"), ("=", "家。")),
+                ),
+                Change("formatting", PATH, old="达到2.28%", new="达到2.28％"),
+            ),
+        )
+        assert store.add_changes(new.id, old.id, diff) == 1
+        rows = store.changes("plan")
+        assert [r["kind"] for r in rows] == ["target_changed", "formatting"]
+        first = rows[0]
+        assert first["substantive"] is True and first["path"] == list(PATH)
+        assert first["version_id"] == new.id and first["previous_id"] == old.id
+        assert first["payload"]["target"]["new"]["value"] == 4000
+        assert first["payload"]["inline"][1] == ["-", "3700"]
+        assert store.changes(since="2999-01-01") == []
+
+        ids = [r["id"] for r in rows]
+        failed = store.create_digest("[watcher] 1 plan changed", ["a@example.org"], ids)
+        store.mark_digest_failed(failed, "451 try later")
+        assert [r["id"] for r in store.changes(unsent_only=True)] == ids  # retried next run
+        sent = store.create_digest("[watcher] 1 plan changed", ["a@example.org"], ids)
+        store.mark_digest_sent(sent)
+        assert store.changes(unsent_only=True) == []
+        digests = store.digests()
+        assert [(d["status"], d["error"]) for d in digests] == [("failed", "451 try later"), ("sent", None)]
+        assert digests[1]["recipients"] == ["a@example.org"] and digests[1]["sent_at"]
+
+
+def test_lock_excludes_other_processes_with_a_clear_message(tmp_path) -> None:
+    path = tmp_path / "w.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from watcher.store import Store
+                with Store({str(path)!r}) as store, store.lock():
+                    print("locked", flush=True)
+                    time.sleep(30)
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with Store(path) as store:
+            with pytest.raises(LockedError) as caught:
+                with store.lock():
+                    pass
+        assert str(caught.value) == f"another watcher run holds the lock on {path} (pid {holder.pid})"
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with Store(path) as store, store.lock():  # released when its holder died
+        pass
+
+
+def test_lock_is_shared_by_holders_in_one_process(tmp_path) -> None:
+    path = tmp_path / "w.db"
+    with Store(path) as outer, outer.lock():
+        with Store(path) as inner, inner.lock():  # e.g. a scheduler job around check_all
+            pass
+        # still held by the outer holder: another process cannot take it
+        probe = subprocess.run(
+            [sys.executable, "-c", f"from watcher.store import Store\nwith Store({str(path)!r}).lock(): pass"],
+            capture_output=True,
+            text=True,
+        )
+        assert probe.returncode != 0 and "LockedError" in probe.stderr
+
+
+def test_concurrent_writers_from_threads_are_serialised(tmp_path) -> None:
+    import threading
+
+    with Store(tmp_path / "w.db") as store:
+        for name in "abcd":
+            store.upsert_source(Source(name=name, url=f"https://example.org/{name}"))
+
+        def write(name: str) -> None:
+            for n in range(10):
+                with store.transaction():
+                    version = store.add_version(name, document(OLD_SENTENCE), sha256=str(n), raw=b"x")
+                    store.add_check(CheckResult(name, "new", version_id=version.id), started_at=str(time.time()))
+
+        threads = [threading.Thread(target=write, args=(name,)) for name in "abcd"]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for name in "abcd":
+            assert [v.number for v in store.versions(name)] == list(range(1, 11))
+        assert len(store.checks()) == 40
