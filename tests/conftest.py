@@ -11,9 +11,11 @@ from __future__ import annotations
 import gzip
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -198,6 +200,25 @@ def http_server() -> Iterator[PageServer]:
         yield page_server
     finally:
         page_server.stop()
+
+
+@contextmanager
+def lock_held_elsewhere(database: str | Path) -> Iterator[int]:
+    """Another process holding the run lock on `database` (as an overlapping cron run would);
+    yields its pid."""
+    script = (
+        "import time\nfrom watcher.store import Store\n"
+        f"with Store({str(database)!r}).lock():\n    print('locked', flush=True)\n    time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout:
+            holder.stdout.close()
 
 
 def case_bytes(case: str, name: str) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import time
 import zlib
 
@@ -24,6 +23,8 @@ from watcher.model import (
     VersionInfo,
 )
 from watcher.store import MIGRATION_STEPS, Store
+
+from conftest import lock_held_elsewhere
 
 OLD_SENTENCE = "到2025年，力争科技型中小企业数达3700家。"
 NEW_SENTENCE = "到2025年，力争科技型中小企业数达4000家。"
@@ -205,34 +206,12 @@ def test_changes_and_digests(tmp_path) -> None:
 
 def test_lock_excludes_other_processes_with_a_clear_message(tmp_path) -> None:
     path = tmp_path / "w.db"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            textwrap.dedent(
-                f"""
-                import sys, time
-                from watcher.store import Store
-                with Store({str(path)!r}) as store, store.lock():
-                    print("locked", flush=True)
-                    time.sleep(30)
-                """
-            ),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with lock_held_elsewhere(path) as pid:
         with Store(path) as store:
             with pytest.raises(LockedError) as caught:
                 with store.lock():
                     pass
-        assert str(caught.value) == f"another watcher run holds the lock on {path} (pid {holder.pid})"
-    finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
+        assert str(caught.value) == f"another watcher run holds the lock on {path} (pid {pid})"
     with Store(path) as store, store.lock():  # released when its holder died
         pass
 

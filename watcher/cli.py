@@ -4,7 +4,7 @@ Every library error (WatcherError) becomes one line on stderr and a documented e
   0  success (for `diff`: no change of substance)
   1  `diff` only: changes of substance
   2  usage or configuration error, or any other error
-  3  `check`: some sources failed (the others were checked and stored)
+  3  `check`: some sources failed (the others were checked and stored); `reextract`: some failed
   4  another run holds the database lock
 """
 
@@ -87,6 +87,216 @@ def diff_command(ctx: click.Context, old: str, new: str, fmt: str, show_all: boo
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
     click.echo(RENDERERS[fmt](result, show_all))
     ctx.exit(1 if result.substantive else 0)
+
+
+# ---------------------------------------------------------------- watching: check, sources, history, show, reextract
+
+
+def _settings(ctx: click.Context):
+    from watcher.config import load_settings
+
+    return load_settings(ctx.obj["config_path"])
+
+
+def _existing_store(settings):
+    """The snapshot database, which read-only commands never create."""
+    from watcher.errors import VersionNotFound
+    from watcher.store import Store
+
+    if not os.path.exists(settings.storage_path):
+        raise VersionNotFound(f"no snapshot database at {settings.storage_path} yet: run `watcher check` first")
+    return Store(settings.storage_path)
+
+
+def _echo_json(data: object) -> None:
+    import json
+
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _format_option(func):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="json: machine-readable, on stdout only.",
+    )(func)
+
+
+@cli.command("check")
+@click.argument("sources", nargs=-1)
+@_format_option
+@click.pass_context
+def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> None:
+    """Fetch the sources (all by default), store new versions and their changes.
+
+    Exit status: 0 when every source was checked (new, unchanged or suspicious), 3 when some
+    failed (each failure is recorded; the others were still checked), 4 when another run holds
+    the database lock.
+    """
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from watcher.check import check_all, select_sources
+
+    settings = _settings(ctx)
+    selected = select_sources(settings, sources)
+    stderr = Console(stderr=True)
+    if stderr.is_terminal:
+        columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+        with Progress(*columns, console=stderr, transient=True) as bar:
+            task = bar.add_task("", total=len(selected))
+
+            def progress(result, total: int) -> None:
+                bar.update(task, advance=1, total=total, description=f"{result.source}: {result.status}")
+
+            results = check_all(settings, sources, progress)
+    else:
+        results = check_all(settings, sources)
+    if fmt == "json":
+        _echo_json([asdict(result) for result in results])
+    else:
+        _print_check_summary(results)
+    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else 0)
+
+
+def _print_check_summary(results) -> None:
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    labels = {"new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious"}
+    styles = {"new": "green", "failed": "red", "suspicious": "yellow"}
+    table = Table(title="watcher check", title_justify="left")
+    for column in ("source", "result", "version", "changes", "HTTP", "seconds", "note"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        table.add_row(
+            r.source,
+            f"[{styles.get(r.status, 'default')}]{labels[r.status]}[/]",
+            str(r.version_number or ""),
+            str(r.changes) if r.status == "new" and r.version_number and r.version_number > 1 else "",
+            str(r.http_status or ""),
+            f"{r.duration:.1f}",
+            r.error or "",
+        )
+    counts = Counter(r.status for r in results)
+    table.caption = ", ".join(f"{counts[s]} {labels[s].lower()}" for s in labels if counts[s]) or "no sources"
+    Console(soft_wrap=False, highlight=False).print(table)
+
+
+@cli.command("sources")
+@_format_option
+@click.pass_context
+def sources_command(ctx: click.Context, fmt: str) -> None:
+    """List the configured sources (and attachments found), with their last check."""
+    from rich.console import Console
+    from rich.table import Table
+
+    settings = _settings(ctx)
+    stored: dict[str, dict] = {}
+    if os.path.exists(settings.storage_path):
+        with _existing_store(settings) as store:
+            stored = {row["name"]: row for row in store.sources()}
+    rows = []
+    for source in settings.sources:
+        names = [source.name] + sorted(n for n, r in stored.items() if r["parent"] == source.name)
+        for name in names:
+            info = stored.get(name, {})
+            rows.append(
+                {
+                    "name": name,
+                    "url": info.get("url") or source.url,
+                    "title": (source.title if name == source.name else info.get("title")) or "",
+                    "tags": list(source.tags),
+                    "schedule": source.schedule,
+                    "attachment_of": info.get("parent"),
+                    "versions": info.get("versions", 0),
+                    "last_check": info.get("last_check"),
+                    "last_status": info.get("last_status"),
+                    "last_error": info.get("last_error"),
+                }
+            )
+    if fmt == "json":
+        _echo_json(rows)
+        return
+    table = Table(title=f"sources in {settings.config_path}", title_justify="left")
+    for column in ("name", "url", "tags", "versions", "last check", "status"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["name"], row["url"], ", ".join(row["tags"]), str(row["versions"]),
+            row["last_check"] or "never", row["last_status"] or "",
+        )
+    Console(soft_wrap=False, highlight=False).print(table)
+
+
+@cli.command("history")
+@click.argument("source")
+@_format_option
+@click.pass_context
+def history_command(ctx: click.Context, source: str, fmt: str) -> None:
+    """List the stored versions of SOURCE (id, number, fetched time, hash)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    with _existing_store(_settings(ctx)) as store:
+        versions = store.versions(source)
+        if not versions:
+            store.resolve(source)  # raises the clear error: unknown source, or no version yet
+    rows = [
+        {"id": v.id, "number": v.number, "ref": v.ref, "fetched_at": v.fetched_at, "sha256": v.sha256,
+         "title": v.title, "url": v.url}
+        for v in versions
+    ]
+    if fmt == "json":
+        _echo_json(rows)
+        return
+    table = Table(title=f"versions of {source}", title_justify="left")
+    for column in ("id", "ref", "fetched at", "sha256", "title"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(str(row["id"]), row["ref"], row["fetched_at"], row["sha256"][:16], row["title"])
+    Console(soft_wrap=False, highlight=False).print(table)
+
+
+@cli.command("show")
+@click.argument("ref")
+@click.pass_context
+def show_command(ctx: click.Context, ref: str) -> None:
+    """Print the text of a stored version: SOURCE, SOURCE@N, SOURCE@latest, SOURCE@-1 or an id."""
+    with _existing_store(_settings(ctx)) as store:
+        click.echo(store.resolve(ref).text)
+
+
+@cli.command("reextract")
+@click.argument("sources", nargs=-1)
+@click.pass_context
+def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
+    """Run extraction again over the stored raw bytes (after the extractor improved).
+
+    Updates each version's text, blocks and hash and lists the versions whose hash changed.
+    Exit status 3 when some versions could not be extracted (their old text is kept).
+    """
+    from watcher.check import reextract
+
+    settings = _settings(ctx)
+    _existing_store(settings).close()
+    done = reextract(settings, sources)
+    for item in done:
+        if item.error:
+            click.echo(f"{item.version.ref}: not re-extracted: {item.error}", err=True)
+        elif item.changed:
+            click.echo(f"{item.version.ref}: hash changed {item.version.sha256[:12]} -> {item.sha256[:12]}")
+    changed = sum(item.changed for item in done)
+    failed = sum(item.error is not None for item in done)
+    click.echo(f"re-extracted {len(done) - failed} of {len(done)} versions; {changed} with a new hash", err=True)
+    ctx.exit(EXIT_SOME_FAILED if failed else 0)
 
 
 def main() -> None:

@@ -1,0 +1,146 @@
+"""The watching commands: check, sources, history, show, reextract (CliRunner and subprocess)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from watcher.cli import cli
+from watcher.config import load_settings
+from watcher.store import Store
+
+from conftest import PageServer, case_bytes, lock_held_elsewhere
+
+ROOT = Path(__file__).resolve().parents[1]
+HAISHU = case_bytes("haishu-noise-page", "old.html")
+HAISHU_NEW_MEASURE = case_bytes("haishu-new-measure-html", "new.html")
+
+
+def watcher(config: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(config), *args])
+
+
+def test_check_prints_a_summary_and_a_second_run_finds_nothing_new(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU, etag='"1"')
+    config = write_config([{"name": "plan", "url": http_server.url("/plan.html"), "selector": "#zoom"}])
+    first = watcher(config, "check")
+    assert first.exit_code == 0, first.output
+    assert "plan" in first.stdout and "new version" in first.stdout and "1 new version" in first.stdout
+    second = watcher(config, "check")
+    assert second.exit_code == 0
+    assert "unchanged" in second.stdout and "new version" not in second.stdout
+
+
+def test_check_json_is_json_only_on_stdout_and_exit_3_when_some_failed(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    config = write_config(
+        [
+            {"name": "plan", "url": http_server.url("/plan.html")},
+            {"name": "gone", "url": http_server.url("/gone.html")},
+        ]
+    )
+    result = watcher(config, "check", "--format", "json")
+    assert result.exit_code == 3
+    results = {r["source"]: r for r in json.loads(result.stdout)}
+    assert results["plan"]["status"] == "new" and results["plan"]["version_number"] == 1
+    assert results["gone"]["status"] == "failed" and "HTTP 404" in results["gone"]["error"]
+    listed = {s["name"]: s for s in json.loads(watcher(config, "sources", "--format", "json").stdout)}
+    assert listed["gone"]["last_status"] == "failed" and "HTTP 404" in listed["gone"]["last_error"]
+    assert listed["plan"]["versions"] == 1
+
+
+def test_check_exits_4_while_another_run_holds_the_lock(tmp_path, write_config) -> None:
+    page = tmp_path / "plan.html"
+    page.write_bytes(HAISHU)
+    config = write_config([{"name": "plan", "url": page.as_uri()}])
+    database = load_settings(str(config)).storage_path
+    with lock_held_elsewhere(database) as pid:
+        result = watcher(config, "check")
+    assert result.exit_code == 4
+    assert result.stderr.strip() == f"watcher: another watcher run holds the lock on {database} (pid {pid})"
+    assert watcher(config, "check").exit_code == 0  # free again
+
+
+def test_history_show_and_references(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    config = write_config([{"name": "plan", "url": http_server.url("/plan.html"), "selector": "#zoom"}])
+    assert watcher(config, "check").exit_code == 0
+    http_server.set("/plan.html", HAISHU_NEW_MEASURE)
+    assert watcher(config, "check").exit_code == 0
+
+    history = watcher(config, "history", "plan", "--format", "json")
+    assert history.exit_code == 0
+    versions = json.loads(history.stdout)
+    assert [v["number"] for v in versions] == [1, 2]
+    assert all({"id", "number", "fetched_at", "sha256"} <= set(v) for v in versions)
+    assert versions[0]["sha256"] != versions[1]["sha256"]
+    text_history = watcher(config, "history", "plan")
+    assert "plan@1" in text_history.stdout and "plan@2" in text_history.stdout
+
+    with Store(load_settings(str(config)).storage_path) as store:
+        old, new = store.versions("plan")
+    assert watcher(config, "show", "plan").stdout == new.text + "\n"
+    assert watcher(config, "show", "plan@latest").stdout == new.text + "\n"
+    assert watcher(config, "show", "plan@-1").stdout == old.text + "\n"
+    assert watcher(config, "show", "plan@1").stdout == old.text + "\n"
+    assert watcher(config, "show", str(new.id)).stdout == new.text + "\n"
+    assert old.text != new.text
+
+    missing = watcher(config, "show", "plan@3")
+    assert missing.exit_code == 2
+    assert missing.stderr.strip() == "watcher: no version 'plan@3': 'plan' has versions 1 to 2"
+    assert watcher(config, "history", "nothing").exit_code == 2
+
+
+def test_read_commands_do_not_create_a_database(tmp_path, write_config) -> None:
+    config = write_config([{"name": "plan", "url": "https://example.org/plan.html"}])
+    result = watcher(config, "show", "plan")
+    assert result.exit_code == 2 and "run `watcher check` first" in result.stderr
+    listed = watcher(config, "sources")
+    assert listed.exit_code == 0 and "plan" in listed.stdout and "never" in listed.stdout
+    assert not Path(load_settings(str(config)).storage_path).exists()
+
+
+def test_reextract_command_reports_versions_whose_hash_changed(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    source = {"name": "plan", "url": http_server.url("/plan.html"), "selector": "div.crumbs"}  # a wrong selector, fixed below
+    config = write_config([source])
+    assert watcher(config, "check").exit_code == 0
+    config = write_config([{**source, "selector": "#zoom"}])
+    result = watcher(config, "reextract")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("plan@1: hash changed")
+    assert "re-extracted 1 of 1 versions; 1 with a new hash" in result.stderr
+    assert "科技型中小企业" in watcher(config, "show", "plan@1").stdout
+    unknown = watcher(config, "reextract", "nothing")
+    assert unknown.exit_code == 2 and "no stored source named 'nothing'" in unknown.stderr
+
+
+def test_the_shipped_config_fails_cleanly_offline(tmp_path) -> None:
+    """On a machine without internet every real source fails, each failure is recorded, exit 3."""
+    (tmp_path / "config").mkdir()
+    config = tmp_path / "config" / "watcher.toml"
+    shutil.copy(ROOT / "config" / "watcher.toml", config)
+    process = subprocess.run(
+        [sys.executable, "-m", "watcher", "--config", str(config), "check", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    settings = load_settings(str(config))
+    assert settings.storage_path == str(tmp_path / "snapshots" / "watcher.db")
+    results = json.loads(process.stdout)
+    names = [s.name for s in settings.sources]
+    assert [r["source"] for r in results if "/" not in r["source"]] == names
+    failed = [r for r in results if r["status"] == "failed"]
+    assert process.returncode == (3 if failed else 0)
+    assert all(r["error"] for r in failed)
+    with Store(settings.storage_path) as store:
+        recorded = {row["source"]: row for row in store.last_checks()}
+    assert set(names) <= set(recorded)
+    assert all(recorded[r["source"]]["error"] == r["error"] for r in failed)

@@ -1,0 +1,338 @@
+"""One check of a source: fetch → extract → hash → store a version and its changes.
+
+Every outcome becomes a CheckResult and a row in `checks`: a new version, unchanged (a 304 or the
+same comparison form), suspicious (an empty body or a fraction of the last text: no version) or
+failed (any error, with its message). One source failing never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from email.message import Message
+from itertools import zip_longest
+from posixpath import basename
+from typing import Callable, Iterable, Sequence
+from urllib.parse import unquote, urlsplit
+
+from watcher.diff import diff_documents, document_hash
+from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, WatcherError
+from watcher.extract import extract
+from watcher.fetch import Fetcher, HTTPStatusError
+from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion, VersionInfo
+from watcher.store import Store, utc_now
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[CheckResult, int], None]
+"""Called after each check with its result and the number of checks known so far (it grows as
+attachments are found)."""
+
+
+def check_source(
+    source: Source,
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    *,
+    parent: str | None = None,
+) -> CheckResult:
+    """Check one source and record the outcome; never raises for a problem of the source itself."""
+    started_at, clock = utc_now(), time.monotonic()
+    store.upsert_source(source, parent)
+    latest = store.latest(source.name)
+    etag, last_modified = store.validators(source.name, source.url) if latest else (None, None)
+    fetched: Fetched | None = None
+    try:
+        fetched = fetcher.fetch(
+            source.url, etag=etag, last_modified=last_modified, robots=source.robots
+        )
+        if fetched.not_modified:
+            if latest is None:
+                raise WatcherError("the server answered 304 Not Modified to an unconditional request")
+            result = _result(source, "unchanged", fetched, clock, version=latest)
+            store.add_check(
+                result,
+                started_at=started_at,
+                etag=fetched.etag or etag,
+                last_modified=fetched.last_modified or last_modified,
+            )
+            return result
+        if not fetched.body.strip():
+            raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
+        document = extract(
+            fetched.body,
+            content_type=fetched.content_type,
+            url=fetched.url,
+            selector=source.selector,
+            encoding=source.encoding,
+            http_charset=_charset(fetched.headers.get("content-type", "")),
+        )
+        _plausible(document, latest, settings.fetch.suspicious_ratio)
+        sha256 = document_hash(document)
+        if latest is not None and sha256 == latest.sha256:
+            result = _result(source, "unchanged", fetched, clock, version=latest)
+            store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
+            return result
+        return _store_new(source, store, fetched, document, sha256, latest, started_at, clock)
+    except SuspiciousFetch as exc:
+        status, error, http_status = "suspicious", str(exc), None
+    except HTTPStatusError as exc:
+        status, error, http_status = "failed", str(exc), exc.status
+    except WatcherError as exc:
+        status, error, http_status = "failed", str(exc), None
+    except Exception as exc:  # a bug in a stage must not stop the run, nor go unrecorded
+        log.exception("check of %s failed", source.name)
+        status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
+    result = _result(source, status, fetched, clock, error=error)
+    if http_status is not None:
+        result = replace(result, http_status=http_status)
+    store.add_check(result, started_at=started_at)
+    return result
+
+
+def _store_new(
+    source: Source,
+    store: Store,
+    fetched: Fetched,
+    document: Document,
+    sha256: str,
+    latest: StoredVersion | None,
+    started_at: str,
+    clock: float,
+) -> CheckResult:
+    fetched_at = utc_now()
+    diff, error = None, None
+    if latest is not None:
+        # Diffing happens before the transaction: the database is never held during slow work.
+        try:
+            diff = diff_documents(
+                store.document(latest.id),
+                document,
+                old_info=VersionInfo(latest.ref, latest.title, latest.fetched_at, latest.sha256),
+                new_info=VersionInfo(
+                    f"{source.name}@{latest.number + 1}", document.title, fetched_at, sha256
+                ),
+            )
+        except Exception as exc:  # a differ bug must not cost the user the new version
+            log.exception("diff of %s failed", source.name)
+            error = f"new version stored, but its changes could not be computed: {exc}"
+    with store.transaction():
+        version = store.add_version(
+            source.name,
+            document,
+            sha256=sha256,
+            raw=fetched.body,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            charset=_charset(fetched.headers.get("content-type", "")),
+            fetched_at=fetched_at,
+        )
+        substantive = store.add_changes(version.id, latest.id, diff) if diff and latest else 0
+        result = replace(
+            _result(source, "new", fetched, clock, version=version, error=error), changes=substantive
+        )
+        store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
+    return result
+
+
+def _result(
+    source: Source,
+    status: str,
+    fetched: Fetched | None,
+    clock: float,
+    *,
+    version: StoredVersion | None = None,
+    error: str | None = None,
+) -> CheckResult:
+    return CheckResult(
+        source=source.name,
+        status=status,  # type: ignore[arg-type]
+        url=source.url,
+        http_status=fetched.status if fetched else None,
+        bytes=len(fetched.body) if fetched else 0,
+        duration=time.monotonic() - clock,
+        version_id=version.id if version else None,
+        version_number=version.number if version else None,
+        error=error,
+    )
+
+
+def _plausible(document: Document, latest: StoredVersion | None, ratio: float) -> None:
+    """An error page served with 200 comes out as little or no text: do not take it as a version."""
+    size = len(document.text.strip())
+    if size == 0:
+        raise SuspiciousFetch("no document text in the body")
+    if latest is not None and size < ratio * len(latest.text.strip()):
+        raise SuspiciousFetch(
+            f"the text is {size} characters, under {ratio:.0%} of the last version's "
+            f"{len(latest.text.strip())}: probably an error page, not stored"
+        )
+
+
+def _charset(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type header, if any."""
+    if not content_type:
+        return None
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_param("charset")
+    return charset.strip() if isinstance(charset, str) and charset.strip() else None
+
+
+# ---------------------------------------------------------------- attachments
+
+
+def attachment_sources(source: Source, document: Document) -> list[Source]:
+    """The files linked from a notice page, as sources named "<source>/<file name>"."""
+    found: list[Source] = []
+    names: set[str] = set()
+    for url in dict.fromkeys(document.attachments):
+        filename = unquote(basename(urlsplit(url).path)) or "attachment"
+        # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines.
+        filename = "".join("_" if ch == "@" or ch.isspace() else ch for ch in filename)
+        name, n = f"{source.name}/{filename}", 1
+        while name in names:
+            n += 1
+            name = f"{source.name}/{n}-{filename}"
+        names.add(name)
+        found.append(Source(name=name, url=url, tags=source.tags, robots=source.robots, title=filename))
+    return found
+
+
+def _attachments_of(source: Source, store: Store) -> list[Source]:
+    # From the latest stored version, so a 304 or a failed fetch of the page still checks them.
+    latest = store.latest(source.name)
+    return attachment_sources(source, store.document(latest.id)) if latest else []
+
+
+# ---------------------------------------------------------------- a run
+
+
+def select_sources(settings: Settings, names: Sequence[str] | None) -> list[Source]:
+    """The configured sources named (all when names is empty), in config order."""
+    if not names:
+        return list(settings.sources)
+    known = {source.name: source for source in settings.sources}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            settings.config_path,
+            None,
+            f"no source named {', '.join(map(repr, unknown))} (configured: {', '.join(known) or 'none'})",
+        )
+    return [known[name] for name in dict.fromkeys(names)]
+
+
+def check_all(
+    settings: Settings, names: Sequence[str] | None = None, progress: Progress | None = None
+) -> list[CheckResult]:
+    """Check the named sources (all by default) and their attachments, concurrently and politely.
+
+    Holds the database lock for the run (LockedError when another run holds it). Results come in
+    config order, each page followed by its attachments.
+    """
+    selected = select_sources(settings, names)
+    with Store(settings.storage_path) as store, store.lock(), Fetcher(settings.fetch) as fetcher:
+        with ThreadPoolExecutor(max_workers=settings.fetch.workers, thread_name_prefix="check") as pool:
+
+            def submit(source: Source, parent: str | None) -> Future[CheckResult]:
+                return pool.submit(_check_safely, source, store, fetcher, settings, parent)
+
+            pending = {submit(s, None): (s, None) for s in _interleave_hosts(selected)}
+            results: dict[str, CheckResult] = {}
+            children: dict[str, list[str]] = defaultdict(list)
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    source, parent = pending.pop(future)
+                    results[source.name] = future.result()
+                    if parent is None and source.attachments:
+                        for child in _attachments_safely(source, store):
+                            children[source.name].append(child.name)
+                            pending[submit(child, source.name)] = (child, source.name)
+                    if progress:
+                        progress(results[source.name], len(results) + len(pending))
+    return [results[name] for s in selected for name in (s.name, *children[s.name])]
+
+
+def _check_safely(
+    source: Source, store: Store, fetcher: Fetcher, settings: Settings, parent: str | None
+) -> CheckResult:
+    """check_source, turning what it could not record (a database error …) into a result."""
+    try:
+        return check_source(source, store, fetcher, settings, parent=parent)
+    except Exception as exc:
+        log.exception("check of %s failed", source.name)
+        return CheckResult(source=source.name, status="failed", url=source.url, error=f"{type(exc).__name__}: {exc}")
+
+
+def _attachments_safely(source: Source, store: Store) -> list[Source]:
+    try:
+        return _attachments_of(source, store)
+    except Exception:
+        log.exception("attachments of %s could not be listed", source.name)
+        return []
+
+
+def _interleave_hosts(sources: Iterable[Source]) -> list[Source]:
+    """Round-robin over hosts, so that workers waiting on one host's politeness do not idle the
+    others."""
+    by_host: dict[str, list[Source]] = defaultdict(list)
+    for source in sources:
+        by_host[urlsplit(source.url).netloc.lower()].append(source)
+    return [s for group in zip_longest(*by_host.values()) for s in group if s is not None]
+
+
+# ---------------------------------------------------------------- re-extraction
+
+
+@dataclass(frozen=True)
+class Reextraction:
+    """One stored version run through the current extractor again."""
+
+    version: StoredVersion  # as it was before
+    sha256: str  # the hash now ("" when extraction failed)
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.error is None and self.sha256 != self.version.sha256
+
+
+def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Reextraction]:
+    """Re-run extraction over the stored raw bytes of every version (of the named sources), with
+    each source's current selector and encoding, and update text, blocks, title and hash."""
+    configured = {source.name: source for source in settings.sources}
+    with Store(settings.storage_path) as store, store.lock():
+        stored = [row["name"] for row in store.sources()]
+        unknown = [name for name in names or () if name not in stored]
+        if unknown:
+            raise VersionNotFound(f"no stored source named {', '.join(map(repr, unknown))}")
+        done: list[Reextraction] = []
+        for name in names or stored:
+            source = configured.get(name)
+            for version in store.versions(name):
+                done.append(_reextract_one(store, version, source))
+    return done
+
+
+def _reextract_one(store: Store, version: StoredVersion, source: Source | None) -> Reextraction:
+    info = store.fetch_info(version.id)
+    try:
+        document = extract(
+            store.raw(version.id),
+            content_type=info["content_type"] or "",
+            url=info["url"] or "",
+            selector=source.selector if source else None,
+            encoding=source.encoding if source else None,
+            http_charset=info["charset"],
+        )
+    except WatcherError as exc:
+        return Reextraction(version, "", str(exc))
+    sha256 = document_hash(document)
+    store.update_extraction(version.id, document, sha256)
+    return Reextraction(version, sha256)
