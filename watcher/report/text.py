@@ -81,20 +81,21 @@ def target_table(changes: tuple[Change, ...], color: bool) -> Table:
         header_style="bold" if color else "",
         safe_box=True,
     )
-    for column in ("section", "metric", "old", "new", "unit", "year", "change"):
+    # The nearest heading only: a terminal is too narrow for whole paths (the lists below have them).
+    for column in ("metric", "old", "new", "unit", "year", "change", "under"):
         table.add_column(column, overflow="fold")
     for change in changes:
         row = target_row(change)
         old_style = "red" if color and change.kind != "target_added" else ""
         new_style = "green" if color and change.kind != "target_removed" else ""
         table.add_row(
-            Text(row.section),
             Text(row.metric, style="bold" if color else ""),
             Text(row.old, style=old_style),
             Text(row.new, style=new_style),
             Text(row.unit),
             Text(row.year),
             Text(kind_label(change.kind)),
+            Text(change.path[-1] if change.path else ""),
         )
     return table
 

@@ -1,0 +1,178 @@
+"""`watcher run`: the long-running scheduler (APScheduler 3, a BackgroundScheduler).
+
+- Each source is checked on its own cron `schedule` (default daily at 06:00, local time), with a
+  random delay (jitter: up to 5 minutes, and never more than a quarter of the schedule's period)
+  so that the sources of one host are not all fetched in the same second.
+- Missed runs are coalesced into one (the host slept through 06:00: one check at wake-up, if within
+  MISFIRE_GRACE), a source's job never runs twice at once (max_instances=1), and check runs go one
+  at a time in this process, so the politeness limits of one run hold across jobs.
+- The digest is sent on `[digest] schedule`.
+- Every job holds the database lock of `watcher check` (Store.lock()) while it runs, so a
+  `watcher check` started by hand or by cron waits its turn (it gets LockedError, exit 4) and a
+  job that finds the lock taken skips this run and says so in the log.
+- SIGINT or SIGTERM stops cleanly: no new job starts, a running one finishes, then run() returns.
+
+Schedules are cron expressions of 5 fields (crontab: minute hour day month weekday) or 6 fields
+with seconds first ("*/2 * * * * *": every 2 seconds), as parsed by watcher.config.parse_cron.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Callable
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from watcher.config import parse_cron
+from watcher.errors import LockedError, WatcherError
+from watcher.model import CheckResult, Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCHEDULE = "0 6 * * *"  # a source without `schedule`: daily at 06:00
+MAX_JITTER = 300  # seconds
+MISFIRE_GRACE = 3600  # seconds late a missed run may still start (once, coalesced)
+DIGEST_JOB = "digest"
+# Missed runs coalesce into one; a job never overlaps itself.
+JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE}
+
+
+def trigger(expr: str) -> CronTrigger:
+    """The cron trigger of a schedule, with jitter scaled to its period."""
+    cron = parse_cron(expr)
+    first = cron.get_next_fire_time(None, datetime.now(cron.timezone))
+    second = cron.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    period = (second - first).total_seconds() if first and second else 4 * MAX_JITTER
+    # parse_cron builds the trigger; jitter is a plain attribute of APScheduler 3 triggers.
+    cron.jitter = min(MAX_JITTER, int(period // 4)) or None
+    return cron
+
+
+def _describe(result: CheckResult) -> str:
+    if result.status == "new":
+        what = f"new version {result.version_number}, {result.changes} change(s) of substance"
+    else:
+        what = result.status
+    if result.error:
+        what += f": {result.error}"
+    return f"check {result.source}: {what} ({result.duration:.1f} s)"
+
+
+class Jobs:
+    """The job functions: each logs its run, and none lets an error reach the scheduler."""
+
+    def __init__(self, settings: Settings, stopping: threading.Event) -> None:
+        self.settings = settings
+        self.stopping = stopping
+        self.one_at_a_time = threading.Lock()
+
+    def _run(self, name: str, work: Callable[[], None]) -> None:
+        with self.one_at_a_time:
+            if self.stopping.is_set():  # queued before the stop: do not start it
+                log.info("%s: skipped, stopping", name)
+                return
+            started = time.monotonic()
+            log.info("%s: start", name)
+            try:
+                work()
+            except LockedError as exc:
+                log.warning("%s: skipped: %s", name, exc)
+            except WatcherError as exc:
+                log.error("%s: %s", name, exc)
+            except Exception:  # a bug must not stop the other jobs
+                log.exception("%s: failed", name)
+            else:
+                log.info("%s: done in %.1f s", name, time.monotonic() - started)
+
+    def check(self, source_name: str) -> None:
+        from watcher.check import check_all
+
+        def work() -> None:
+            # check_all holds Store.lock() for the run, as `watcher check` does.
+            for result in check_all(self.settings, names=[source_name]):
+                (log.warning if result.status in ("failed", "suspicious") else log.info)(_describe(result))
+
+        self._run(f"check {source_name}", work)
+
+    def digest(self) -> None:
+        from watcher.digest import send_digest
+        from watcher.store import Store
+
+        def work() -> None:
+            with Store(self.settings.storage_path) as store, store.lock():
+                outcome = send_digest(store, self.settings)
+            if outcome.status == "sent" and outcome.digest:
+                log.info("digest %s sent to %s", outcome.digest_id, ", ".join(outcome.digest.recipients))
+            else:
+                log.info("digest: nothing to send")
+
+        self._run(DIGEST_JOB, work)
+
+
+def build_scheduler(settings: Settings, stopping: threading.Event) -> BackgroundScheduler:
+    """A scheduler (not started) with one check job per source and the digest job."""
+    jobs = Jobs(settings, stopping)
+    workers = max(2, min(settings.fetch.workers, len(settings.sources) + 1))
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(workers)})
+    for source in settings.sources:
+        scheduler.add_job(
+            jobs.check,
+            trigger(source.schedule or DEFAULT_SCHEDULE),
+            args=[source.name],
+            id=f"check:{source.name}",
+            name=f"check {source.name}",
+            **JOB_OPTIONS,
+        )
+    scheduler.add_job(
+        jobs.digest, trigger(settings.digest.schedule), id=DIGEST_JOB, name=DIGEST_JOB, **JOB_OPTIONS
+    )
+    return scheduler
+
+
+def run(settings: Settings, stop_event: threading.Event | None = None) -> None:
+    """Run the jobs until `stop_event` is set or the process gets SIGINT/SIGTERM."""
+    stop = stop_event or threading.Event()
+    restore = _stop_on_signals(stop)
+    scheduler = build_scheduler(settings, stop)
+    scheduler.start()
+    try:
+        for job in scheduler.get_jobs():
+            log.info("scheduled %s: %s, next at %s", job.name, job.trigger, job.next_run_time)
+        log.info("watcher run: %d source(s), digest on %r", len(settings.sources), settings.digest.schedule)
+        while not stop.wait(0.5):
+            pass
+        log.info("stopping: waiting for running jobs")
+    finally:
+        scheduler.pause()  # no new submissions while the executor shuts down
+        scheduler.shutdown(wait=True)
+        restore()
+    log.info("stopped")
+
+
+def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT/SIGTERM set `stop` (a second one ends the process); returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # only the main thread may install handlers
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: object) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+        for sig in previous:  # a second signal is not ignored
+            signal.signal(sig, signal.SIG_DFL)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
