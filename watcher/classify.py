@@ -115,7 +115,8 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
         if old_text == new_text:
             return []
-        return [Change("formatting", path, old_text, new_text, inline=inline_diff(old_text, new_text))]
+        # no inline diff: a redline of every width or script change is noise, and costly
+        return [Change("formatting", path, old_text, new_text)]
     inline = inline_diff(old_text, new_text)
     target_changes = _target_changes(olds, news)
     if target_changes:

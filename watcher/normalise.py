@@ -61,9 +61,9 @@ def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
 
 def simplified(text: str) -> str:
     """A canonical Simplified form. t2s alone leaves some variants unconverted (慈谿 in one phrase,
-    慈溪 in another); going through Traditional once maps both editions onto the same characters."""
+    慈溪 in another); going through Traditional first maps both editions onto the same characters."""
     t2s, s2t = _converters()
-    return t2s.convert(s2t.convert(t2s.convert(text)))
+    return t2s.convert(s2t.convert(text))
 
 
 def clean_display(text: str) -> str:
@@ -72,13 +72,25 @@ def clean_display(text: str) -> str:
     return _SPACE_RUN.sub(" ", text).strip()
 
 
+def _width_and_space(text: str) -> str:
+    text = unicodedata.normalize("NFKC", _EXPORT_MARKS.sub("", text))
+    return _ALL_SPACE.sub("", text).translate(_PUNCT_MAP)
+
+
 def comparison_form(text: str) -> str:
     """The form two texts are compared on (see the module docstring)."""
-    text = _EXPORT_MARKS.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _ALL_SPACE.sub("", text)
-    text = text.translate(_PUNCT_MAP)
-    return simplified(text)
+    return simplified(_width_and_space(text))
+
+
+_SEPARATOR = "\ue000"  # private-use: matches no phrase in the script converter
+
+
+def comparison_forms(texts: list[str]) -> list[str]:
+    """comparison_form of many texts at once: one pass through the script converter."""
+    if not texts:
+        return []
+    prepared = (_width_and_space(text).replace(_SEPARATOR, "") for text in texts)
+    return simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
 
 
 def content_hash(comparison_text: str) -> str:

@@ -10,10 +10,10 @@ classifier can report a whole new item as one measure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from watcher.model import Block, Clause, Document, Unit
-from watcher.normalise import comparison_form
+from watcher.normalise import comparison_form, comparison_forms
 
 _CN = "一二三四五六七八九十"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -78,7 +78,7 @@ def sentences(text: str) -> list[str]:
     # A fragment of only closing marks or a few characters belongs to the sentence before it.
     merged: list[str] = []
     for part in parts:
-        if merged and len(comparison_form(part)) <= 1:
+        if merged and len(part) <= 3 and sum(ch.isalnum() for ch in part) <= 1:
             merged[-1] += part
         else:
             merged.append(part)
@@ -120,7 +120,7 @@ class _Builder:
         self.clauses.append(
             Clause(
                 text=text,
-                key=clause_key(text) if kind != "row" else comparison_form(text),
+                key="",  # filled in one batch by segment()
                 path=self.path,
                 kind=kind,  # type: ignore[arg-type]
                 index=len(self.clauses),
@@ -195,4 +195,7 @@ def segment(document: Document) -> Segmented:
             builder.table(block, number)
         else:
             builder.paragraph(block, number)
-    return Segmented(tuple(builder.clauses), builder.units)
+    texts = [c.text if c.kind == "row" else strip_marker(c.text.strip()) for c in builder.clauses]
+    keys = comparison_forms(texts)
+    clauses = tuple(replace(c, key=key) for c, key in zip(builder.clauses, keys))
+    return Segmented(clauses, builder.units)
