@@ -3,11 +3,16 @@ a real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import json
+from email import message_from_bytes, policy
+
 import pytest
+from click.testing import CliRunner
 from bs4 import BeautifulSoup
 from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGET_CHANGE
 from smtp_server import Inbox, smtp_server
 
+from watcher.cli import cli
 from watcher.digest import FailedCheck, SourceChanges, build_digest, collect, send_digest
 from watcher.errors import DeliveryError
 from watcher.model import (
@@ -176,3 +181,85 @@ def test_only_formatting_stored_sends_nothing(tmp_path):
         db.add_changes(b.id, a.id, Diff(DIFF.old, DIFF.new, (FORMATTING,)))
         assert send_digest(db, settings(server.port)).status == "nothing"
     assert server.inbox.messages == []
+
+
+# ---------------------------------------------------------------- the CLI: watcher digest, watcher changes
+
+
+def write_config(folder, smtp_port: int = 25) -> str:
+    path = folder / "watcher.toml"
+    path.write_text(
+        f"""
+[storage]
+path = "watcher.db"
+
+[[source]]
+name = "{CIXI.name}"
+title = "{CIXI.title}"
+url = "{CIXI.url}"
+tags = ["plans"]
+
+[email]
+smtp_host = "127.0.0.1"
+smtp_port = {smtp_port}
+security = "none"
+from = "watcher@example.org"
+to = ["analyst@example.org"]
+""",
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def watcher(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_cli_digest_previews_then_sends_once(store, tmp_path):
+    with smtp_server() as server:
+        config = write_config(tmp_path, server.port)
+        preview = watcher("--config", config, "digest")
+        assert preview.exit_code == 0, preview.output
+        assert preview.stdout.startswith("To: analyst@example.org\nSubject: [watcher] 1 plan changed: 1 target")
+        assert server.inbox.messages == [] and store.digests() == []
+
+        sent = watcher("--config", config, "digest", "--send", "--output", str(tmp_path / "d.eml"))
+        again = watcher("--config", config, "digest", "--send")
+    assert sent.exit_code == 0 and "sent digest 1 to analyst@example.org" in sent.stderr
+    assert again.exit_code == 0 and "nothing of substance" in again.stderr
+    assert len(server.inbox.messages) == 1
+    saved = message_from_bytes((tmp_path / "d.eml").read_bytes(), policy=policy.default)
+    assert saved["Subject"] == server.inbox.messages[0]["Subject"]
+    assert saved.get_content_type() == "multipart/alternative"
+
+
+def test_cli_digest_send_failure_exits_2_and_keeps_the_changes(store, tmp_path):
+    with smtp_server(Inbox(refuse=1)) as server:
+        config = write_config(tmp_path, server.port)
+        failed = watcher("--config", config, "digest", "--send")
+        retried = watcher("--config", config, "digest", "--send")
+    assert failed.exit_code == 2 and "451" in failed.stderr
+    assert retried.exit_code == 0 and len(server.inbox.messages) == 1
+
+
+def test_cli_digest_writes_html_and_checks_the_output_name(store, tmp_path):
+    config = write_config(tmp_path)
+    page = tmp_path / "digest.html"
+    assert watcher("--config", config, "digest", "--output", str(page)).exit_code == 0
+    assert "≥4000" in page.read_text(encoding="utf-8") and "&lt;script&gt;" in page.read_text(encoding="utf-8")
+    assert watcher("--config", config, "digest", "--output", str(tmp_path / "d.txt")).exit_code == 2
+
+
+def test_cli_changes_lists_stored_changes(store, tmp_path):
+    config = write_config(tmp_path)
+    listed = watcher("--config", config, "changes", CIXI.name, "--format", "json")
+    assert listed.exit_code == 0
+    rows = json.loads(listed.stdout)
+    assert [r["change"]["kind"] for r in rows] == [c.kind for c in DIFF.changes]
+    assert rows[0]["change"]["target"]["new"]["value"] == 4000
+
+    text = watcher("--config", config, "changes", "--since", "1d")
+    assert text.exit_code == 0 and "cixi-plan@1 → cixi-plan@2" in text.stdout and "≥4000" in text.stdout
+    future = watcher("--config", config, "changes", "--since", "2999-01-01")
+    assert future.exit_code == 0 and future.stdout == "" and "no stored changes" in future.stderr
+    assert watcher("--config", config, "changes", "--since", "last week").exit_code == 2

@@ -299,6 +299,132 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     ctx.exit(EXIT_SOME_FAILED if failed else 0)
 
 
+# ---------------------------------------------------------------- reporting: changes, digest, run
+
+
+class _Since(click.ParamType):
+    """`7d`, `12h`, `30m`, `2w` (that long ago) or an ISO date/time → the UTC time the store compares."""
+
+    name = "since"
+    _SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+    def convert(self, value, param, ctx):  # type: ignore[override]
+        import re
+        from datetime import datetime, timedelta, timezone
+
+        match = re.fullmatch(r"(\d+)\s*([mhdw])", str(value).strip())
+        if match:
+            when = datetime.now(timezone.utc) - timedelta(seconds=int(match[1]) * self._SECONDS[match[2]])
+        else:
+            try:
+                when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.fail(f"{value!r} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date", param, ctx)
+            if when.tzinfo is not None:  # a time without a zone is taken as UTC, as stored
+                when = when.astimezone(timezone.utc)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_since_option = click.option(
+    "--since", type=_Since(), default=None, help="Only changes stored since: 30m, 12h, 7d, 2w or an ISO date."
+)
+
+
+@cli.command("changes")
+@click.argument("source", required=False)
+@_since_option
+@_format_option
+@click.option("--all", "show_all", is_flag=True, help="Also list formatting-only changes (text).")
+@click.pass_context
+def changes_command(ctx: click.Context, source: str | None, since: str | None, fmt: str, show_all: bool) -> None:
+    """List the stored changes (of SOURCE, or of every source), one block per new version."""
+    from watcher.model import Diff, VersionInfo
+    from watcher.report.json import change_from_dict
+    from watcher.report.text import render_text
+
+    with _existing_store(_settings(ctx)) as store:
+        rows = store.changes(source=source, since=since)
+        if fmt == "json":
+            keys = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
+            _echo_json([{**{k: row[k] for k in keys}, "change": row["payload"]} for row in rows])
+            return
+        by_version: dict[tuple[int, int], list[dict]] = {}
+        for row in rows:
+            by_version.setdefault((row["previous_id"], row["version_id"]), []).append(row)
+        infos = {}
+        for version_id in {i for pair in by_version for i in pair}:
+            v = store.version(version_id)
+            infos[version_id] = VersionInfo(v.ref, v.title, v.fetched_at, v.sha256)
+    if not by_version:
+        click.echo("watcher: no stored changes" + (f" since {since}" if since else ""), err=True)
+    for (previous_id, version_id), group in by_version.items():
+        changes = tuple(change_from_dict(row["payload"]) for row in group)
+        click.echo(render_text(Diff(infos[previous_id], infos[version_id], changes), show_all) + "\n")
+
+
+@cli.command("digest")
+@click.option("--send", is_flag=True, help="Send it by email; its changes are then marked sent.")
+@click.option("--dry-run", is_flag=True, help="Print it and mark nothing (the default without --send).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write it to FILE.eml (the whole message) or FILE.html (the HTML body).",
+)
+@_since_option
+@click.pass_context
+def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | None, since: str | None) -> None:
+    """The email digest of every stored change not yet sent, grouped by source.
+
+    Nothing of substance, no digest (unless [digest] send_empty = true). A digest the server did
+    not accept stays unsent and goes out with the next `watcher digest --send` (exit status 2).
+    """
+    from watcher.digest import send_digest
+
+    if output and not output.lower().endswith((".eml", ".html", ".htm")):
+        raise click.BadParameter("must end in .eml or .html", param_hint="--output")
+    settings = _settings(ctx)
+    deliver = send and not dry_run
+    with _existing_store(settings) as store:
+        if deliver:
+            with store.lock():
+                outcome = send_digest(store, settings, since=since)
+        else:
+            outcome = send_digest(store, settings, dry_run=True, since=since)
+    digest = outcome.digest
+    if digest is None:
+        click.echo("watcher: nothing of substance to send", err=True)
+        return
+    if output:
+        if output.lower().endswith(".eml"):
+            with open(output, "wb") as f:
+                f.write(digest.message().as_bytes())
+        else:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(digest.html)
+    if deliver:
+        click.echo(f"watcher: sent digest {outcome.digest_id} to {', '.join(digest.recipients)}: {digest.subject}", err=True)
+    elif dry_run or not output:
+        click.echo(f"To: {', '.join(digest.recipients)}\nSubject: {digest.subject}\n\n{digest.text}")
+
+
+@cli.command("run")
+@click.pass_context
+def run_command(ctx: click.Context) -> None:
+    """Run as a service: each source checked on its `schedule`, the digest on [digest] schedule.
+
+    Logs each run on stderr; stops cleanly on SIGINT or SIGTERM (exit status 0).
+    """
+    import logging
+
+    from watcher.schedule import run
+
+    settings = _settings(ctx)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run(settings)
+
+
 def main() -> None:
     cli(prog_name="watcher")
 

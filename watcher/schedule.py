@@ -55,7 +55,9 @@ def trigger(expr: str) -> CronTrigger:
 
 
 def _describe(result: CheckResult) -> str:
-    if result.status == "new":
+    if result.status == "new" and result.version_number == 1:
+        what = "first version stored"
+    elif result.status == "new":
         what = f"new version {result.version_number}, {result.changes} change(s) of substance"
     else:
         what = result.status

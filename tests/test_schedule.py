@@ -1,0 +1,198 @@
+"""The scheduler of `watcher run`: triggers, job settings, and a real run against local HTTP and
+SMTP servers, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import case_bytes
+from smtp_server import smtp_server
+
+from watcher.config import load_settings
+from watcher.schedule import DEFAULT_SCHEDULE, MAX_JITTER, MISFIRE_GRACE, build_scheduler, run, trigger
+from watcher.store import Store
+
+
+@pytest.mark.parametrize(
+    ("expr", "jitter"),
+    [
+        ("0 6 * * *", MAX_JITTER),  # daily: spread over 5 minutes
+        ("*/10 * * * *", 150),  # every 10 minutes: at most a quarter of the period
+        ("*/2 * * * * *", None),  # every 2 seconds (6 fields, seconds first): no jitter
+        ("30 0 6 * * *", MAX_JITTER),  # daily at 06:00:30
+    ],
+)
+def test_jitter_scales_with_the_period(expr, jitter):
+    assert trigger(expr).jitter == jitter
+
+
+def test_six_fields_are_seconds_first():
+    fields = {f.name: str(f) for f in trigger("*/2 * * * * *").fields}
+    assert fields["second"] == "*/2" and fields["minute"] == "*"
+
+
+def write_config(folder: Path, *, page_url: str, smtp_port: int, source_schedule: str, digest_schedule: str) -> Path:
+    path = folder / "watcher.toml"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            [storage]
+            path = "watcher.db"
+
+            [fetch]
+            delay = 0
+            retries = 0
+            timeout = 5
+
+            [[source]]
+            name = "haishu-plan"
+            title = "海曙区科技创新“十四五”规划"
+            url = "{page_url}"
+            schedule = "{source_schedule}"
+            tags = ["plans"]
+
+            [[source]]
+            name = "unscheduled"
+            url = "{page_url}"
+
+            [email]
+            smtp_host = "127.0.0.1"
+            smtp_port = {smtp_port}
+            security = "none"
+            from = "watcher@example.org"
+            to = ["analyst@example.org"]
+
+            [digest]
+            schedule = "{digest_schedule}"
+            """
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_one_job_per_source_and_the_digest(tmp_path):
+    config = write_config(
+        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
+        source_schedule="*/5 * * * * *", digest_schedule="0 8 * * *",
+    )
+    scheduler = build_scheduler(load_settings(str(config)), threading.Event())
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert sorted(jobs) == ["check:haishu-plan", "check:unscheduled", "digest"]
+    for job in jobs.values():
+        assert job.coalesce is True and job.max_instances == 1
+        assert job.misfire_grace_time == MISFIRE_GRACE
+    assert str(jobs["check:unscheduled"].trigger) == str(trigger(DEFAULT_SCHEDULE))
+    assert {f.name: str(f) for f in jobs["check:haishu-plan"].trigger.fields}["second"] == "*/5"
+    assert {f.name: str(f) for f in jobs["digest"].trigger.fields}["hour"] == "8"
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def stored(db: Path, query):
+    if not db.exists():
+        return None
+    with Store(db) as store:
+        return query(store)
+
+
+@pytest.mark.slow
+def test_watcher_run_checks_stores_a_change_mails_the_digest_and_stops_on_sigterm(tmp_path, http_server):
+    http_server.set("/plan.html", case_bytes("haishu-new-measure-html", "old.html"))
+    db = tmp_path / "watcher.db"
+    with smtp_server() as smtp:
+        config = write_config(
+            tmp_path, page_url=http_server.url("/plan.html"), smtp_port=smtp.port,
+            source_schedule="* * * * * *", digest_schedule="*/2 * * * * *",
+        )
+        log_path = tmp_path / "run.log"
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "watcher", "--config", str(config), "run"],
+                stdout=subprocess.DEVNULL, stderr=log,
+            )
+            try:
+                wait_for(lambda: stored(db, lambda s: s.versions("haishu-plan")), what="a first version")
+                http_server.set("/plan.html", case_bytes("haishu-new-measure-html", "new.html"))
+                wait_for(lambda: stored(db, lambda s: s.changes("haishu-plan")), what="a stored change")
+                wait_for(lambda: smtp.inbox.messages, what="a digest")
+                proc.send_signal(signal.SIGTERM)
+                status = proc.wait(30)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    output = log_path.read_text()
+    assert status == 0, output
+    [mail] = smtp.inbox.messages  # later digest runs found nothing new to send
+    assert mail.get_content_type() == "multipart/alternative"
+    assert "上市培育工程" in mail.get_body(("plain",)).get_content()
+    assert "new measure" in mail["Subject"]
+    kinds = {row["kind"] for row in stored(db, lambda s: s.changes("haishu-plan"))}
+    assert "measure_added" in kinds
+    assert "received SIGTERM" in output and "stopped" in output
+    assert "check haishu-plan: new version 2" in output
+
+
+def test_run_returns_when_its_stop_event_is_set(tmp_path):
+    config = write_config(
+        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
+        source_schedule="0 6 * * *", digest_schedule="0 8 * * *",
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=run, args=(load_settings(str(config)), stop))
+    runner.start()
+    time.sleep(0.5)
+    assert runner.is_alive()
+    stop.set()
+    runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_job_skips_its_run_while_another_process_holds_the_lock(tmp_path, caplog):
+    config = write_config(
+        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
+        source_schedule="* * * * * *", digest_schedule="0 8 * * *",
+    )
+    settings = load_settings(str(config))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(
+            f"""
+            import sys, time
+            from watcher.store import Store
+            with Store({settings.storage_path!r}) as s, s.lock():
+                print("locked", flush=True)
+                time.sleep(30)
+            """
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        caplog.set_level("INFO", logger="watcher.schedule")
+        stop = threading.Event()
+        runner = threading.Thread(target=run, args=(settings, stop))
+        runner.start()
+        wait_for(lambda: "another watcher run holds the lock" in caplog.text, 15, "a skipped run")
+        stop.set()
+        runner.join(10)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with Store(settings.storage_path) as store:
+        assert store.checks() == []  # nothing was fetched or recorded while locked
