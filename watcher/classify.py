@@ -145,12 +145,8 @@ def _target_changes(olds: Sequence[Clause], news: Sequence[Clause]) -> list[tupl
 # ---------------------------------------------------------------- unpaired clauses
 
 
-def _whole_units(unpaired: set[int], segmented: Segmented) -> dict[int, int]:
+def _whole_units(unpaired: set[int], segmented: Segmented, members: dict[int, list[int]]) -> dict[int, int]:
     """Map each unpaired clause to the outermost numbered unit all of whose clauses are unpaired."""
-    members: dict[int, list[int]] = {}
-    for clause in segmented.clauses:
-        for unit in clause.units:
-            members.setdefault(unit, []).append(clause.index)
     whole = {
         unit
         for unit, indices in members.items()
@@ -165,6 +161,18 @@ def _whole_units(unpaired: set[int], segmented: Segmented) -> dict[int, int]:
     return owner
 
 
+def _unit_members(segmented: Segmented) -> dict[int, list[int]]:
+    """The clauses of each unit, leaving out boxes and tables nested in it: a box printed after an
+    item is often about the item before, so it does not decide whether an item is new."""
+    members: dict[int, list[int]] = {}
+    for clause in segmented.clauses:
+        for depth, unit in enumerate(clause.units):
+            if any(not segmented.units[inner].numbered for inner in clause.units[depth + 1 :]):
+                continue
+            members.setdefault(unit, []).append(clause.index)
+    return members
+
+
 def _is_action(clause: Clause, units: dict[int, Unit]) -> bool:
     inside_numbered = any(units[u].numbered for u in clause.units)
     return clause.kind == "sentence" and inside_numbered and bool(_ACTION.match(clause.text))
@@ -175,7 +183,8 @@ def _unpaired(
 ) -> list[tuple[int, Change]]:
     """Changes for the clauses of one side that have no counterpart, with their position."""
     indices = sorted(indices)
-    owner = _whole_units(set(indices), segmented)
+    unit_members = _unit_members(segmented)
+    owner = _whole_units(set(indices), segmented, unit_members)
     changes: list[tuple[int, Change]] = []
     reported_units: set[int] = set()
     side = "new" if added else "old"
@@ -186,8 +195,7 @@ def _unpaired(
             if unit in reported_units:
                 continue
             reported_units.add(unit)
-            members = [c for c in segmented.clauses if unit in c.units]
-            text = _text(members)
+            text = _text([segmented.clauses[i] for i in unit_members[unit]])
             kind: ChangeKind = "measure_added" if added else "measure_removed"
             # units and path elements are pushed together, so the unit's depth cuts the path
             unit_path = clause.path[: clause.units.index(unit) + 1]
