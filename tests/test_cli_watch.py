@@ -30,7 +30,7 @@ def test_check_prints_a_summary_and_a_second_run_finds_nothing_new(http_server: 
     config = write_config([{"name": "plan", "url": http_server.url("/plan.html"), "selector": "#zoom"}])
     first = watcher(config, "check")
     assert first.exit_code == 0, first.output
-    assert "plan" in first.stdout and "new version" in first.stdout and "1 new version" in first.stdout
+    assert "plan" in first.stdout and "new version" in first.stdout and "new version: 1" in first.stdout
     second = watcher(config, "check")
     assert second.exit_code == 0
     assert "unchanged" in second.stdout and "new version" not in second.stdout

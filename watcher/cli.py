@@ -114,6 +114,16 @@ def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _print_table(table) -> None:
+    """A rich table on stdout; wide when stdout is a file or a pipe, so rows stay one line."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 240
+    console.print(table)
+
+
 def _format_option(func):
     return click.option(
         "--format",
@@ -167,7 +177,6 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
 def _print_check_summary(results) -> None:
     from collections import Counter
 
-    from rich.console import Console
     from rich.table import Table
 
     labels = {"new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious"}
@@ -186,8 +195,8 @@ def _print_check_summary(results) -> None:
             r.error or "",
         )
     counts = Counter(r.status for r in results)
-    table.caption = ", ".join(f"{counts[s]} {labels[s].lower()}" for s in labels if counts[s]) or "no sources"
-    Console(soft_wrap=False, highlight=False).print(table)
+    table.caption = ", ".join(f"{labels[s].lower()}: {counts[s]}" for s in labels if counts[s]) or "no sources"
+    _print_table(table)
 
 
 @cli.command("sources")
@@ -195,7 +204,6 @@ def _print_check_summary(results) -> None:
 @click.pass_context
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """List the configured sources (and attachments found), with their last check."""
-    from rich.console import Console
     from rich.table import Table
 
     settings = _settings(ctx)
@@ -233,7 +241,7 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
             row["name"], row["url"], ", ".join(row["tags"]), str(row["versions"]),
             row["last_check"] or "never", row["last_status"] or "",
         )
-    Console(soft_wrap=False, highlight=False).print(table)
+    _print_table(table)
 
 
 @cli.command("history")
@@ -242,7 +250,6 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def history_command(ctx: click.Context, source: str, fmt: str) -> None:
     """List the stored versions of SOURCE (id, number, fetched time, hash)."""
-    from rich.console import Console
     from rich.table import Table
 
     with _existing_store(_settings(ctx)) as store:
@@ -262,7 +269,7 @@ def history_command(ctx: click.Context, source: str, fmt: str) -> None:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(str(row["id"]), row["ref"], row["fetched_at"], row["sha256"][:16], row["title"])
-    Console(soft_wrap=False, highlight=False).print(table)
+    _print_table(table)
 
 
 @cli.command("show")

@@ -18,7 +18,6 @@ import sqlite3
 import threading
 import zlib
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
@@ -583,6 +582,11 @@ def _extraction_columns(document: Document) -> dict[str, Any]:
 
 def _block_dict(block: Block) -> dict[str, Any]:
     # Only what differs from the defaults: keeps the column about the size of the text.
-    data = {key: value for key, value in asdict(block).items() if value not in (None, "", ())}
-    data["kind"] = block.kind
+    data: dict[str, Any] = {"kind": block.kind}
+    if block.text:
+        data["text"] = block.text
+    if block.level is not None:
+        data["level"] = block.level
+    if block.rows:
+        data["rows"] = block.rows
     return data

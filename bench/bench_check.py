@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Benchmark of `watcher check`: 200 local sources behind 50 ms of server latency.
+
+Prints checks per second for a first run (every source new: fetch, extract, hash, store) and a
+second run (every source unchanged: a 304 when the server sends an ETag, a full 200 otherwise),
+the database size per stored version, and baselines measured in the same process: plain
+sequential requests.get of the same URLs, and the same check run with one worker.
+
+Per-host politeness bounds one host: with per_host = 2 at most 2 requests are in flight to a host,
+and with the shipped delay = 1.0 s a host gets at most one request a second whatever the machine
+does. The bench therefore measures one host (delay 0, per_host 2) and many hosts (sources spread
+over servers on 127.0.0.2, 127.0.0.3 …, still loopback), and prints both.
+
+    .venv/bin/python bench/bench_check.py [--sources 200] [--latency 0.05] [--hosts 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the loopback page server of the test suite
+
+from conftest import PageServer  # noqa: E402
+
+from watcher.check import check_all  # noqa: E402
+from watcher.model import FetchSettings, Settings, Source  # noqa: E402
+from watcher.store import Store  # noqa: E402
+
+PAGE = (ROOT / "tests" / "data" / "cases" / "haishu-noise-page" / "old.html").read_bytes()
+
+
+def serve(servers: list[PageServer], count: int, latency: float, etag: bool) -> list[str]:
+    """`count` distinct pages spread round-robin over the servers; returns their URLs."""
+    urls = []
+    for n in range(count):
+        server = servers[n % len(servers)]
+        path = f"/art/{n}.html"
+        # a distinct document per source: one more paragraph with its number
+        body = PAGE.replace(b'<div id="zoom">', f'<div id="zoom"><p>第{n}号文件</p>'.encode(), 1)
+        server.set(path, body, delay=latency, etag=f'"{n}"' if etag else None)
+        urls.append(server.url(path))
+    return urls
+
+
+def timed_checks(settings: Settings) -> tuple[float, list[str]]:
+    started = time.perf_counter()
+    results = check_all(settings)
+    return time.perf_counter() - started, [r.status for r in results]
+
+
+def scenario(label: str, urls: list[str], fetch: FetchSettings, folder: str) -> dict[str, float]:
+    database = os.path.join(folder, f"{label.replace(' ', '-')}.db")
+    sources = tuple(Source(name=f"s{n}", url=url) for n, url in enumerate(urls))
+    settings = Settings(config_path="bench", storage_path=database, sources=sources, fetch=fetch)
+    first, statuses = timed_checks(settings)
+    assert statuses.count("new") == len(urls), statuses
+    second, statuses = timed_checks(settings)
+    assert statuses.count("unchanged") == len(urls), statuses
+    with Store(database) as store:
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        versions = store.db.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+    size = os.path.getsize(database)
+    n = len(urls)
+    print(
+        f"  {label:<44} first run {n / first:7.1f} checks/s ({first:5.2f} s)   "
+        f"second run {n / second:7.1f} checks/s ({second:5.2f} s)   "
+        f"{size / versions / 1024:6.1f} KiB per version"
+    )
+    return {"first": n / first, "second": n / second}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sources", type=int, default=200)
+    parser.add_argument("--latency", type=float, default=0.05, help="server latency per request, seconds")
+    parser.add_argument("--hosts", type=int, default=20, help="loopback hosts for the many-hosts runs")
+    args = parser.parse_args()
+
+    one = [PageServer("127.0.0.1").start()]
+    many = [PageServer(f"127.0.0.{2 + i}").start() for i in range(args.hosts)]
+    polite = FetchSettings(retries=0, delay=0.0, per_host=2, workers=8)
+    print(
+        f"{args.sources} sources, {args.latency * 1000:.0f} ms server latency, page of {len(PAGE) // 1024} KiB "
+        f"(the Haishu plan page), {os.cpu_count()} CPUs"
+    )
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            urls = serve(one, args.sources, args.latency, etag=True)
+            started = time.perf_counter()
+            with requests.Session() as session:
+                for url in urls:
+                    session.get(url, timeout=10).raise_for_status()
+            plain = args.sources / (time.perf_counter() - started)
+            print(f"  {'baseline: sequential requests.get, one host':<44} {plain:7.1f} fetches/s (no extraction, no storage)")
+            one_worker = scenario("baseline: check with 1 worker, one host", urls, replace(polite, workers=1), folder)
+            one_host = scenario("one host, per_host 2, 8 workers", urls, polite, folder)
+
+            many_urls = serve(many, args.sources, args.latency, etag=True)
+            many_hosts = scenario(f"{args.hosts} hosts, per_host 2, 8 workers", many_urls, polite, folder)
+            wide = scenario(
+                f"{args.hosts} hosts, per_host 2, 32 workers", many_urls, replace(polite, workers=32), folder
+            )
+            plain_urls = serve(many, args.sources, args.latency, etag=False)
+            no_etag = scenario(f"{args.hosts} hosts, 32 workers, no ETag (200s)", plain_urls, replace(polite, workers=32), folder)
+    finally:
+        for server in one + many:
+            server.httpd.shutdown()
+            server.httpd.server_close()
+
+    print("ratios (first run / second run):")
+    for label, result in [
+        ("one host vs 1 worker", one_host),
+        (f"{args.hosts} hosts, 8 workers vs 1 worker", many_hosts),
+        (f"{args.hosts} hosts, 32 workers vs 1 worker", wide),
+        (f"{args.hosts} hosts, 32 workers, no ETag vs 1 worker", no_etag),
+    ]:
+        print(
+            f"  {label:<44} x{result['first'] / one_worker['first']:.1f} / x{result['second'] / one_worker['second']:.1f}"
+        )
+    print(
+        f"  {f'{args.hosts} hosts, 32 workers vs sequential requests.get':<44} "
+        f"x{wide['first'] / plain:.1f} / x{wide['second'] / plain:.1f}"
+    )
+    print("with the shipped delay = 1.0 s, one host is bounded at 1 check/s by design (politeness).")
+
+
+if __name__ == "__main__":
+    main()
