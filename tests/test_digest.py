@@ -69,7 +69,7 @@ def test_subject_counts_and_bodies_list_targets_and_measures():
 
     soup = BeautifulSoup(digest.html, "lxml")
     cells = [td.get_text() for td in soup.select("table.targets td")]
-    assert cells[1:5] == ["科技型中小企业数", "≥3700", "≥4000", "家"]
+    assert cells[:4] == ["科技型中小企业数", "≥3700", "≥4000", "家"]
     assert soup.find("a", href="https://www.cixi.gov.cn/art/2021/plan.html").get_text() == CIXI.title
     assert soup.find_all("script") == [] and SCRIPT not in digest.html
     assert "&lt;script&gt;" in digest.html
@@ -103,6 +103,14 @@ def test_failing_sources_have_their_section():
     assert "haishu-plan: suspicious at 2026-11-21T06:00:02Z: body is 2% of the last version" in digest.text
     rows = BeautifulSoup(digest.html, "lxml").select("table.failed tbody tr")
     assert [td.get_text() for td in rows[0].find_all("td")][:2] == ["haishu-plan", "suspicious"]
+
+
+def test_only_web_urls_become_links_and_are_escaped():
+    odd = SourceChanges("odd", "标题", "javascript:alert(1)", (TARGET_CHANGE,), (1,))
+    quoted = SourceChanges("quoted", "标题", 'https://example.gov.cn/a?x="><b>', (TARGET_CHANGE,), (2,))
+    soup = BeautifulSoup(build_digest([odd, quoted], [], settings()).html, "lxml")
+    assert [a["href"] for a in soup.find_all("a")] == ['https://example.gov.cn/a?x="><b>']
+    assert soup.find_all("b") == []
 
 
 def test_the_message_is_multipart_alternative_text_then_html():

@@ -172,7 +172,7 @@ def test_no_changes_says_so():
 def test_markdown_escapes_document_text_and_marks_the_redline():
     out = render_markdown(DIFF, False)
     assert "<script>" not in out and "\\<script\\>" in out
-    assert "| 科技型中小企业数 | ≥3700 | ≥4000 | 家 | 2025 |" in out
+    assert "| 科技型中小企业数 | ≥3700 | ≥4000 | 家 | 2025 | target changed |" in out
     assert "知识产权质押<del>贷款</del><ins>融资</ins>等科技" in out
     assert out.index("## Targets") < out.index("## New and removed measures") < out.index("## Changed clauses")
     pipe = Change("clause_added", ("二、总体要求",), None, "a|b *c* _d_")
@@ -192,28 +192,23 @@ def test_html_is_one_escaped_self_contained_page():
     assert soup.find("style") is not None  # inline CSS
     assert soup.title.get_text() == "Changes: cixi-plan@3 → cixi-plan@4"
     rows = soup.select("table.targets tbody tr")
-    assert [[td.get_text() for td in r.find_all("td")][1:6] for r in rows] == [
-        ["科技型中小企业数", "≥3700", "≥4000", "家", "2025"]
+    assert [[td.get_text() for td in r.find_all("td")] for r in rows] == [
+        ["科技型中小企业数", "≥3700", "≥4000", "家", "2025", "target changed", " › ".join(PATH)],
+        ["到2025年，力争科技型中小企业数达" + "3700" + "4000" + "家。"],  # its clause: <del>3700</del><ins>4000</ins>
     ]
-    assert [d.get_text() for d in soup.find_all("del")] == ["贷款", "信贷"]
-    assert [i.get_text() for i in soup.find_all("ins")] == [NEW_MEASURE, "融资", "金融", SCRIPT]
+    assert [d.get_text() for d in soup.find_all("del")] == ["3700", "贷款", "信贷"]
+    assert [i.get_text() for i in soup.find_all("ins")] == ["4000", NEW_MEASURE, "融资", "金融", SCRIPT]
     headings = [h.get_text() for h in soup.find_all("h2")]
     assert headings == ["Targets", "New and removed measures", "Changed clauses"]
     assert "积极推动科技企业双倍增" not in page and "1 formatting change (hidden)" in page
 
 
-def test_html_attributes_are_escaped_too():
-    quote = Change(
-        "target_changed",
-        PATH,
-        '" onmouseover="alert(1)',
-        '" onmouseover="alert(1)',
-        TARGET_CHANGE.target,
-    )
-    soup = BeautifulSoup(RENDERERS["html"](Diff(DIFF.old, DIFF.new, (quote,)), False), "lxml")
-    row = soup.select_one("table.targets tbody tr")
-    assert not row.has_attr("onmouseover")
-    assert row["title"] == '" onmouseover="alert(1)'
+def test_html_text_cannot_open_elements_or_attributes():
+    breakout = "\"><img src=x onerror=alert(1)>'<b>"
+    change = Change("target_changed", (breakout,), breakout, breakout + "。", TARGET_CHANGE.target)
+    soup = BeautifulSoup(RENDERERS["html"](Diff(DIFF.old, DIFF.new, (change,)), False), "lxml")
+    assert soup.find_all("img") == [] and soup.find_all("b") == []
+    assert breakout in soup.select_one("td.section").get_text()
 
 
 def test_every_renderer_takes_diff_and_show_all():

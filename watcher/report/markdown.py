@@ -50,11 +50,11 @@ def render_changes(layout: Layout, heading: str = "##") -> list[str]:
     lines: list[str] = []
     if layout.targets:
         lines += [f"{heading} Targets", ""]
-        lines.append(_row(["Section", "Metric", "Old", "New", "Unit", "Year", "Change"]))
+        lines.append(_row(["Metric", "Old", "New", "Unit", "Year", "Change", "Section"]))
         lines.append(_row(["---"] * 7))
         for change in layout.targets:
             r = target_row(change)
-            cells = [r.section, r.metric, r.old, r.new, r.unit, r.year, kind_label(change.kind)]
+            cells = [r.metric, r.old, r.new, r.unit, r.year, kind_label(change.kind), r.section]
             lines.append(_row([escape(c) for c in cells]))
         lines.append("")
     for title, sections in (
