@@ -78,26 +78,44 @@ def _threshold(a: str, b: str, base: float) -> float:
     return max(base, 90.0) if min(len(a), len(b)) < _SHORT else base
 
 
+def _grow(a_ids: list[int], b_ids: list[int], akeys: Sequence[str], bkeys: Sequence[str], i: int, j: int) -> tuple[int, int] | None:
+    """From a[i] and b[j], extend the shorter side until both concatenations are equal, if they ever are."""
+    a, b = akeys[a_ids[i]], bkeys[b_ids[j]]
+    ii, jj = i + 1, j + 1
+    while a != b and (a.startswith(b) or b.startswith(a)):
+        if len(a) < len(b) and ii < len(a_ids):
+            a += akeys[a_ids[ii]]
+            ii += 1
+        elif len(b) < len(a) and jj < len(b_ids):
+            b += bkeys[b_ids[jj]]
+            jj += 1
+        else:
+            break
+    return (ii, jj) if a == b and a else None
+
+
 def _split_merge(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
     """Pair runs of clauses whose concatenations are equal (a sentence split, merged or re-wrapped)."""
     pairs: list[Pair] = []
     i = j = 0
     while i < len(old_ids) and j < len(new_ids):
-        a, b = okeys[old_ids[i]], nkeys[new_ids[j]]
-        ii, jj = i + 1, j + 1
-        while a != b and (a.startswith(b) or b.startswith(a)):
-            if len(a) < len(b) and ii < len(old_ids):
-                a += okeys[old_ids[ii]]
-                ii += 1
-            elif len(b) < len(a) and jj < len(new_ids):
-                b += nkeys[new_ids[jj]]
-                jj += 1
-            else:
+        found = None
+        # the nearest start on either side where one key begins the other
+        for di in range(len(old_ids) - i):
+            for dj in range(len(new_ids) - j):
+                a, b = okeys[old_ids[i + di]], nkeys[new_ids[j + dj]]
+                if a and b and a != b and (a.startswith(b) or b.startswith(a)):
+                    grown = _grow(old_ids, new_ids, okeys, nkeys, i + di, j + dj)
+                    if grown:
+                        found = (i + di, j + dj, *grown)
+                        break
+            if found:
                 break
-        if a != b or (ii - i == 1 and jj - j == 1):
+        if not found:
             break
-        pairs.append(Pair(tuple(old_ids[i:ii]), tuple(new_ids[j:jj])))
-        i, j = ii, jj
+        si, sj, ei, ej = found
+        pairs.append(Pair(tuple(old_ids[si:ei]), tuple(new_ids[sj:ej])))
+        i, j = ei, ej
     return pairs
 
 

@@ -190,6 +190,10 @@ def _unpaired(
     side = "new" if added else "old"
     for index in indices:
         clause = segmented.clauses[index]
+        if not loose_form(clause.key):
+            # nothing but numbering or punctuation left on its own line: a wrapping artefact
+            changes.append((index, Change("formatting", clause.path, **{side: clause.text})))
+            continue
         unit = owner.get(index)
         if unit is not None:
             if unit in reported_units:
