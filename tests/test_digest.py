@@ -237,7 +237,7 @@ def test_cli_digest_previews_then_sends_once(store, tmp_path):
     assert again.exit_code == 0 and "nothing of substance" in again.stderr
     assert len(server.inbox.messages) == 1
     saved = message_from_bytes((tmp_path / "d.eml").read_bytes(), policy=policy.default)
-    assert saved["Subject"] == server.inbox.messages[0]["Subject"]
+    assert saved["Message-ID"] == server.inbox.messages[0]["Message-ID"]  # the very message sent
     assert saved.get_content_type() == "multipart/alternative"
 
 

@@ -405,7 +405,7 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
     if output:
         if output.lower().endswith(".eml"):
             with open(output, "wb") as f:
-                f.write(digest.message().as_bytes())
+                f.write((outcome.message or digest.message()).as_bytes())  # the one sent, if sent
         else:
             with open(output, "w", encoding="utf-8") as f:
                 f.write(digest.html)

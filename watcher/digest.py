@@ -16,13 +16,14 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Iterable, Literal, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
 from watcher.model import Change, Settings
 from watcher.report.json import change_from_dict
 from watcher.report.layout import TARGET_KINDS, arrange, render_template
+from watcher.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -84,24 +85,7 @@ class DigestOutcome:
     status: Literal["sent", "nothing", "dry_run"]
     digest: Digest | None = None
     digest_id: int | None = None
-
-
-class DigestStore(Protocol):
-    """What digests need of watcher.store.Store."""
-
-    def changes(
-        self, source: str | None = None, since: str | None = None, unsent_only: bool = False
-    ) -> list[dict[str, Any]]: ...
-
-    def last_checks(self) -> list[dict[str, Any]]: ...
-
-    def sources(self) -> list[dict[str, Any]]: ...
-
-    def create_digest(self, subject: str, recipients: Sequence[str], change_ids: Sequence[int]) -> int: ...
-
-    def mark_digest_sent(self, digest_id: int) -> None: ...
-
-    def mark_digest_failed(self, digest_id: int, error: str) -> None: ...
+    message: EmailMessage | None = None  # exactly what was sent
 
 
 # ---------------------------------------------------------------- building
@@ -175,7 +159,7 @@ def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ..
 
 
 def collect(
-    store: DigestStore, settings: Settings, since: str | None = None
+    store: Store, settings: Settings, since: str | None = None
 ) -> tuple[list[SourceChanges], list[FailedCheck]]:
     """The unsent changes grouped per source (in the store's order) and the failing sources."""
     rows_by_source: dict[str, list[Mapping[str, Any]]] = {}
@@ -214,7 +198,7 @@ def collect(
 
 
 def send_digest(
-    store: DigestStore, settings: Settings, dry_run: bool = False, since: str | None = None
+    store: Store, settings: Settings, dry_run: bool = False, since: str | None = None
 ) -> DigestOutcome:
     """Build the digest of every unsent change and deliver it; DeliveryError when the server
     did not accept it (the changes then stay unsent for the next run)."""
@@ -230,12 +214,13 @@ def send_digest(
     if not digest.recipients:
         raise ConfigError(settings.config_path, "email.to", "no recipients for the digest")
     digest_id = store.create_digest(digest.subject, list(digest.recipients), list(digest.change_ids))
+    message = digest.message()
     try:
-        notify.send(digest.message(), settings.email)
+        notify.send(message, settings.email)
     except DeliveryError as exc:
         store.mark_digest_failed(digest_id, str(exc))
         log.warning("digest %d not delivered, kept for the next run: %s", digest_id, exc)
         raise
     store.mark_digest_sent(digest_id)
     log.info("digest %d sent to %d recipient(s): %s", digest_id, len(digest.recipients), digest.subject)
-    return DigestOutcome("sent", digest, digest_id)
+    return DigestOutcome("sent", digest, digest_id, message)

@@ -39,7 +39,7 @@ def _console(color: bool, width: int | None) -> Console:
         file=io.StringIO(),
         force_terminal=color,
         color_system="standard" if color else None,
-        no_color=not color,
+        no_color=None if color else True,  # None: rich honours NO_COLOR
         width=width,
         highlight=False,
         emoji=False,
