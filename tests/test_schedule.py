@@ -163,36 +163,70 @@ def test_run_returns_when_its_stop_event_is_set(tmp_path):
     assert not runner.is_alive()
 
 
-def test_a_job_skips_its_run_while_another_process_holds_the_lock(tmp_path, caplog):
+def hold_lock(db: str, seconds: float) -> subprocess.Popen:
+    """Another process holding the run lock of `db` for `seconds` (it prints "locked" first)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(
+            f"""
+            import time
+            from watcher.store import Store
+            with Store({db!r}) as s, s.lock():
+                print("locked", flush=True)
+                time.sleep({seconds})
+            """
+        )],
+        stdout=subprocess.PIPE, text=True,
+    )
+
+
+def test_a_job_waits_while_another_process_holds_the_lock(tmp_path, caplog):
     config = write_config(
         tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
         source_schedule="* * * * * *", digest_schedule="0 8 * * *",
     )
     settings = load_settings(str(config))
-    holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(
-            f"""
-            import sys, time
-            from watcher.store import Store
-            with Store({settings.storage_path!r}) as s, s.lock():
-                print("locked", flush=True)
-                time.sleep(30)
-            """
-        )],
-        stdout=subprocess.PIPE, text=True,
-    )
+    holder = hold_lock(settings.storage_path, 30)
     try:
         assert holder.stdout.readline().strip() == "locked"
         caplog.set_level("INFO", logger="watcher.schedule")
         stop = threading.Event()
         runner = threading.Thread(target=run, args=(settings, stop))
         runner.start()
-        wait_for(lambda: "another watcher run holds the lock" in caplog.text, 15, "a skipped run")
+        wait_for(lambda: "another watcher run holds the lock" in caplog.text, 15, "a refused lock")
+        assert "trying again in" in caplog.text  # it waits for the other run rather than failing
         stop.set()
         runner.join(10)
+        assert not runner.is_alive()
+        assert "check haishu-plan: skipped" in caplog.text
     finally:
         holder.kill()
         holder.wait()
         holder.stdout.close()
     with Store(settings.storage_path) as store:
         assert store.checks() == []  # nothing was fetched or recorded while locked
+
+
+def test_a_job_runs_once_the_other_process_lets_go(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr("watcher.schedule.LOCK_RETRY", 0.5)
+    config = write_config(
+        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,  # port 9: refused, a failed check
+        source_schedule="* * * * * *", digest_schedule="0 8 * * *",
+    )
+    settings = load_settings(str(config))
+    holder = hold_lock(settings.storage_path, 2)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        caplog.set_level("INFO", logger="watcher.schedule")
+        stop = threading.Event()
+        runner = threading.Thread(target=run, args=(settings, stop))
+        runner.start()
+        wait_for(lambda: stored(Path(settings.storage_path), lambda s: s.checks()), 20, "a recorded check")
+        stop.set()
+        runner.join(10)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert "trying again in" in caplog.text
+    with Store(settings.storage_path) as store:
+        assert store.checks()[0]["status"] == "failed"  # it ran, and its failure was recorded

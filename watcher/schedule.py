@@ -7,9 +7,10 @@
   MISFIRE_GRACE), a source's job never runs twice at once (max_instances=1), and check runs go one
   at a time in this process, so the politeness limits of one run hold across jobs.
 - The digest is sent on `[digest] schedule`.
-- Every job holds the database lock of `watcher check` (Store.lock()) while it runs, so a
-  `watcher check` started by hand or by cron waits its turn (it gets LockedError, exit 4) and a
-  job that finds the lock taken skips this run and says so in the log.
+- Every job holds the database lock of `watcher check` (Store.lock()) while it runs: a
+  `watcher check` started by hand or by cron meanwhile gets LockedError (exit 4), and a job that
+  finds the lock taken tries again every LOCK_RETRY seconds, for up to LOCK_PATIENCE, then skips
+  this run; each step is logged.
 - SIGINT or SIGTERM stops cleanly: no new job starts, a running one finishes, then run() returns.
 
 Schedules are cron expressions of 5 fields (crontab: minute hour day month weekday) or 6 fields
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 DEFAULT_SCHEDULE = "0 6 * * *"  # a source without `schedule`: daily at 06:00
 MAX_JITTER = 300  # seconds
 MISFIRE_GRACE = 3600  # seconds late a missed run may still start (once, coalesced)
+LOCK_RETRY = 30  # seconds between attempts while another process holds the database lock
+LOCK_PATIENCE = 600  # seconds a job waits for the lock before it skips this run
 DIGEST_JOB = "digest"
 # Missed runs coalesce into one; a job never overlaps itself.
 JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE}
@@ -82,7 +85,7 @@ class Jobs:
             started = time.monotonic()
             log.info("%s: start", name)
             try:
-                work()
+                self._patiently(name, work, started + LOCK_PATIENCE)
             except LockedError as exc:
                 log.warning("%s: skipped: %s", name, exc)
             except WatcherError as exc:
@@ -91,6 +94,18 @@ class Jobs:
                 log.exception("%s: failed", name)
             else:
                 log.info("%s: done in %.1f s", name, time.monotonic() - started)
+
+    def _patiently(self, name: str, work: Callable[[], None], deadline: float) -> None:
+        """Run `work`; while another process holds the database lock, try again a little later."""
+        while True:
+            try:
+                return work()
+            except LockedError as exc:
+                if time.monotonic() + LOCK_RETRY > deadline or self.stopping.is_set():
+                    raise
+                log.info("%s: %s; trying again in %d s", name, exc, LOCK_RETRY)
+            if self.stopping.wait(LOCK_RETRY):
+                raise LockedError("stopping while another run held the lock")
 
     def check(self, source_name: str) -> None:
         from watcher.check import check_all
@@ -106,13 +121,9 @@ class Jobs:
         from watcher.digest import send_digest
         from watcher.store import Store
 
-        def work() -> None:
+        def work() -> None:  # send_digest logs what it sent
             with Store(self.settings.storage_path) as store, store.lock():
-                outcome = send_digest(store, self.settings)
-            if outcome.status == "sent" and outcome.digest:
-                log.info("digest %s sent to %s", outcome.digest_id, ", ".join(outcome.digest.recipients))
-            else:
-                log.info("digest: nothing to send")
+                send_digest(store, self.settings)
 
         self._run(DIGEST_JOB, work)
 
