@@ -9,7 +9,9 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from conftest import case_bytes
@@ -79,11 +81,7 @@ def write_config(folder: Path, *, page_url: str, smtp_port: int, source_schedule
 
 
 def test_one_job_per_source_and_the_digest(tmp_path):
-    config = write_config(
-        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
-        source_schedule="*/5 * * * * *", digest_schedule="0 8 * * *",
-    )
-    scheduler = build_scheduler(load_settings(str(config)), threading.Event())
+    scheduler = build_scheduler(local_settings(tmp_path, "*/5 * * * * *"), threading.Event())
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert sorted(jobs) == ["check:haishu-plan", "check:unscheduled", "digest"]
     for job in jobs.values():
@@ -148,24 +146,33 @@ def test_watcher_run_checks_stores_a_change_mails_the_digest_and_stops_on_sigter
     assert "check haishu-plan: new version 2" in output
 
 
-def test_run_returns_when_its_stop_event_is_set(tmp_path):
+def local_settings(tmp_path, source_schedule: str):
+    """Settings whose source cannot be fetched (port 9 refuses): each check records a failure."""
     config = write_config(
         tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
-        source_schedule="0 6 * * *", digest_schedule="0 8 * * *",
+        source_schedule=source_schedule, digest_schedule="0 8 * * *",
     )
+    return load_settings(str(config))
+
+
+@contextmanager
+def running(settings) -> Iterator[threading.Thread]:
+    """watcher.schedule.run in a thread, stopped (and joined) at the end of the block."""
     stop = threading.Event()
-    runner = threading.Thread(target=run, args=(load_settings(str(config)), stop))
+    runner = threading.Thread(target=run, args=(settings, stop))
     runner.start()
-    time.sleep(0.5)
-    assert runner.is_alive()
-    stop.set()
-    runner.join(10)
+    try:
+        yield runner
+    finally:
+        stop.set()
+        runner.join(10)
     assert not runner.is_alive()
 
 
-def hold_lock(db: str, seconds: float) -> subprocess.Popen:
-    """Another process holding the run lock of `db` for `seconds` (it prints "locked" first)."""
-    return subprocess.Popen(
+@contextmanager
+def lock_held(db: str, seconds: float) -> Iterator[None]:
+    """Another process holding the run lock of `db` for `seconds`."""
+    holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(
             f"""
             import time
@@ -177,56 +184,39 @@ def hold_lock(db: str, seconds: float) -> subprocess.Popen:
         )],
         stdout=subprocess.PIPE, text=True,
     )
-
-
-def test_a_job_waits_while_another_process_holds_the_lock(tmp_path, caplog):
-    config = write_config(
-        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,
-        source_schedule="* * * * * *", digest_schedule="0 8 * * *",
-    )
-    settings = load_settings(str(config))
-    holder = hold_lock(settings.storage_path, 30)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        caplog.set_level("INFO", logger="watcher.schedule")
-        stop = threading.Event()
-        runner = threading.Thread(target=run, args=(settings, stop))
-        runner.start()
-        wait_for(lambda: "another watcher run holds the lock" in caplog.text, 15, "a refused lock")
-        assert "trying again in" in caplog.text  # it waits for the other run rather than failing
-        stop.set()
-        runner.join(10)
-        assert not runner.is_alive()
-        assert "check haishu-plan: skipped" in caplog.text
+        yield
     finally:
         holder.kill()
         holder.wait()
         holder.stdout.close()
+
+
+def test_run_returns_when_its_stop_event_is_set(tmp_path):
+    with running(local_settings(tmp_path, "0 6 * * *")) as runner:
+        time.sleep(0.5)
+        assert runner.is_alive()
+
+
+def test_a_job_waits_while_another_process_holds_the_lock(tmp_path, caplog):
+    caplog.set_level("INFO", logger="watcher.schedule")
+    settings = local_settings(tmp_path, "* * * * * *")
+    with lock_held(settings.storage_path, 30):
+        with running(settings):
+            wait_for(lambda: "another watcher run holds the lock" in caplog.text, 15, "a refused lock")
+            assert "trying again in" in caplog.text  # it waits for the other run rather than failing
+        assert "check haishu-plan: skipped" in caplog.text  # stopped while waiting
     with Store(settings.storage_path) as store:
         assert store.checks() == []  # nothing was fetched or recorded while locked
 
 
 def test_a_job_runs_once_the_other_process_lets_go(tmp_path, caplog, monkeypatch):
     monkeypatch.setattr("watcher.schedule.LOCK_RETRY", 0.5)
-    config = write_config(
-        tmp_path, page_url="http://127.0.0.1:9/p.html", smtp_port=25,  # port 9: refused, a failed check
-        source_schedule="* * * * * *", digest_schedule="0 8 * * *",
-    )
-    settings = load_settings(str(config))
-    holder = hold_lock(settings.storage_path, 2)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        caplog.set_level("INFO", logger="watcher.schedule")
-        stop = threading.Event()
-        runner = threading.Thread(target=run, args=(settings, stop))
-        runner.start()
+    caplog.set_level("INFO", logger="watcher.schedule")
+    settings = local_settings(tmp_path, "* * * * * *")
+    with lock_held(settings.storage_path, 2), running(settings):
         wait_for(lambda: stored(Path(settings.storage_path), lambda s: s.checks()), 20, "a recorded check")
-        stop.set()
-        runner.join(10)
-    finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
     assert "trying again in" in caplog.text
     with Store(settings.storage_path) as store:
-        assert store.checks()[0]["status"] == "failed"  # it ran, and its failure was recorded
+        assert store.checks()[0]["status"] == "failed"  # it ran once the lock was free
