@@ -232,6 +232,7 @@ def _count_versions(database: str) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_a_run_killed_at_any_point_leaves_the_database_consistent(http_server: PageServer, write_config) -> None:
     for n in range(24):
         http_server.set(f"/p{n}.html", HAISHU.replace(b"</h1>", f"</h1><p>第{n}号</p>".encode()), delay=0.2)

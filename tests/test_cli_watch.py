@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from watcher.cli import cli
@@ -121,6 +122,7 @@ def test_reextract_command_reports_versions_whose_hash_changed(http_server: Page
     assert unknown.exit_code == 2 and "no stored source named 'nothing'" in unknown.stderr
 
 
+@pytest.mark.slow
 def test_the_shipped_config_fails_cleanly_offline(tmp_path) -> None:
     """On a machine without internet every real source fails, each failure is recorded, exit 3."""
     (tmp_path / "config").mkdir()

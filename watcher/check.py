@@ -87,9 +87,7 @@ def check_source(
     except Exception as exc:  # a bug in a stage must not stop the run, nor go unrecorded
         log.exception("check of %s failed", source.name)
         status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
-    result = _result(source, status, fetched, clock, error=error)
-    if http_status is not None:
-        result = replace(result, http_status=http_status)
+    result = _result(source, status, fetched, clock, error=error, http_status=http_status)
     store.add_check(result, started_at=started_at)
     return result
 
@@ -147,12 +145,15 @@ def _result(
     *,
     version: StoredVersion | None = None,
     error: str | None = None,
+    http_status: int | None = None,
 ) -> CheckResult:
+    if http_status is None and fetched is not None:
+        http_status = fetched.status
     return CheckResult(
         source=source.name,
         status=status,  # type: ignore[arg-type]
         url=source.url,
-        http_status=fetched.status if fetched else None,
+        http_status=http_status,
         bytes=len(fetched.body) if fetched else 0,
         duration=time.monotonic() - clock,
         version_id=version.id if version else None,
