@@ -189,6 +189,14 @@ def test_cron_accepts_crontab_and_seconds_first() -> None:
     assert (second - first).total_seconds() == 2
 
 
+@pytest.mark.parametrize(("expr", "weekday"), [("0 6 * * 1", "Mon"), ("0 6 * * 0", "Sun"), ("0 6 * * 7", "Sun"), ("0 6 * * 5", "Fri")])
+def test_cron_weekdays_count_from_sunday_as_in_crontab(expr: str, weekday: str) -> None:
+    start = datetime(2026, 11, 22, 7, 0, 0, tzinfo=timezone.utc)  # a Sunday, after 06:00
+    trigger = parse_cron(expr)
+    fire = trigger.get_next_fire_time(None, start)
+    assert fire.astimezone(timezone.utc).strftime("%a") == weekday
+
+
 def test_cli_reports_a_config_error_in_one_line_with_exit_2(tmp_path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(GOOD_SOURCE + GOOD_SOURCE, encoding="utf-8")

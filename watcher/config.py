@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import tomllib
 from dataclasses import fields
 from email.utils import parseaddr
@@ -64,18 +65,29 @@ _NAME_RESERVED = set("@/ \t\n")
 T = TypeVar("T")
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _crontab_weekdays(field: str) -> str:
+    """Crontab counts weekdays from Sunday = 0 (7 too); APScheduler from Monday = 0: use names."""
+    return re.sub(r"(?<![/\w])\d+\b", lambda m: _WEEKDAYS[int(m.group(0)) % 7], field)
+
+
 def parse_cron(expr: str) -> CronTrigger:
     """A cron expression → trigger: 5 fields (crontab), or 6 fields with seconds first.
 
+    Weekday numbers mean what they mean in crontab (0 and 7 are Sunday).
     Raises ValueError with APScheduler's explanation when the expression is invalid.
     """
     parts = expr.split()
-    if len(parts) == 6:
-        second, minute, hour, day, month, day_of_week = parts
-        return CronTrigger(
-            second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week
-        )
-    return CronTrigger.from_crontab(expr)
+    if len(parts) == 5:
+        parts = ["0", *parts]
+    if len(parts) != 6:
+        raise ValueError(f"Wrong number of fields; got {len(parts)}, expected 5 (crontab) or 6 (seconds first)")
+    second, minute, hour, day, month, day_of_week = parts
+    return CronTrigger(
+        second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_weekdays(day_of_week)
+    )
 
 
 def config_path(path: str | None = None) -> str:
