@@ -569,3 +569,11 @@ def test_pdf_table_over_a_page_break_with_its_header_repeated() -> None:
     document = extract(_pdf([page1, page2]))
     assert [b.kind for b in document.blocks] == ["paragraph", "paragraph", "table", "paragraph"]
     assert document.blocks[2].rows == (("指标", "目标值"), ("研发投入", "3.0"), ("发明专利", "2000"), ("技术交易额", "25"))
+
+
+def test_xml_or_url_looking_bodies_served_as_html_raise_no_warning() -> None:
+    # pytest turns warnings into errors here (filterwarnings=error)
+    feed = "<?xml version='1.0'?><rss><channel><item><description>第一条新闻的摘要内容</description></item></channel></rss>"
+    assert [b.text for b in extract(feed.encode("utf-8"), content_type="text/html").blocks] == ["第一条新闻的摘要内容"]
+    url_like = extract(b"http://example.org/page.html", content_type="text/html")
+    assert [b.text for b in url_like.blocks] == ["http://example.org/page.html"]

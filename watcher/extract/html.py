@@ -12,10 +12,11 @@ inside its content.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 from soupsieve import SelectorSyntaxError
 
@@ -417,7 +418,12 @@ def extract_html(
     http_charset: str | None = None,
 ) -> Document:
     """An HTML page (any encoding) → the Document it publishes."""
-    soup = BeautifulSoup(decode(body, http_charset=http_charset, override=encoding, markup=True), "lxml")
+    with warnings.catch_warnings():
+        # Parsing whatever was served as HTML with the HTML parser is deliberate: XML-looking or
+        # URL-looking bodies are read the same way, not warned about.
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(decode(body, http_charset=http_charset, override=encoding, markup=True), "lxml")
     title = _title(soup)
     for tag in soup.find_all(_JUNK_TAGS):
         tag.decompose()
