@@ -9,12 +9,12 @@ import pytest
 
 from watcher.decode import codec_name, decode, meta_charset
 
-DATA = Path(__file__).parent / "data" / "extract"
+CORPUS = Path(__file__).parent / "data" / "corpus"
 
 
 def _gb2312_paragraphs(count: int) -> list[str]:
     """Paragraphs of the real cixi plan that GB2312 can encode (most of them)."""
-    lines = (DATA / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines()
+    lines = (CORPUS / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines()
     found = []
     for line in (line.strip() for line in lines):
         try:

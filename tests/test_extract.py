@@ -21,7 +21,8 @@ from watcher.extract import FORMATS, detect_format, extract, extract_file
 from watcher.model import Block, Document
 from watcher.normalise import comparison_form
 
-DATA = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parent / "data" / "cases"
+CORPUS = Path(__file__).parent / "data" / "corpus"
 
 Form = str | tuple[tuple[str, ...], ...]
 
@@ -36,7 +37,7 @@ def forms(document: Document) -> list[Form]:
 
 
 def case(name: str, side: str) -> Document:
-    (path,) = (DATA / name).glob(f"{side}.*")
+    (path,) = (CASES / name).glob(f"{side}.*")
     return extract_file(path)
 
 
@@ -124,7 +125,7 @@ def test_haishu_new_measure_is_exactly_one_inserted_block() -> None:
 
 
 def test_haishu_table1_one_cell_a_line_becomes_rows() -> None:
-    document = extract_file(DATA / "haishu-sti-plan-2021.txt")
+    document = extract_file(CORPUS / "haishu-sti-plan-2021.txt")
     table1 = next(t for t in tables(document) if t.rows[0][0] == "序号")
     assert table1.rows[0] == ("序号", "目标名称", "2020年完成值", "2025年目标值")
     assert table1.rows[1] == ("1", "研发与试验发展经费支出占地区生产总值比重(%)", "2.28", "3.6")
@@ -137,7 +138,7 @@ def test_haishu_table1_one_cell_a_line_becomes_rows() -> None:
 
 
 def test_cixi_tab_led_cells_become_rows() -> None:
-    document = extract_file(DATA / "cixi-sti-plan-2021.txt")
+    document = extract_file(CORPUS / "cixi-sti-plan-2021.txt")
     box1, box2 = tables(document)
     assert box1.rows[0] == ("指标", "2015年", "2020年目标值", "2020年", "备注")
     assert box1.rows[1] == ("全社会R&D经费占GDP比重（%）", "2.63", ">2.8", "3.2", "超额完成")
@@ -219,7 +220,7 @@ def _old_site_page(paragraphs: list[str]) -> str:
 
 
 def _plan_paragraphs(count: int) -> list[str]:
-    lines = (DATA / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines()
+    lines = (CORPUS / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if len(line.strip()) > 80][:count]
 
 
@@ -384,7 +385,7 @@ def test_docx_title_falls_back_to_core_properties() -> None:
 
 
 def test_corrupt_docx_is_an_extract_error() -> None:
-    body = (DATA / "cixi-docx-vs-page" / "old.docx").read_bytes()
+    body = (CASES / "cixi-docx-vs-page" / "old.docx").read_bytes()
     with pytest.raises(ExtractError, match="corrupt DOCX"):
         extract(body[: len(body) // 2])
     damaged = io.BytesIO()
@@ -396,7 +397,7 @@ def test_corrupt_docx_is_an_extract_error() -> None:
 
 
 def test_corrupt_pdf_is_an_extract_error() -> None:
-    body = (DATA / "cixi-pdf-noise" / "new.pdf").read_bytes()
+    body = (CASES / "cixi-pdf-noise" / "new.pdf").read_bytes()
     with pytest.raises(ExtractError, match="PDF"):
         extract(body[: len(body) // 2])
     with pytest.raises(ExtractError, match="PDF"):
@@ -448,8 +449,8 @@ def test_unreadable_local_file_is_an_extract_error(tmp_path: Path) -> None:
 
 
 def test_detect_format_magic_bytes_first() -> None:
-    assert detect_format((DATA / "cixi-docx-vs-page" / "old.docx").read_bytes(), "text/html", "x.html") == "docx"
-    assert detect_format((DATA / "cixi-pdf-noise" / "new.pdf").read_bytes(), "text/html") == "pdf"
+    assert detect_format((CASES / "cixi-docx-vs-page" / "old.docx").read_bytes(), "text/html", "x.html") == "docx"
+    assert detect_format((CASES / "cixi-pdf-noise" / "new.pdf").read_bytes(), "text/html") == "pdf"
     assert detect_format(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 8, "application/pdf") == "doc"
 
 
