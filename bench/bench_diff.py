@@ -1,0 +1,122 @@
+"""Benchmark of the clause-level differ against a bare diff-match-patch character diff.
+
+Run from the project root:  .venv/bin/python bench/bench_diff.py
+
+1. The largest labelled pair of tests/data/cases (about 60 KB of text a side), and the pair whose
+   texts differ most (a Traditional edition): `diff_documents` (segment → align → classify,
+   extraction excluded) against `diff_match_patch.diff_main` on the same two texts, with the ratio.
+2. A 1 MB pair made by concatenating the corpus plans, with edits spread through it (numbers
+   changed, an item inserted, a paragraph dropped), and a 250 KB and 500 KB prefix of it, to show
+   how the time grows with the size.
+Prints the best of several runs; these machines are noisy, so it is a script and not a timed test.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+from diff_match_patch import diff_match_patch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from watcher.diff import diff_documents  # noqa: E402
+from watcher.extract import extract, extract_file  # noqa: E402
+from watcher.model import Document  # noqa: E402
+
+CASES = ROOT / "tests" / "data" / "cases"
+CORPUS = ROOT / "tests" / "data" / "corpus"
+
+
+def best_of(runs: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bare_dmp(old: str, new: str) -> None:
+    engine = diff_match_patch()
+    engine.Diff_Timeout = 0  # run to the end, as the differ does
+    engine.diff_main(old, new)
+
+
+def case_pairs() -> list[tuple[str, Document, Document]]:
+    pairs = []
+    for case in sorted(CASES.iterdir()):
+        if case.is_dir():
+            pairs.append((case.name, extract_file(next(case.glob("old.*"))), extract_file(next(case.glob("new.*")))))
+    return pairs
+
+
+def compare(label: str, old: Document, new: Document) -> None:
+    kb = (len(old.text.encode()) + len(new.text.encode())) / 2 / 1024
+    ours = best_of(5, lambda: diff_documents(old, new))
+    bare = best_of(5, lambda: bare_dmp(old.text, new.text))
+    print(f"{label} ({kb:.0f} KB a side)")
+    print(f"  watcher diff_documents     {ours * 1000:8.1f} ms")
+    print(f"  bare diff-match-patch      {bare * 1000:8.1f} ms")
+    print(f"  ratio watcher / bare       {ours / bare:8.2f}")
+
+
+def edited(text: str, every: int) -> str:
+    """A new version of a long text: every `every`-th paragraph edited in one of three ways."""
+    lines = text.split("\n")
+    out = []
+    for number, line in enumerate(lines):
+        if number % every == every // 3 and "%" in line:
+            out.append(line.replace("%", "个百分点", 1))
+        elif number % every == 0:
+            out.append(line)
+            out.append("1.新增一项科技企业上市培育工程。建立科技企业上市后备库，开展股改辅导。")
+        elif number % every == every // 2:
+            continue
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def big_pair(size: int) -> tuple[Document, Document]:
+    corpus = "\n".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt")))
+    text = ""
+    while len(text.encode("utf-8")) < size:
+        text += corpus + "\n"
+    text = text.encode("utf-8")[:size].decode("utf-8", "ignore")
+    old = extract(text.encode("utf-8"), content_type="text/plain")
+    new = extract(edited(text, 40).encode("utf-8"), content_type="text/plain")
+    return old, new
+
+
+def main() -> None:
+    pairs = case_pairs()
+    name, old, new = max(pairs, key=lambda p: len(p[1].text) + len(p[2].text))
+    compare(f"largest case pair: {name}", old, new)
+    # a bare character diff is nearly free when two texts share all but one line; a whole-document
+    # change of script is where it has to work
+    name, old, new = max(pairs, key=lambda p: len(set(p[1].text.splitlines()) ^ set(p[2].text.splitlines())))
+    compare(f"most different case pair: {name}", old, new)
+    print()
+    rates = []
+    for size in (250_000, 500_000, 1_000_000):
+        big_old, big_new = big_pair(size)
+        ours = best_of(2, lambda: diff_documents(big_old, big_new))
+        bare = best_of(1, lambda: bare_dmp(big_old.text, big_new.text))
+        diff = diff_documents(big_old, big_new)
+        rates.append(ours / size)
+        print(
+            f"{size / 1e6:.2f} MB pair: watcher {ours:6.2f} s, bare dmp {bare:6.2f} s, "
+            f"ratio {ours / bare:5.2f}, {len(diff.changes)} changes {diff.summary}"
+        )
+    growth = rates[-1] / rates[0]
+    print(f"time per byte, 1 MB against 250 KB: {growth:.2f} (1.00 = linear)")
+    print(f"median time per MB: {statistics.median(rates) * 1e6:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
