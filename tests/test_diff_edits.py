@@ -172,3 +172,51 @@ def test_rewrapped_lines_are_only_formatting(name: str) -> None:
     )
     diff = diff_documents(extract(as_text(old), content_type="text/plain"), extract(as_text(new), content_type="text/plain"))
     assert not diff.substantive, [c for c in diff.changes if c.substantive][:3]
+
+
+# ---------------------------------------------------------------- indicator tables on a real page
+
+PAGE = Path(__file__).parent / "data" / "cases" / "haishu-noise-page" / "old.html"
+
+
+def page_diff(edit: Callable[[str], str]) -> Diff:
+    page = PAGE.read_text(encoding="utf-8")
+    edited = edit(page)
+    assert edited != page
+    return diff_documents(extract(page.encode(), content_type="text/html"), extract(edited.encode(), content_type="text/html"))
+
+
+def test_a_changed_table_cell_is_one_target_change_of_that_row() -> None:
+    diff = page_diff(lambda p: p.replace("<td>科技型中小企业(家)</td><td>1398</td><td>2800</td>", "<td>科技型中小企业(家)</td><td>1398</td><td>3000</td>"))
+    changes = [c for c in diff.changes if c.kind in FLAGGED]
+    assert [c.kind for c in changes] == ["target_changed"]
+    target = changes[0].target
+    assert target and target.old and target.new
+    assert (target.old.value, target.new.value, target.new.year, target.new.unit) == (2800, 3000, 2025, "家")
+
+
+def test_a_new_table_row_is_one_new_target_for_its_target_year() -> None:
+    row = "<tr><td>9</td><td>省级重点实验室(家)</td><td>3</td><td>8</td></tr></table>"
+    diff = page_diff(lambda p: p.replace("</table>", row, 1))
+    changes = [c for c in diff.changes if c.kind in FLAGGED]
+    assert [c.kind for c in changes] == ["target_added"]
+    target = changes[0].target
+    assert target and target.new and (target.new.value, target.new.year) == (8, 2025)
+
+
+def test_a_dropped_row_with_the_rows_below_renumbered_is_one_removed_target() -> None:
+    def drop_row_four(page: str) -> str:
+        page = re.sub(r"<tr><td>4</td>.*?</tr>", "", page, count=1)
+        for number in range(5, 9):
+            page = page.replace(f"<tr><td>{number}</td>", f"<tr><td>{number - 1}</td>", 1)
+        return page
+
+    diff = page_diff(drop_row_four)
+    assert [c.kind for c in diff.changes if c.substantive] == ["target_removed"]
+
+
+def test_a_new_target_year_in_the_column_header_moves_every_row() -> None:
+    diff = page_diff(lambda p: p.replace("<td>2025年目标值</td>", "<td>2026年目标值</td>"))
+    changes = [c for c in diff.changes if c.kind in FLAGGED]
+    assert len(changes) == 8 and {c.kind for c in changes} == {"target_changed"}
+    assert all(c.target and c.target.old and c.target.new and (c.target.old.year, c.target.new.year) == (2025, 2026) for c in changes)

@@ -19,6 +19,7 @@ from diff_match_patch import diff_match_patch
 
 from watcher.align import Pair
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
+from watcher.normalise import comparison_forms
 from watcher.segment import Segmented
 from watcher.targets import extract_targets, match_targets, row_targets
 
@@ -83,9 +84,13 @@ def clause_targets(clause: Clause) -> tuple[Target, ...]:
 
 
 def _text(clauses: Sequence[Clause]) -> str:
-    return "".join(c.text for c in clauses) if not any(c.kind == "row" for c in clauses) else "\n".join(
-        c.text for c in clauses
-    )
+    """Clauses of one paragraph run on; paragraphs, headings and rows go on lines of their own."""
+    parts: list[str] = []
+    for k, clause in enumerate(clauses):
+        if k and (clause.block != clauses[k - 1].block or clause.kind != "sentence"):
+            parts.append("\n")
+        parts.append(clause.text)
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,12 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
     old_key = "".join(c.key for c in olds)
     new_key = "".join(c.key for c in news)
     moved_from = old_path if pair.moved else None
+    if _header_changed(olds, news):
+        # the same row under new column headers (2025年 → 2026年): its indicators changed year
+        header_changes = _target_changes(olds, news)
+        if header_changes:
+            inline = inline_diff(old_text, new_text)
+            return [Change(kind, path, old_text, new_text, change, inline) for kind, change in header_changes]
     if old_key == new_key or loose_form(old_key) == loose_form(new_key):
         if pair.moved:
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
@@ -125,6 +136,17 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
             for kind, change in target_changes
         ]
     return [Change("clause_modified", path, old_text, new_text, inline=inline, old_path=moved_from)]
+
+
+def _header_changed(olds: Sequence[Clause], news: Sequence[Clause]) -> bool:
+    if not (olds[0].kind == news[0].kind == "row" and olds[0].header and news[0].header):
+        return False
+    return comparison_forms(list(olds[0].header)) != comparison_forms(list(news[0].header))
+
+
+def headline_target(targets: Sequence[Target]) -> Target:
+    """The indicator a table row stands for: its latest year's value (the target column)."""
+    return max(enumerate(targets), key=lambda item: (item[1].year or 0, item[0]))[1]
 
 
 def _target_changes(olds: Sequence[Clause], news: Sequence[Clause]) -> list[tuple[ChangeKind, TargetChange]]:
@@ -206,6 +228,8 @@ def _unpaired(
             changes.append((index, Change(kind, unit_path, **{side: text})))
             continue
         targets = clause_targets(clause)
+        if targets and clause.kind == "row":
+            targets = (headline_target(targets),)  # a new row is one new indicator
         if targets and clause.kind != "heading":
             for target in targets:
                 change = TargetChange(target.metric, None, target) if added else TargetChange(target.metric, target, None)

@@ -166,20 +166,6 @@ ChangeKind = Literal[
     "formatting",
 ]
 
-SUBSTANTIVE_KINDS: frozenset[str] = frozenset(
-    {
-        "target_changed",
-        "target_added",
-        "target_removed",
-        "measure_added",
-        "measure_removed",
-        "clause_modified",
-        "clause_added",
-        "clause_removed",
-        "clause_moved",
-    }
-)
-
 # The order in which reports list kinds: what an analyst reads first.
 KIND_ORDER: tuple[str, ...] = (
     "target_changed",
@@ -193,6 +179,7 @@ KIND_ORDER: tuple[str, ...] = (
     "clause_moved",
     "formatting",
 )
+SUBSTANTIVE_KINDS: frozenset[str] = frozenset(KIND_ORDER) - {"formatting"}
 
 InlineOp = tuple[Literal["=", "-", "+"], str]
 

@@ -182,6 +182,14 @@ class _Builder:
         del self.stack[base:]
 
 
+_INDEX_CELL = re.compile(r"^\s*\d{1,3}\s*[.、．]?\s*$")
+
+
+def _row_body(cells: tuple[str, ...]) -> tuple[str, ...]:
+    """A row without its sequence number, so that renumbered rows compare equal."""
+    return cells[1:] if len(cells) > 1 and _INDEX_CELL.match(cells[0]) else cells
+
+
 def _looks_like_heading(text: str) -> bool:
     """A numbered line on its own (no sentence after the title) is a heading, not an item."""
     body = text.rstrip("。；;：: ")
@@ -195,7 +203,7 @@ def segment(document: Document) -> Segmented:
             builder.table(block, number)
         else:
             builder.paragraph(block, number)
-    texts = [c.text if c.kind == "row" else strip_marker(c.text.strip()) for c in builder.clauses]
+    texts = ["\t".join(_row_body(c.cells)) if c.kind == "row" else strip_marker(c.text.strip()) for c in builder.clauses]
     keys = comparison_forms(texts)
     clauses = tuple(replace(c, key=key) for c, key in zip(builder.clauses, keys))
     return Segmented(clauses, builder.units)
