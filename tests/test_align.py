@@ -86,3 +86,11 @@ def test_a_sentence_split_in_two_pairs_as_one_unit() -> None:
     new = clauses(["到2025年，高新技术企业达到500家，", "科技型中小企业达到2800家。", "其他内容保持不变。"])
     pairs = align(old, new)
     assert pairs[0].old == (0,) and pairs[0].new == (0, 1)
+
+
+def test_a_sentence_split_in_two_and_reworded_stays_one_pair() -> None:
+    old = clauses(["1.加强组织领导。充分发挥创新城市领导小组作用，形成科技部门牵头抓总、各部门协同支持集成联动的工作体系。"])
+    new = clauses(["1.加强组织领导。充分发挥创新城市领导小组作用。形成科技部门牵头抓总、各部门协同支持、上下集成联动的工作体系。"])
+    pairs = align(old, new)
+    assert not [p for p in pairs if p.added or p.removed]
+    assert [(p.old, p.new) for p in pairs if p.score < 100] == [((1,), (1, 2))]

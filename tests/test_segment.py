@@ -29,9 +29,12 @@ def corpus_document(name: str) -> Document:
         ("2、强化监测评价。", 3),
         ("（1）加强组织领导", 4),
         ("①新材料", 5),
+        ("第一章 总体要求", 0),
+        ("第二节 发展目标", 0.5),
+        ("3)强化考核评价", 4),
     ],
 )
-def test_heading_numbers_have_their_rank(text: str, rank: int) -> None:
+def test_heading_numbers_have_their_rank(text: str, rank: float) -> None:
     found = marker(text)
     assert found is not None and found[0] == rank
 

@@ -23,6 +23,7 @@ from watcher.model import Clause
 # clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
 GAP_THRESHOLD = 60.0
 MOVE_THRESHOLD = 80.0
+FRAGMENT_THRESHOLD = 90.0  # how much of a split-off half must stand in its counterpart
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
 
@@ -153,7 +154,37 @@ def _pair_gap(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkey
     done_new = {j for p in pairs for j in p.new}
     rest_old = [i for i in old_ids if i not in done_old]
     rest_new = [j for j in new_ids if j not in done_new]
-    return pairs + _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD)
+    pairs += _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD)
+    return _absorb_fragments(pairs, old_ids, new_ids, okeys, nkeys)
+
+
+def _absorb_fragments(
+    pairs: list[Pair], old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]
+) -> list[Pair]:
+    """A sentence split in two and reworded pairs one half by similarity; the other half, next to it
+    and contained in the counterpart, belongs to the same pair (and likewise for a merge)."""
+    done_old = {i for p in pairs for i in p.old}
+    done_new = {j for p in pairs for j in p.new}
+    result = list(pairs)
+    for side_ids, done, own_keys, other_keys, new_side in (
+        (new_ids, done_new, nkeys, okeys, True),
+        (old_ids, done_old, okeys, nkeys, False),
+    ):
+        for k in side_ids:
+            if k in done or len(own_keys[k]) < _SHORT:
+                continue
+            for n, pair in enumerate(result):
+                own, other = (pair.new, pair.old) if new_side else (pair.old, pair.new)
+                if not own or not other or (k + 1 not in own and k - 1 not in own):
+                    continue
+                counterpart = "".join(other_keys[x] for x in other)
+                mine = "".join(own_keys[x] for x in own)
+                if len(counterpart) > len(mine) and fuzz.partial_ratio(own_keys[k], counterpart) >= FRAGMENT_THRESHOLD:
+                    grown = tuple(sorted((*own, k)))
+                    result[n] = Pair(pair.old, grown, pair.score) if new_side else Pair(grown, pair.new, pair.score)
+                    done.add(k)
+                    break
+    return result
 
 
 def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:

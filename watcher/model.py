@@ -119,7 +119,7 @@ class Unit:
     """A numbered heading or item, or a sub-measure (一是…): what can be added or removed as a whole."""
 
     id: int
-    level: int
+    level: float  # rank in the numbering order: 第一章 0, 一、 1, （一） 2, 1. 3, （1） 4, ① 5
     title: str  # display text of its opening clause
     numbered: bool  # opened by a heading number or 一是-style marker (not a bare markup heading)
 

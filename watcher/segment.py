@@ -19,13 +19,15 @@ _CN = "一二三四五六七八九十"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 # (rank, pattern) — the rank is the depth in the standard numbering order.
-_MARKERS: tuple[tuple[int, re.Pattern[str]], ...] = (
-    (1, re.compile(rf"^第[{_CN}百]+[章部分篇]\s*")),
+_MARKERS: tuple[tuple[float, re.Pattern[str]], ...] = (
+    (0, re.compile(rf"^第[{_CN}百]+[章部篇]\s*")),
+    (0.5, re.compile(rf"^第[{_CN}百]+[节]\s*")),
     (1, re.compile(rf"^[{_CN}]{{1,3}}\s*[、.．]\s*")),
     (2, re.compile(rf"^[（(]\s*[{_CN}]{{1,3}}\s*[)）]\s*[、.．]?\s*")),
     # 1. / 1、 / 1． — but not a decimal (3.6%), a year (2025年) or a date (1.19)
     (3, re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))\s*")),
     (4, re.compile(r"^[（(]\s*\d{1,2}\s*[)）]\s*[、.．]?\s*")),
+    (4, re.compile(r"^\d{1,2}\s*[)）](?!\d)\s*")),
     (5, re.compile(rf"^[{_CIRCLED}]\s*")),
 )
 _BOX = re.compile(r"^(?:专栏|專欄|表|附表|图)\s*\d+")
@@ -47,7 +49,7 @@ class Segmented:
     units: dict[int, Unit]
 
 
-def marker(text: str) -> tuple[int, str] | None:
+def marker(text: str) -> tuple[float, str] | None:
     """The numbering that opens `text`, as (rank, marker text), or None."""
     for rank, pattern in _MARKERS:
         found = pattern.match(text)
@@ -97,10 +99,10 @@ class _Builder:
     def __init__(self) -> None:
         self.clauses: list[Clause] = []
         self.units: dict[int, Unit] = {}
-        self.stack: list[tuple[int, int, str]] = []  # (rank, unit id, path element)
+        self.stack: list[tuple[float, int, str]] = []  # (rank, unit id, path element)
         self.box_block = -1  # block number of the last box or table caption
 
-    def open_unit(self, rank: int, title: str, numbered: bool) -> int:
+    def open_unit(self, rank: float, title: str, numbered: bool) -> int:
         while self.stack and self.stack[-1][0] >= rank:
             self.stack.pop()
         unit_id = len(self.units)
@@ -159,7 +161,7 @@ class _Builder:
                 return
         self.body(text, number, numbered=found)
 
-    def body(self, text: str, number: int, numbered: tuple[int, str] | None) -> None:
+    def body(self, text: str, number: int, numbered: tuple[float, str] | None) -> None:
         year: int | None = None
         base = len(self.stack)
         for position, sentence in enumerate(sentences(text)):
