@@ -251,3 +251,32 @@ def test_concurrent_writers_from_threads_are_serialised(tmp_path) -> None:
         for name in "abcd":
             assert [v.number for v in store.versions(name)] == list(range(1, 11))
         assert len(store.checks()) == 40
+
+
+def test_a_first_release_file_is_migrated_and_its_versions_read_back(tmp_path) -> None:
+    """A database written before blocks were compressed: the versions survive the migration."""
+    import json
+
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from watcher.store import m0001_initial
+
+    path = tmp_path / "first.db"
+    first = Migrations("watcher")
+    first(name="m0001_initial")(m0001_initial)
+    db = Database(path)
+    first.apply(db)
+    db["sources"].insert({"name": "plan", "url": "https://example.org/plan.html"})
+    blocks = json.dumps([{"kind": "paragraph", "text": OLD_SENTENCE}], ensure_ascii=False)
+    db["versions"].insert(
+        {"source": "plan", "number": 1, "fetched_at": "2026-11-20T06:00:00Z", "sha256": "h1",
+         "raw": zlib.compress(b"<p>x</p>"), "raw_size": 8, "text": OLD_SENTENCE, "blocks": blocks,
+         "title": "", "format": "text", "attachments": "[]"}
+    )
+    db.close()
+    with Store(path) as store:
+        applied = [row["name"] for row in store.db.query("SELECT name FROM _sqlite_migrations")]
+        assert applied == [step.__name__ for step in MIGRATION_STEPS]
+        version = store.resolve("plan@1")
+        assert store.document(version.id).blocks == (Block("paragraph", OLD_SENTENCE),)
