@@ -75,7 +75,7 @@ _BLOCK_TAGS = frozenset(
     "footer form header hgroup hr html li main menu nav ol p pre section summary table tbody thead tfoot tr td th "
     "caption ul h1 h2 h3 h4 h5 h6".split()
 )
-_BREAKS = sorted(_BLOCK_TAGS | {"br"})  # what splits an element's text into several paragraphs
+_BREAKS = _BLOCK_TAGS | {"br"}  # what splits an element's text into several paragraphs
 _SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
@@ -328,7 +328,9 @@ def _credited(owner: Tag) -> Tag:
     """The element a run of text speaks for: an element holding one paragraph (<p>, <li>, a
     leaf <div> or <td>) credits its parent, like a heading or a table; an element whose text
     is several paragraphs (split by <br> or by blocks) is itself the container and credits itself."""
-    return owner if owner.find(_BREAKS) is not None else _parent(owner)
+    # a plain walk: bs4's find() with a list of names rebuilds its matcher on every call
+    splits = any(isinstance(node, Tag) and node.name in _BREAKS for node in owner.descendants)
+    return owner if splits else _parent(owner)
 
 
 # ---------------------------------------------------------------- choosing the content
