@@ -489,10 +489,13 @@ class Store:
 
     @_serialised
     def sources(self) -> list[dict[str, Any]]:
-        """Every source ever checked, with its version count and last check."""
+        """Every source ever checked, with its version count and last check; the title is the
+        configured one, else the latest version's own."""
         rows = self.db.query(
             """
-            SELECT s.name, s.url, s.title, s.tags, s.parent, s.first_seen,
+            SELECT s.name, s.url, s.tags, s.parent, s.first_seen,
+                   COALESCE(NULLIF(s.title, ''), (SELECT v.title FROM versions v WHERE v.source = s.name
+                                                 ORDER BY v.number DESC LIMIT 1)) AS title,
                    (SELECT COUNT(*) FROM versions v WHERE v.source = s.name) AS versions,
                    (SELECT MAX(number) FROM versions v WHERE v.source = s.name) AS latest,
                    c.started_at AS last_check, c.status AS last_status, c.error AS last_error
