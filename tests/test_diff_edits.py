@@ -220,3 +220,28 @@ def test_a_new_target_year_in_the_column_header_moves_every_row() -> None:
     changes = [c for c in diff.changes if c.kind in FLAGGED]
     assert len(changes) == 8 and {c.kind for c in changes} == {"target_changed"}
     assert all(c.target and c.target.old and c.target.new and (c.target.old.year, c.target.new.year) == (2025, 2026) for c in changes)
+
+
+# ---------------------------------------------------------------- editions of one document
+
+
+def test_a_title_printed_in_one_edition_and_kept_as_metadata_in_the_other_is_formatting() -> None:
+    from watcher.model import Block, Document
+
+    body = tuple(Block("paragraph", line) for line in plan("haishu-sti-plan-2021.txt").splitlines()[30:60] if line.strip())
+    title = "海曙区科技创新“十四五”规划"
+    printed = Document((Block("paragraph", title), *body))
+    metadata = Document(body, title=title)
+    assert not diff_documents(printed, metadata).substantive
+    assert not diff_documents(metadata, printed).substantive
+
+
+def test_a_mark_lost_where_a_paragraph_was_broken_is_formatting() -> None:
+    from watcher.model import Block, Document
+
+    old = Document((Block("paragraph", "重点实施“揭榜挂帅·全球引智”行动、“未来产业·数智赋能”行动等重大人才兴曙“九大行动”。"),))
+    new = Document(
+        (Block("paragraph", "重点实施“揭榜挂帅全球引智”行动、“未来产业数"), Block("paragraph", "智赋能”行动等重大人才兴曙“九大行动”。"))
+    )
+    diff = diff_documents(old, new)
+    assert [c.kind for c in diff.changes] == ["formatting"]

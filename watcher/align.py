@@ -18,6 +18,7 @@ from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
 
 from watcher.model import Clause
+from watcher.normalise import loose_form
 
 # Similarity (0–100, rapidfuzz ratio on comparison forms) above which two clauses are one reworded
 # clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
@@ -80,32 +81,38 @@ def _threshold(a: str, b: str, base: float) -> float:
 
 
 def _grow(a_ids: list[int], b_ids: list[int], akeys: Sequence[str], bkeys: Sequence[str], i: int, j: int) -> tuple[int, int] | None:
-    """From a[i] and b[j], extend the shorter side until both concatenations are equal, if they ever are."""
+    """From a[i] and b[j], extend the shorter side until both concatenations are equal but for
+    punctuation, if they ever are. Loose forms are taken of the concatenations, so a decimal
+    point split by a line break ("84." + "7亿元") still counts."""
     a, b = akeys[a_ids[i]], bkeys[b_ids[j]]
     ii, jj = i + 1, j + 1
-    while a != b and (a.startswith(b) or b.startswith(a)):
-        if len(a) < len(b) and ii < len(a_ids):
+    la, lb = loose_form(a), loose_form(b)
+    while la != lb and (la.startswith(lb) or lb.startswith(la)):
+        if len(la) < len(lb) and ii < len(a_ids):
             a += akeys[a_ids[ii]]
             ii += 1
-        elif len(b) < len(a) and jj < len(b_ids):
+        elif len(lb) < len(la) and jj < len(b_ids):
             b += bkeys[b_ids[jj]]
             jj += 1
         else:
             break
-    return (ii, jj) if a == b and a else None
+        la, lb = loose_form(a), loose_form(b)
+    return (ii, jj) if la == lb and la else None
 
 
 def _split_merge(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
     """Pair runs of clauses whose concatenations are equal (a sentence split, merged or re-wrapped)."""
+    oloose = {i: loose_form(okeys[i]) for i in old_ids}
+    nloose = {j: loose_form(nkeys[j]) for j in new_ids}
     pairs: list[Pair] = []
     i = j = 0
     while i < len(old_ids) and j < len(new_ids):
         found = None
-        # the nearest start on either side where one key begins the other
+        # the nearest start on either side where one clause begins the other
         for di in range(len(old_ids) - i):
             for dj in range(len(new_ids) - j):
-                a, b = okeys[old_ids[i + di]], nkeys[new_ids[j + dj]]
-                if a and b and a != b and (a.startswith(b) or b.startswith(a)):
+                a, b = oloose[old_ids[i + di]], nloose[new_ids[j + dj]]
+                if a and b and okeys[old_ids[i + di]] != nkeys[new_ids[j + dj]] and (a.startswith(b) or b.startswith(a)):
                     grown = _grow(old_ids, new_ids, okeys, nkeys, i + di, j + dj)
                     if grown:
                         found = (i + di, j + dj, *grown)

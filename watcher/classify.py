@@ -19,7 +19,7 @@ from diff_match_patch import diff_match_patch
 
 from watcher.align import Pair
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
-from watcher.normalise import comparison_forms
+from watcher.normalise import comparison_forms, loose_form
 from watcher.segment import Segmented
 from watcher.targets import extract_targets, match_targets, row_targets
 
@@ -60,19 +60,6 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
 
 
 # ---------------------------------------------------------------- helpers on clauses
-
-
-def loose_form(key: str) -> str:
-    """A comparison form without punctuation (but keeping decimal points and percent signs)."""
-    out = []
-    for pos, ch in enumerate(key):
-        category = unicodedata.category(ch)
-        if category[0] in "PS" and ch not in "%":
-            between_digits = 0 < pos < len(key) - 1 and key[pos - 1].isdigit() and key[pos + 1].isdigit()
-            if not between_digits:
-                continue
-        out.append(ch)
-    return "".join(out)
 
 
 def clause_targets(clause: Clause) -> tuple[Target, ...]:
@@ -201,9 +188,10 @@ def _is_action(clause: Clause, units: dict[int, Unit]) -> bool:
 
 
 def _unpaired(
-    indices: Iterable[int], segmented: Segmented, added: bool
+    indices: Iterable[int], segmented: Segmented, added: bool, other_title: str = ""
 ) -> list[tuple[int, Change]]:
-    """Changes for the clauses of one side that have no counterpart, with their position."""
+    """Changes for the clauses of one side that have no counterpart, with their position.
+    `other_title` is the comparison form of the other version's title."""
     indices = sorted(indices)
     unit_members = _unit_members(segmented)
     owner = _whole_units(set(indices), segmented, unit_members)
@@ -212,8 +200,10 @@ def _unpaired(
     side = "new" if added else "old"
     for index in indices:
         clause = segmented.clauses[index]
-        if not loose_form(clause.key):
-            # nothing but numbering or punctuation left on its own line: a wrapping artefact
+        loose = loose_form(clause.key)
+        if not loose or (other_title and loose == loose_form(other_title)):
+            # numbering left alone on a line by wrapping, or the title printed in one edition and
+            # kept as metadata in the other
             changes.append((index, Change("formatting", clause.path, **{side: clause.text})))
             continue
         unit = owner.get(index)
@@ -247,12 +237,16 @@ def _unpaired(
 # ---------------------------------------------------------------- entry point
 
 
-def classify(old: Segmented, new: Segmented, pairs: Sequence[Pair]) -> list[Change]:
+def classify(
+    old: Segmented, new: Segmented, pairs: Sequence[Pair], titles: tuple[str, str] = ("", "")
+) -> list[Change]:
+    """`titles` are the two versions' document titles (metadata, not clauses)."""
     sides = _Sides(old, new)
     removed = [i for p in pairs if p.removed for i in p.old]
     added = [j for p in pairs if p.added for j in p.new]
-    removed_changes = dict(_group_by_index(_unpaired(removed, old, added=False)))
-    added_changes = dict(_group_by_index(_unpaired(added, new, added=True)))
+    old_title, new_title = comparison_forms(list(titles))
+    removed_changes = dict(_group_by_index(_unpaired(removed, old, added=False, other_title=new_title)))
+    added_changes = dict(_group_by_index(_unpaired(added, new, added=True, other_title=old_title)))
     changes: list[Change] = []
     for pair in pairs:
         if pair.old and pair.new:

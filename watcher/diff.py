@@ -30,7 +30,7 @@ def diff_documents(
 ) -> Diff:
     old_segments, new_segments = segment(old), segment(new)
     pairs = align(old_segments.clauses, new_segments.clauses)
-    changes = classify(old_segments, new_segments, pairs)
+    changes = classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
     return Diff(
         old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
         new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),

@@ -93,6 +93,15 @@ def comparison_forms(texts: list[str]) -> list[str]:
     return simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
 
 
+_LOOSE_DROP = re.compile(r"[^\w%.]|_|(?<!\d)\.|\.(?!\d)")
+
+
+def loose_form(key: str) -> str:
+    """A comparison form without punctuation and symbols (decimal points and percent signs stay):
+    for telling a reworded clause from one that only lost or gained a mark."""
+    return _LOOSE_DROP.sub("", key)
+
+
 def content_hash(comparison_text: str) -> str:
     """The identity of a version: sha256 of its comparison form."""
     return hashlib.sha256(comparison_text.encode("utf-8")).hexdigest()
