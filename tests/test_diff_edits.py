@@ -245,3 +245,24 @@ def test_a_mark_lost_where_a_paragraph_was_broken_is_formatting() -> None:
     )
     diff = diff_documents(old, new)
     assert [c.kind for c in diff.changes] == ["formatting"]
+
+
+def test_a_new_unnumbered_paragraph_of_actions_is_one_new_measure(fmt: str) -> None:
+    old = plan("haishu-sti-plan-2021.txt")
+    anchor = "3.着力加强知识产权保护。"
+    paragraph = "加强科技伦理治理。建立科技伦理审查制度,开展科研人员伦理培训。"
+    new = replace_once(old, anchor, paragraph + "\n" + anchor)
+    diff = run(old, new, fmt)
+    assert flagged(diff) == [("measure_added", paragraph)]
+
+
+def test_a_new_paragraph_stating_a_quantified_aim_is_a_target_added_not_a_measure(fmt: str) -> None:
+    old = plan("cixi-sti-plan-2021.txt")
+    anchor = "2.大力发展科技金融。"
+    sentence = "到2027年，力争科技型中小企业数达5000家。"
+    new = replace_once(old, anchor, sentence + "\n" + anchor)
+    diff = run(old, new, fmt)
+    changes = [c for c in diff.changes if c.kind in FLAGGED]
+    assert [c.kind for c in changes] == ["target_added"]
+    target = changes[0].target
+    assert target and target.new and (target.new.value, target.new.year) == (5000, 2027)

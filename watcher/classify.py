@@ -187,17 +187,39 @@ def _is_action(clause: Clause, units: dict[int, Unit]) -> bool:
     return clause.kind == "sentence" and inside_numbered and bool(_ACTION.match(clause.text))
 
 
+def _whole_paragraphs(unpaired: set[int], segmented: Segmented, owned: set[int]) -> dict[int, list[int]]:
+    """Map the first clause of each paragraph that is new (or gone) as a whole to its clauses."""
+    blocks: dict[int, list[int]] = {}
+    for clause in segmented.clauses:
+        if clause.kind == "sentence":
+            blocks.setdefault(clause.block, []).append(clause.index)
+    return {
+        members[0]: members
+        for members in blocks.values()
+        if len(members) > 1 and all(i in unpaired and i not in owned for i in members)
+    }
+
+
+def _one_side(kind_added: ChangeKind, kind_removed: ChangeKind, added: bool) -> ChangeKind:
+    return kind_added if added else kind_removed
+
+
 def _unpaired(
     indices: Iterable[int], segmented: Segmented, added: bool, other_title: str = ""
 ) -> list[tuple[int, Change]]:
-    """Changes for the clauses of one side that have no counterpart, with their position.
+    """Changes for the clauses of one side that have no counterpart, with their position:
+    a whole numbered unit is one measure, a whole paragraph one change, a lone clause its own.
     `other_title` is the comparison form of the other version's title."""
     indices = sorted(indices)
+    unpaired = set(indices)
     unit_members = _unit_members(segmented)
-    owner = _whole_units(set(indices), segmented, unit_members)
+    owner = _whole_units(unpaired, segmented, unit_members)
+    paragraphs = _whole_paragraphs(unpaired, segmented, set(owner))
+    in_paragraph = {i for members in paragraphs.values() for i in members[1:]}
     changes: list[tuple[int, Change]] = []
     reported_units: set[int] = set()
     side = "new" if added else "old"
+    measure = _one_side("measure_added", "measure_removed", added)
     for index in indices:
         clause = segmented.clauses[index]
         loose = loose_form(clause.key)
@@ -208,30 +230,43 @@ def _unpaired(
             continue
         unit = owner.get(index)
         if unit is not None:
-            if unit in reported_units:
-                continue
-            reported_units.add(unit)
-            text = _text([segmented.clauses[i] for i in unit_members[unit]])
-            kind: ChangeKind = "measure_added" if added else "measure_removed"
-            # units and path elements are pushed together, so the unit's depth cuts the path
-            unit_path = clause.path[: clause.units.index(unit) + 1]
-            changes.append((index, Change(kind, unit_path, **{side: text})))
+            if unit not in reported_units:
+                reported_units.add(unit)
+                text = _text([segmented.clauses[i] for i in unit_members[unit]])
+                # units and path elements are pushed together, so the unit's depth cuts the path
+                unit_path = clause.path[: clause.units.index(unit) + 1]
+                changes.append((index, Change(measure, unit_path, **{side: text})))
             continue
-        targets = clause_targets(clause)
-        if targets and clause.kind == "row":
-            targets = (headline_target(targets),)  # a new row is one new indicator
-        if targets and clause.kind != "heading":
-            for target in targets:
-                change = TargetChange(target.metric, None, target) if added else TargetChange(target.metric, target, None)
-                kind = "target_added" if added else "target_removed"
-                changes.append((index, Change(kind, clause.path, target=change, **{side: clause.text})))
+        if index in in_paragraph:
             continue
-        if clause.measure or _is_action(clause, segmented.units):
-            kind = "measure_added" if added else "measure_removed"
-        else:
-            kind = "clause_added" if added else "clause_removed"
-        changes.append((index, Change(kind, clause.path, **{side: clause.text})))
+        members = [segmented.clauses[i] for i in paragraphs.get(index, [index])]
+        changes.extend((index, change) for change in _lone(members, segmented, added))
     return changes
+
+
+def _lone(members: list[Clause], segmented: Segmented, added: bool) -> list[Change]:
+    """One paragraph or one clause with no counterpart: a measure when it is numbered or holds an
+    action that is not just a quantified aim; otherwise its indicators when it states some;
+    otherwise descriptive text."""
+    first = members[0]
+    side = "new" if added else "old"
+    text = _text(members)
+    measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
+    targets_of = {c.index: clause_targets(c) for c in members}
+    if first.measure or any(_is_action(c, segmented.units) and not targets_of[c.index] for c in members):
+        return [measure]
+    targets = [t for c in members for t in targets_of[c.index]]
+    if targets and first.kind == "row":
+        targets = [headline_target(targets)]  # a new row is one new indicator
+    if targets and first.kind != "heading":
+        kind = _one_side("target_added", "target_removed", added)
+        return [
+            Change(kind, first.path, target=TargetChange(t.metric, None if added else t, t if added else None), **{side: text})
+            for t in targets
+        ]
+    if any(_is_action(c, segmented.units) for c in members):
+        return [measure]
+    return [Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})]
 
 
 # ---------------------------------------------------------------- entry point
