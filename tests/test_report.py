@@ -9,7 +9,8 @@ from bs4 import BeautifulSoup
 
 from watcher.model import Change, Diff, Target, TargetChange
 from watcher.report import RENDERERS
-from watcher.report.json import change_from_dict, diff_from_dict, diff_to_dict, render_json
+from watcher.contract import change_from_dict, diff_from_dict, diff_to_dict
+from watcher.report.json import render_json
 from watcher.report.markdown import render_markdown
 from watcher.report.text import render_text
 

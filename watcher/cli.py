@@ -346,7 +346,7 @@ _since_option = click.option(
 def changes_command(ctx: click.Context, source: str | None, since: str | None, fmt: str, show_all: bool) -> None:
     """List the stored changes (of SOURCE, or of every source), one block per new version."""
     from watcher.model import Diff, VersionInfo
-    from watcher.report.json import change_from_dict
+    from watcher.contract import change_from_dict
     from watcher.report.text import render_text
 
     with _existing_store(_settings(ctx)) as store:

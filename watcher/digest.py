@@ -21,7 +21,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
 from watcher.model import Change, Settings
-from watcher.report.json import change_from_dict
+from watcher.contract import change_from_dict
 from watcher.report.layout import TARGET_KINDS, arrange, render_template
 from watcher.store import Store
 

@@ -7,7 +7,7 @@ Each stage takes and returns these; none of them reaches back into the pipeline.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal, Mapping, get_args
 
 # ---------------------------------------------------------------- sources and fetching
 
@@ -166,19 +166,8 @@ ChangeKind = Literal[
     "formatting",
 ]
 
-# The order in which reports list kinds: what an analyst reads first.
-KIND_ORDER: tuple[str, ...] = (
-    "target_changed",
-    "target_added",
-    "target_removed",
-    "measure_added",
-    "measure_removed",
-    "clause_modified",
-    "clause_added",
-    "clause_removed",
-    "clause_moved",
-    "formatting",
-)
+# The order in which reports list kinds (the Literal's order): what an analyst reads first.
+KIND_ORDER: tuple[str, ...] = get_args(ChangeKind)
 SUBSTANTIVE_KINDS: frozenset[str] = frozenset(KIND_ORDER) - {"formatting"}
 
 InlineOp = tuple[Literal["=", "-", "+"], str]

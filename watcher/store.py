@@ -27,7 +27,7 @@ from sqlite_utils.migrations import Migrations
 
 from watcher.errors import LockedError, StoreError, VersionNotFound
 from watcher.model import Block, CheckResult, Diff, Document, Source, StoredVersion
-from watcher.report.json import change_to_dict
+from watcher.contract import change_to_dict
 
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
 

@@ -1,0 +1,125 @@
+"""The JSON contract of a diff (shared/contract/diff-json.md, "watcher.diff/1"): value types ↔ dicts.
+
+The store keeps each change as `change_to_dict(change)`, so digests and queries rebuild the Change
+objects with `change_from_dict` and need no recomputation; the JSON renderer prints `diff_to_dict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from watcher.model import Change, Diff, InlineOp, Target, TargetChange, VersionInfo
+
+SCHEMA = "watcher.diff/1"
+
+
+def _number(value: float | int | None) -> float | int | None:
+    # A JSON number as a reader writes it: 3700, not 3700.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def target_to_dict(target: Target) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "value": _number(target.value),
+        "unit": target.unit,
+        "year": target.year,
+        "comparator": target.comparator,
+        "text": target.text,
+    }
+    if target.value_max is not None:
+        d["value_max"] = _number(target.value_max)
+    return d
+
+
+def target_from_dict(metric: str, d: Mapping[str, Any]) -> Target:
+    value, value_max = d.get("value"), d.get("value_max")
+    return Target(
+        metric=metric,
+        value=None if value is None else float(value),
+        unit=d.get("unit") or "",
+        comparator=d.get("comparator"),
+        year=None if d.get("year") is None else int(d["year"]),
+        text=d.get("text") or "",
+        value_max=None if value_max is None else float(value_max),
+    )
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    """One change of the contract's "changes" list; target, inline and old_path only when set."""
+    d: dict[str, Any] = {
+        "kind": change.kind,
+        "path": list(change.path),
+        "old": change.old,
+        "new": change.new,
+    }
+    if change.target is not None:
+        t = change.target
+        d["target"] = {
+            "metric": t.metric,
+            "old": None if t.old is None else target_to_dict(t.old),
+            "new": None if t.new is None else target_to_dict(t.new),
+        }
+    if change.inline:
+        d["inline"] = [[op, text] for op, text in change.inline]
+    if change.old_path is not None:
+        d["old_path"] = list(change.old_path)
+    return d
+
+
+def change_from_dict(d: Mapping[str, Any]) -> Change:
+    """The inverse of change_to_dict; unknown extra fields are ignored."""
+    target = None
+    if d.get("target"):
+        t = d["target"]
+        metric = t.get("metric") or ""
+        target = TargetChange(
+            metric=metric,
+            old=target_from_dict(metric, t["old"]) if t.get("old") else None,
+            new=target_from_dict(metric, t["new"]) if t.get("new") else None,
+        )
+    inline: tuple[InlineOp, ...] = tuple((op, text) for op, text in d.get("inline") or ())
+    old_path = d.get("old_path")
+    return Change(
+        kind=d["kind"],
+        path=tuple(d.get("path") or ()),
+        old=d.get("old"),
+        new=d.get("new"),
+        target=target,
+        inline=inline,
+        old_path=None if old_path is None else tuple(old_path),
+    )
+
+
+def _info_to_dict(info: VersionInfo) -> dict[str, Any]:
+    return {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
+
+
+def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
+    return VersionInfo(
+        ref=d.get("ref") or "",
+        title=d.get("title") or "",
+        fetched_at=d.get("fetched_at"),
+        sha256=d.get("sha256") or "",
+    )
+
+
+def diff_to_dict(diff: Diff) -> dict[str, Any]:
+    """The whole diff as the contract's object; every change, formatting included."""
+    return {
+        "schema": SCHEMA,
+        "old": _info_to_dict(diff.old),
+        "new": _info_to_dict(diff.new),
+        "summary": diff.summary,
+        "changes": [change_to_dict(c) for c in diff.changes],
+    }
+
+
+def diff_from_dict(d: Mapping[str, Any]) -> Diff:
+    """A Diff from the contract's object (the summary is derived again, not read)."""
+    return Diff(
+        old=_info_from_dict(d.get("old") or {}),
+        new=_info_from_dict(d.get("new") or {}),
+        changes=tuple(change_from_dict(c) for c in d.get("changes") or ()),
+    )
