@@ -13,7 +13,7 @@ from watcher.model import Change, Diff, InlineOp, Target, TargetChange, VersionI
 SCHEMA = "watcher.diff/1"
 
 
-def _number(value: float | int | None) -> float | int | None:
+def json_number(value: float | int | None) -> float | int | None:
     # A JSON number as a reader writes it: 3700, not 3700.0.
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -22,14 +22,14 @@ def _number(value: float | int | None) -> float | int | None:
 
 def target_to_dict(target: Target) -> dict[str, Any]:
     d: dict[str, Any] = {
-        "value": _number(target.value),
+        "value": json_number(target.value),
         "unit": target.unit,
         "year": target.year,
         "comparator": target.comparator,
         "text": target.text,
     }
     if target.value_max is not None:
-        d["value_max"] = _number(target.value_max)
+        d["value_max"] = json_number(target.value_max)
     return d
 
 

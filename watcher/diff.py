@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from watcher.align import align
 from watcher.classify import classify
+from watcher.errors import ExtractError, VersionNotFound
 from watcher.model import Diff, Document, VersionInfo
 from watcher.normalise import comparison_form, content_hash
 from watcher.segment import segment
@@ -48,18 +49,32 @@ def file_info(path: str, document: Document) -> VersionInfo:
     )
 
 
+_DOCUMENT_SUFFIXES = (".html", ".htm", ".txt", ".docx", ".pdf", ".doc", ".wps")
+
+
 def load_side(operand: str, config_path: str | None = None) -> tuple[Document, VersionInfo]:
-    """A local file (.html/.htm/.txt/.docx/.pdf) or a stored version reference (SOURCE@N, id …)."""
+    """A local file (.html/.htm/.txt/.docx/.pdf) or a stored version reference (SOURCE@N, id …).
+
+    The I/O edge of `watcher diff`: reads the file or the snapshot database (never creating it)."""
     if os.path.isfile(operand):
         from watcher.extract import extract_file
 
-        document = extract_file(operand)
+        try:
+            document = extract_file(operand)
+        except ExtractError as exc:
+            raise ExtractError(f"{operand}: {exc}") from None
         return document, file_info(operand, document)
+    if os.sep in operand or operand.lower().endswith(_DOCUMENT_SUFFIXES):
+        raise ExtractError(f"{operand}: no such file")
     from watcher.config import load_settings
     from watcher.store import Store
 
-    store = Store(load_settings(config_path).storage_path)
-    version = store.resolve(operand)
-    return store.document(version.id), VersionInfo(
-        ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256
-    )
+    settings = load_settings(config_path)
+    if not os.path.exists(settings.storage_path):
+        raise VersionNotFound(
+            f"{operand}: not a file, and no snapshot database at {settings.storage_path} to look it up in"
+        )
+    with Store(settings.storage_path) as store:
+        version = store.resolve(operand)
+        document = store.document(version.id)
+    return document, VersionInfo(ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256)

@@ -17,6 +17,8 @@ import opencc
 
 # Word/WPS export artefacts: "[bookmark: _Toc14345]", "[_Toc123]", "{PAGE}" fields.
 _EXPORT_MARKS = re.compile(r"\[bookmark:\s*[^\]]*\]|\[_Toc\d+\]|\{\s*(?:PAGE|NUMPAGES)\s*\}", re.I)
+# C0/C1 control characters other than tab and newline: never text, and dangerous on a terminal.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACE_RUN = re.compile(r"[ \t\u3000\u00a0\u2002-\u200b\ufeff]+")
 _ALL_SPACE = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
 
@@ -54,6 +56,11 @@ _PUNCT_MAP = str.maketrans(
 )
 
 
+# Taiwan and Hong Kong editions (s2tw, s2hk) use variant characters that t2s keeps as they are.
+# Folding them is safe in a comparison form: both versions are folded alike.
+_VARIANTS = str.maketrans("著衞爲僞啓綫麪峯羣裏牀嘆鷄衆喫纔", "着卫为伪启线面峰群里床叹鸡众吃才")
+
+
 @lru_cache(maxsize=1)
 def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
     return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
@@ -63,12 +70,13 @@ def simplified(text: str) -> str:
     """A canonical Simplified form. t2s alone leaves some variants unconverted (慈谿 in one phrase,
     慈溪 in another); going through Traditional first maps both editions onto the same characters."""
     t2s, s2t = _converters()
-    return t2s.convert(s2t.convert(text))
+    return t2s.convert(s2t.convert(text)).translate(_VARIANTS)
 
 
 def clean_display(text: str) -> str:
-    """Remove export artefacts and collapse runs of white space; keep everything else as published."""
-    text = _EXPORT_MARKS.sub("", text)
+    """Remove export artefacts and control characters and collapse runs of white space; keep
+    everything else as published."""
+    text = _CONTROLS.sub("", _EXPORT_MARKS.sub("", text))
     return _SPACE_RUN.sub(" ", text).strip()
 
 

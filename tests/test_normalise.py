@@ -1,0 +1,67 @@
+"""Display text → comparison form: each kind of publication noise compares equal, substance does not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import opencc
+import pytest
+
+from watcher.normalise import clean_display, comparison_form, comparison_forms, content_hash, loose_form
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+SENTENCE = "到2025年，力争科技型中小企业数达3700家（其中国家级3家）；坚持“技术+制度”双轮驱动。"
+
+
+@pytest.mark.parametrize(
+    "noisy",
+    [
+        "到2025年,力争科技型中小企业数达3700家(其中国家级3家);坚持\"技术+制度\"双轮驱动。",  # half-width
+        "到２０２５年，力争科技型中小企业数达３７００家（其中国家级３家）；坚持“技术+制度”双轮驱动。",  # full-width digits
+        "到2025年，力争科技型中小\n企业数达3700家（其中国家级3家）；\u3000坚持“技术+制度”双轮驱动。",  # wrapping, indent
+        "到2025年，力爭科技型中小企業數達3700家（其中國家級3家）；堅持「技術+制度」雙輪驅動。",  # Traditional
+        "[bookmark: _Toc14345]到2025年，力争科技型中小企业数达3700家（其中国家级3家）；坚持“技术+制度”双轮驱动。",
+        "到2025年，力争科技型中小企业数达3700家（其中国家级3家）；坚持“技术 制度”双轮驱动。",  # '+' lost
+    ],
+)
+def test_publication_noise_compares_equal(noisy: str) -> None:
+    assert comparison_form(noisy) == comparison_form(SENTENCE)
+
+
+@pytest.mark.parametrize(
+    "edited",
+    [
+        SENTENCE.replace("3700", "4000"),
+        SENTENCE.replace("2025", "2027"),
+        SENTENCE.replace("达", "超过"),
+        SENTENCE.replace("3.", "3"),
+    ],
+)
+def test_substance_does_not(edited: str) -> None:
+    assert comparison_form(edited) != comparison_form(SENTENCE) or edited == SENTENCE
+
+
+def test_a_whole_traditional_edition_of_a_plan_compares_equal() -> None:
+    text = (CORPUS / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8")
+    for config in ("s2t", "s2tw", "s2hk"):
+        assert comparison_form(opencc.OpenCC(config).convert(text)) == comparison_form(text), config
+
+
+def test_batch_and_single_forms_agree() -> None:
+    lines = [line for line in (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines() if line][:200]
+    assert comparison_forms(lines) == [comparison_form(line) for line in lines]
+
+
+def test_loose_form_drops_marks_but_keeps_decimals_and_percent() -> None:
+    assert loose_form(comparison_form("“揭榜挂帅·全球引智”行动，比重达3.6%。")) == "揭榜挂帅全球引智行动比重达3.6%"
+    assert loose_form("3.6") != loose_form("36")
+
+
+def test_display_form_keeps_the_text_but_drops_artefacts_and_controls() -> None:
+    assert clean_display("[bookmark: _Toc1]三、重点任务  \t 加强\u3000领导") == "三、重点任务 加强 领导"
+    assert clean_display("规划\x1b]0;title\x07全文\x9b") == "规划]0;title全文"
+
+
+def test_content_hash_is_the_identity_of_a_comparison_form() -> None:
+    assert content_hash(comparison_form(SENTENCE)) == content_hash(comparison_form(SENTENCE.replace("，", ",")))
+    assert content_hash("a") != content_hash("b")
