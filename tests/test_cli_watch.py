@@ -146,3 +146,42 @@ def test_the_shipped_config_fails_cleanly_offline(tmp_path) -> None:
         recorded = {row["source"]: row for row in store.last_checks()}
     assert set(names) <= set(recorded)
     assert all(recorded[r["source"]]["error"] == r["error"] for r in failed)
+
+
+# ---------------------------------------------------------------- text that looks like rich markup
+
+MARKUP_TITLE = "[/]关于印发[b]科技创新[/b]规划的通知"
+MARKUP_PAGE = (
+    f'<html><head><meta name="ArticleTitle" content="{MARKUP_TITLE}"><title>规划</title></head>'
+    "<body><div id='zoom'><p>一、发展基础</p><p>到2025年，力争科技型中小企业数达3700家。</p></div></body></html>"
+)
+
+
+def test_markup_in_names_errors_and_titles_is_printed_as_text(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", MARKUP_PAGE)
+    config = write_config(
+        [
+            {"name": "[x]plan", "url": http_server.url("/plan.html"), "selector": "#zoom"},
+            {"name": "gone", "url": http_server.url("/[/]gone.html")},  # its error holds "[/]"
+        ]
+    )
+    checked = watcher(config, "check")
+    assert checked.exit_code == 3, checked.output
+    assert "internal error" not in checked.stderr
+    assert "[/]gone.html: HTTP 404" in checked.stdout and "[x]plan" in checked.stdout
+
+    listed = watcher(config, "sources")
+    assert listed.exit_code == 0 and "[x]plan" in listed.stdout and "/[/]gone.html" in listed.stdout
+
+    history = watcher(config, "history", "[x]plan")
+    assert history.exit_code == 0, history.output
+    assert MARKUP_TITLE in history.stdout and "versions of [x]plan" in history.stdout
+
+
+def test_the_progress_bar_shows_names_as_text(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", MARKUP_PAGE)
+    config = write_config([{"name": "[x]plan", "url": http_server.url("/plan.html"), "selector": "#zoom"}])
+    # TTY_COMPATIBLE=1: rich takes stderr for a terminal, so `check` draws its progress bar.
+    result = CliRunner().invoke(cli, ["--config", str(config), "check"], env={"TTY_COMPATIBLE": "1"})
+    assert result.exit_code == 0, result.output
+    assert "[x]plan: new" in result.stderr

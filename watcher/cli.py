@@ -114,6 +114,24 @@ def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _table(title: str, columns: tuple[str, ...]):
+    """A rich table whose title is text, never markup (it may hold a path or a source name)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _add_row(table, *cells: object) -> None:
+    """One row of plain text: titles, URLs and server messages are never read as rich markup."""
+    from rich.text import Text
+
+    table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in cells))
+
+
 def _print_table(table) -> None:
     """A rich table on stdout; wide when stdout is a file or a pipe, so rows stay one line."""
     from rich.console import Console
@@ -157,7 +175,10 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     selected = select_sources(settings, sources)
     stderr = Console(stderr=True)
     if stderr.is_terminal:
-        columns = (TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+        columns = (
+            TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}", markup=False),  # a source name is not markup
+        )
         with Progress(*columns, console=stderr, transient=True) as bar:
             task = bar.add_task("", total=len(selected))
 
@@ -177,17 +198,16 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
 def _print_check_summary(results) -> None:
     from collections import Counter
 
-    from rich.table import Table
+    from rich.text import Text
 
     labels = {"new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious"}
     styles = {"new": "green", "failed": "red", "suspicious": "yellow"}
-    table = Table(title="watcher check", title_justify="left")
-    for column in ("source", "result", "version", "changes", "HTTP", "seconds", "note"):
-        table.add_column(column, overflow="fold")
+    table = _table("watcher check", ("source", "result", "version", "changes", "HTTP", "seconds", "note"))
     for r in results:
-        table.add_row(
+        _add_row(
+            table,
             r.source,
-            f"[{styles.get(r.status, 'default')}]{labels[r.status]}[/]",
+            Text(labels[r.status], style=styles.get(r.status, "")),
             str(r.version_number or ""),
             str(r.changes) if r.status == "new" and r.version_number and r.version_number > 1 else "",
             str(r.http_status or ""),
@@ -204,8 +224,6 @@ def _print_check_summary(results) -> None:
 @click.pass_context
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """List the configured sources (and attachments found), with their last check."""
-    from rich.table import Table
-
     settings = _settings(ctx)
     stored: dict[str, dict] = {}
     if os.path.exists(settings.storage_path):
@@ -233,12 +251,10 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         _echo_json(rows)
         return
-    table = Table(title=f"sources in {settings.config_path}", title_justify="left")
-    for column in ("name", "url", "tags", "versions", "last check", "status"):
-        table.add_column(column, overflow="fold")
+    table = _table(f"sources in {settings.config_path}", ("name", "url", "tags", "versions", "last check", "status"))
     for row in rows:
-        table.add_row(
-            row["name"], row["url"], ", ".join(row["tags"]), str(row["versions"]),
+        _add_row(
+            table, row["name"], row["url"], ", ".join(row["tags"]), str(row["versions"]),
             row["last_check"] or "never", row["last_status"] or "",
         )
     _print_table(table)
@@ -250,8 +266,6 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def history_command(ctx: click.Context, source: str, fmt: str) -> None:
     """List the stored versions of SOURCE (id, number, fetched time, hash)."""
-    from rich.table import Table
-
     with _existing_store(_settings(ctx)) as store:
         versions = store.versions(source)
         if not versions:
@@ -264,11 +278,9 @@ def history_command(ctx: click.Context, source: str, fmt: str) -> None:
     if fmt == "json":
         _echo_json(rows)
         return
-    table = Table(title=f"versions of {source}", title_justify="left")
-    for column in ("id", "ref", "fetched at", "sha256", "title"):
-        table.add_column(column, overflow="fold")
+    table = _table(f"versions of {source}", ("id", "ref", "fetched at", "sha256", "title"))
     for row in rows:
-        table.add_row(str(row["id"]), row["ref"], row["fetched_at"], row["sha256"][:16], row["title"])
+        _add_row(table, row["id"], row["ref"], row["fetched_at"], row["sha256"][:16], row["title"])
     _print_table(table)
 
 
