@@ -24,7 +24,9 @@ from watcher.normalise import loose_form
 # clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
 GAP_THRESHOLD = 60.0
 MOVE_THRESHOLD = 80.0
-FRAGMENT_THRESHOLD = 90.0  # how much of a split-off half must stand in its counterpart
+FRAGMENT_THRESHOLD = 90.0  # how much of a split-off half (or a shortened clause) must stand in the other
+CONTAINED_SHARE = 0.35  # a shortened clause keeps at least this share of its length
+_MIN_CONTAINED = 6  # characters a shortened clause must still have
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
 
@@ -162,7 +164,39 @@ def _pair_gap(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkey
     rest_old = [i for i in old_ids if i not in done_old]
     rest_new = [j for j in new_ids if j not in done_new]
     pairs += _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD)
+    pairs += _contained(_unpaired(rest_old, pairs, True), _unpaired(rest_new, pairs, False), okeys, nkeys)
     return _absorb_fragments(pairs, old_ids, new_ids, okeys, nkeys)
+
+
+def _unpaired(ids: list[int], pairs: list[Pair], old_side: bool) -> list[int]:
+    taken = {k for p in pairs for k in (p.old if old_side else p.new)}
+    return [k for k in ids if k not in taken]
+
+
+def _contained(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+    """A clause cut short (part of a list dropped) or lengthened: the shorter one stands almost
+    whole in the longer, though their plain similarity is low. Only inside a gap, where the
+    neighbours already agree."""
+    candidates = []
+    for i in old_ids:
+        for j in new_ids:
+            a, b = okeys[i], nkeys[j]
+            short, long_ = sorted((a, b), key=len)
+            if len(short) < _MIN_CONTAINED or len(short) < CONTAINED_SHARE * len(long_):
+                continue
+            score = fuzz.partial_ratio(short, long_, score_cutoff=FRAGMENT_THRESHOLD)
+            if score:
+                candidates.append((score, fuzz.ratio(a, b), i, j))
+    candidates.sort(reverse=True)
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = []
+    for _, ratio, i, j in candidates:
+        if i not in used_old and j not in used_new:
+            used_old.add(i)
+            used_new.add(j)
+            pairs.append(Pair((i,), (j,), ratio))
+    return pairs
 
 
 def _absorb_fragments(

@@ -26,11 +26,17 @@ from watcher.targets import extract_targets, match_targets, row_targets
 # Verbs and adverbs that open an action (a measure) in plan prose.
 _ACTION = re.compile(
     r"^(?:[^，,；;：:]{0,12}[，,])?"  # an optional leading adverbial (到2025年，/ 围绕…，)
-    r"(?:积极|大力|全力|着力|加快|持续|深入|全面|进一步|重点|切实|有序|稳步|扎实|主动|统筹|不断|继续|逐步|率先)?"
+    r"(?:[^，,；;：:。]{0,8}?(?:要|应|将|须|必须|需))?"  # an optional subject with a modal (各部门要…)
+    r"(?:(?:每年|定期|及时|积极|大力|全力|着力|加快|持续|深入|全面|进一步|重点|切实|有序|稳步|扎实|主动|统筹|"
+    r"不断|继续|逐步|率先|广泛|协同|联合|分类|逐年|按期|优先)\s*){0,3}"
     r"(?:加强|加快|推进|推动|实施|支持|鼓励|建立|建设|完善|深化|培育|打造|强化|开展|组织|引导|落实|探索|构建|"
     r"健全|提升|优化|促进|发挥|设立|制定|实行|推广|引进|创建|布局|谋划|聚焦|围绕|依托|争取|力争|确保|做好|做强|"
-    r"发展|培养|扩大|加大|提高|鼓励|严格|规范|创新|设立|举办|启动|新建|筹建|组建|成立)"
+    r"发展|培养|扩大|加大|提高|鼓励|严格|规范|创新|设立|举办|启动|新建|筹建|组建|成立|召开|开设|搭建|"
+    r"实行|推行|编制|出台|修订|设置|配备|选派|遴选|认定|奖励|补助|资助|扶持|保障|强化|提供|整合|"
+    r"对接|共建|承办|参与|融入|拓展|打通|畅通|壮大|做大|做优|做精|筑牢|守牢|压实|夯实|释放|激发|营造)"
 )
+# A paragraph opened by the name of a programme (…工程。…行动。) is a measure, numbered or not.
+_PROGRAMME = re.compile(r"^[^，,。；;]{2,24}(?:工程|行动|计划|专项|项目|活动|试点|示范)[。．.：:]?$")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
 
@@ -108,6 +114,12 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
         if header_changes:
             inline = inline_diff(old_text, new_text)
             return [Change(kind, path, old_text, new_text, change, inline) for kind, change in header_changes]
+    if None not in (olds[0].year, news[0].year) and olds[0].year != news[0].year:
+        # the deadline stated earlier in the paragraph moved (到2026年 → 到2027年): the indicators
+        # of this clause inherit it, though its own words are the same
+        inherited = _target_changes(olds, news)
+        if inherited:
+            return [Change(kind, path, old_text, new_text, change) for kind, change in inherited]
     if old_key == new_key or loose_form(old_key) == loose_form(new_key):
         if pair.moved:
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
@@ -253,7 +265,11 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool) -> list[Chan
     text = _text(members)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
     targets_of = {c.index: clause_targets(c) for c in members}
-    if first.measure or any(_is_action(c, segmented.units) and not targets_of[c.index] for c in members):
+    if (
+        first.measure
+        or (len(members) > 1 and _PROGRAMME.match(first.text))
+        or any(_is_action(c, segmented.units) and not targets_of[c.index] for c in members)
+    ):
         return [measure]
     targets = [t for c in members for t in targets_of[c.index]]
     if targets and first.kind == "row":

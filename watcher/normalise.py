@@ -37,10 +37,6 @@ _PUNCT_MAP = str.maketrans(
         "〕": "]",
         "【": "[",
         "】": "]",
-        "〈": "<",
-        "〉": ">",
-        "《": "<",
-        "》": ">",
         "—": "-",
         "–": "-",
         "―": "-",
@@ -101,12 +97,13 @@ def comparison_forms(texts: list[str]) -> list[str]:
     return simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
 
 
-_LOOSE_DROP = re.compile(r"[^\w%.]|_|(?<!\d)\.|\.(?!\d)")
+_LOOSE_DROP = re.compile(r"[^\w%.<>=≤≥~]|_|(?<!\d)\.|\.(?!\d)")
 
 
 def loose_form(key: str) -> str:
-    """A comparison form without punctuation and symbols (decimal points and percent signs stay):
-    for telling a reworded clause from one that only lost or gained a mark."""
+    """A comparison form without punctuation and symbols, for telling a reworded clause from one
+    that only lost or gained a mark. What a quantity is made of stays: decimal points, percent
+    signs and comparison signs (>2.8 → ≥2.8 is a change)."""
     return _LOOSE_DROP.sub("", key)
 
 

@@ -14,28 +14,18 @@ from dataclasses import dataclass, replace
 
 from watcher.model import Block, Clause, Document, Unit
 from watcher.normalise import comparison_form, comparison_forms
+from watcher.numbering import marker
 
 _CN = "一二三四五六七八九十"
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
-# (rank, pattern) — the rank is the depth in the standard numbering order.
-_MARKERS: tuple[tuple[float, re.Pattern[str]], ...] = (
-    (0, re.compile(rf"^第[{_CN}百]+[章部篇]\s*")),
-    (0.5, re.compile(rf"^第[{_CN}百]+[节]\s*")),
-    (1, re.compile(rf"^[{_CN}]{{1,3}}\s*[、.．]\s*")),
-    (2, re.compile(rf"^[（(]\s*[{_CN}]{{1,3}}\s*[)）]\s*[、.．]?\s*")),
-    # 1. / 1、 / 1． — but not a decimal (3.6%), a year (2025年) or a date (1.19)
-    (3, re.compile(r"^\d{1,2}\s*(?:[、．]|\.(?!\d))\s*")),
-    (4, re.compile(r"^[（(]\s*\d{1,2}\s*[)）]\s*[、.．]?\s*")),
-    (4, re.compile(r"^\d{1,2}\s*[)）](?!\d)\s*")),
-    (5, re.compile(rf"^[{_CIRCLED}]\s*")),
-)
 _BOX = re.compile(r"^(?:专栏|專欄|表|附表|图)\s*\d+")
 _BOX_RANK = 9  # boxes and tables nest under whatever heading is open
 _SUBMEASURE = re.compile(rf"^(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是")
 
 # Sentence ends; a closing quote or bracket right after the end stays with the sentence.
 _SENTENCE = re.compile(r"[^。；;！!？?]*(?:[。；;！!？?]+[”’」』)）]*|$)")
+# "．" or "." closing a sentence (after a CJK character or a closing mark, not before a digit)
+_STOP_AS_PERIOD = re.compile(r"(?<=[\u3400-\u9fff”’」』)）])[.．](?!\d)")
 # "…面临诸多挑战：一是…" — a colon that opens an enumeration of sub-measures ends a clause too.
 _ENUM_COLON = re.compile(rf"(?<=[：:])(?=(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是)")
 _DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*(\d{4})\s*年")
@@ -47,15 +37,6 @@ _MAX_HEADING_CHARS = 60
 class Segmented:
     clauses: tuple[Clause, ...]
     units: dict[int, Unit]
-
-
-def marker(text: str) -> tuple[float, str] | None:
-    """The numbering that opens `text`, as (rank, marker text), or None."""
-    for rank, pattern in _MARKERS:
-        found = pattern.match(text)
-        if found and len(text) > found.end():
-            return rank, found.group(0)
-    return None
 
 
 def strip_marker(text: str) -> str:
@@ -72,11 +53,22 @@ def clause_key(text: str) -> str:
     return comparison_form(strip_marker(text.strip()))
 
 
+def _split_after(text: str, pattern: re.Pattern[str]) -> list[str]:
+    """Cut `text` right after every match of `pattern`."""
+    pieces, start = [], 0
+    for found in pattern.finditer(text):
+        pieces.append(text[start : found.end()])
+        start = found.end()
+    pieces.append(text[start:])
+    return [piece for piece in pieces if piece]
+
+
 def sentences(text: str) -> list[str]:
     """Split a paragraph into sentences, keeping each end mark with its sentence."""
     parts: list[str] = []
-    for chunk in _ENUM_COLON.split(text):
-        parts.extend(s for s in _SENTENCE.findall(chunk) if s.strip())
+    for piece in _split_after(text, _STOP_AS_PERIOD):
+        for chunk in _ENUM_COLON.split(piece):
+            parts.extend(s for s in _SENTENCE.findall(chunk) if s.strip())
     # A fragment of only closing marks or a few characters belongs to the sentence before it.
     merged: list[str] = []
     for part in parts:
@@ -193,8 +185,9 @@ def _row_body(cells: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _looks_like_heading(text: str) -> bool:
-    """A numbered line on its own (no sentence after the title) is a heading, not an item."""
-    body = text.rstrip("。；;：: ")
+    """A numbered line that is only a title is a heading; one that ends a sentence (an item of one
+    sentence, "（1）到2026年累计建成联合实验室30家。") is an item and states what it says."""
+    body = text.rstrip("：: ")
     return len(body) <= _MAX_HEADING_CHARS and not re.search(r"[。；;！!？?]", body)
 
 

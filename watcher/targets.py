@@ -102,7 +102,8 @@ _POST_CMP_MAP: dict[str, Comparator] = {
     "之内": "<=", "左右": "~", "上下": "~",
 }
 _POST_WORDS = "|".join(sorted(_POST_CMP_MAP, key=len, reverse=True))
-_POST_CMP_RE = re.compile(f"(?:{_POST_WORDS})")
+# 以上 may follow a bracketed qualifier of the unit: 200台（套）以上
+_POST_CMP_RE = re.compile(f"(?:[(（][^()（）]{{1,4}}[)）])?(?P<word>{_POST_WORDS})")
 
 _RANGE_SEP = r"\s*(?:-|~|—|–|至|到)\s*"
 _QTY = re.compile(
@@ -334,7 +335,7 @@ def _numeric_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
         post = _POST_CMP_RE.match(s, b)
         comparator: Comparator | None = None
         if post:
-            comparator = _POST_CMP_MAP[post.group()]
+            comparator = _POST_CMP_MAP[post.group("word")]
         elif m["approx"]:
             comparator = ">"
         elif pre:

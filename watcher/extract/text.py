@@ -17,25 +17,19 @@ tables in one of three layouts:
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterable, Sequence
 
 from watcher.decode import decode
 from watcher.model import Block, Document
 from watcher.normalise import clean_display, comparison_form
+from watcher.numbering import HEADING_NUMBER
 
 # ---------------------------------------------------------------- shared primitives
 
 # Sentence punctuation: a line with any of these is prose, not a table cell.
 SENTENCE_PUNCT = re.compile(r"[。；;！!？?，,]")
 # The numbering that opens a heading or a numbered item (GB/T 9704 order), not a decimal or year.
-HEADING_NUMBER = re.compile(
-    r"^\s*(?:第[一二三四五六七八九十百]+[章节部分篇条]"
-    r"|[一二三四五六七八九十]{1,3}\s*[、.．]"
-    r"|[（(]\s*[一二三四五六七八九十]{1,3}\s*[)）]"
-    r"|\d{1,2}\s*(?:[、．]|\.(?!\d))"
-    r"|[（(]\s*\d{1,2}\s*[)）]"
-    r"|[①-⑳])"
-)
 _LATIN_OR_DIGIT = re.compile(r"[A-Za-z0-9\u00c0-\u024f]")
 
 
@@ -194,17 +188,18 @@ def _join_header(header: list[str], width: int) -> list[str]:
 
 def _rows_by_index(cells: list[str]) -> tuple[list[str], list[list[str]], list[str]] | None:
     """Rows that each open with the next number of an index column (1, 2, 3 …)."""
-    starts = [k for k, cell in enumerate(cells) if cell == "1" and k >= 1]
+    digits = [unicodedata.normalize("NFKC", cell) for cell in cells]  # "１" is an index too
+    starts = [k for k, cell in enumerate(digits) if cell == "1" and k >= 1]
     if not starts:
         return None
     first = starts[0]
-    body = cells[first:]
+    body, body_digits = cells[first:], digits[first:]
     best: tuple[int, int] | None = None  # (rows, width)
     for width in range(2, _MAX_WIDTH + 1):
         count = 0
-        while (count + 1) * width <= len(body) and body[count * width] == str(count + 1):
+        while (count + 1) * width <= len(body) and body_digits[count * width] == str(count + 1):
             count += 1
-        rest = body[count * width :]
+        rest = body_digits[count * width :]
         if count >= 2 and len(rest) < width and (not rest or rest[0] != str(count + 1)):
             if best is None or count * width > best[0] * best[1]:
                 best = (count, width)

@@ -1,0 +1,96 @@
+"""Classification of small edits in the shapes plans and work summaries take: one-sentence items,
+comparison signs, shortened lists, inherited deadlines, programme names, full-width figures."""
+
+from __future__ import annotations
+
+from watcher.diff import diff_documents
+from watcher.extract import extract
+from watcher.model import Change
+
+FLAGGED = {"target_changed", "target_added", "target_removed", "measure_added", "measure_removed"}
+TASKS = "二、主要任务\n（一）提升成果供给能力\n"
+
+
+def changes(old: str, new: str) -> list[Change]:
+    def read(text: str):
+        return extract(text.encode("utf-8"), content_type="text/plain")
+
+    return [c for c in diff_documents(read(old), read(new)).changes if c.kind != "formatting"]
+
+
+def quantities(change: Change) -> tuple:
+    assert change.target is not None
+    old, new = change.target.old, change.target.new
+    return (old and (old.value, old.year, old.comparator), new and (new.value, new.year, new.comparator))
+
+
+def test_a_one_sentence_numbered_item_states_its_target() -> None:
+    old = TASKS + "（1）到2026年累计建成联合实验室30家。\n（2）推动企业开放应用场景。\n"
+    (change,) = changes(old, old.replace("30家", "40家"))
+    assert change.kind == "target_changed"
+    assert quantities(change) == ((30, 2026, "="), (40, 2026, "="))
+
+
+def test_a_comparison_sign_alone_is_a_target_change() -> None:
+    table = "表1 主要指标\n指标\t2023年\t2024年目标值\n研发经费占比（%）\t2.9\t3.1\n"
+    (change,) = changes(table, table.replace("\t3.1", "\t≥3.1"))
+    assert change.kind == "target_changed" and quantities(change) == ((3.1, 2024, "="), (3.1, 2024, ">="))
+    (prose,) = changes("全区研发经费占比>2.8%。\n", "全区研发经费占比≥2.8%。\n")
+    assert prose.kind == "target_changed"
+
+
+def test_one_indicator_dropped_from_a_list_is_one_removed_target() -> None:
+    old = "到2026年，技术合同成交额突破80亿元；新增省级以上科技企业孵化器3家，建成概念验证中心5个；培育技术经纪人200名。\n"
+    new = "到2026年，技术合同成交额突破80亿元；建成概念验证中心5个；培育技术经纪人200名。\n"
+    (change,) = changes(old, new)
+    assert change.kind == "target_removed" and change.target and "孵化器" in change.target.metric
+
+
+def test_a_shortened_sentence_is_modified_not_removed_and_added() -> None:
+    old = "1.打造技术市场。建设区级科技大市场，实现与省市技术市场互联互通。\n"
+    assert [c.kind for c in changes(old, "1.打造技术市场。建设区级科技大市场。\n")] == ["clause_modified"]
+
+
+def test_a_moved_deadline_changes_the_year_of_every_indicator_under_it() -> None:
+    old = "（二）主要目标\n到2026年，全区技术合同成交额突破80亿元；新增省级以上科技企业孵化器3家。\n"
+    found = changes(old, old.replace("2026", "2027"))
+    assert [c.kind for c in found] == ["target_changed", "target_changed"]
+    assert all(quantities(c)[0][1] == 2026 and quantities(c)[1][1] == 2027 for c in found)
+
+
+def test_a_comparison_word_after_a_bracketed_unit_counts() -> None:
+    (change,) = changes("开放共享中试设备200台（套）以上。\n", "开放共享中试设备200台（套）以内。\n")
+    assert change.kind == "target_changed" and quantities(change) == ((200, None, ">="), (200, None, "<="))
+
+
+def test_half_width_full_stops_are_formatting() -> None:
+    old = "（四）深化改革\n一是深化项目管理改革，扩大项目范围。二是完善科技金融服务体系。三是推进放管服改革。\n"
+    assert changes(old, old.replace("。", "．")) == []
+    assert changes(old, old.replace("。", ".")) == []
+
+
+def test_a_table_in_full_width_figures_is_formatting() -> None:
+    old = "表1 指标\n序号\n指标\n2020年\n2025年\n1\n研发经费占比(%)\n2.28\n3.6\n2\n高新技术企业(家)\n247\n500\n"
+    new = "表1 指标\n序号\n指标\n2020年\n2025年\n１\n研发经费占比(%)\n２．２８\n３．６\n２\n高新技术企业(家)\n２４７\n５００\n"
+    assert changes(old, new) == []
+
+
+def test_an_added_action_sentence_is_a_measure() -> None:
+    old = "1.打造技术市场。建设区级科技大市场。\n"
+    found = changes(old, old.replace("。\n", "。定期举办科技成果拍卖会和路演活动。\n"))
+    assert [(c.kind, c.new) for c in found] == [("measure_added", "定期举办科技成果拍卖会和路演活动。")]
+
+
+def test_a_dropped_programme_of_a_box_is_one_measure() -> None:
+    box = "专栏1 重点工程\n概念验证中心建设工程。建设概念验证中心5个。\n"
+    old = box + "中试熟化平台建设工程。新建中试基地3个，开放共享中试设备200台（套）以上。\n"
+    found = changes(old, box)
+    assert [c.kind for c in found] == ["measure_removed"]
+    assert found[0].old and found[0].old.startswith("中试熟化平台建设工程")
+
+
+def test_work_summary_figures_are_targets() -> None:
+    old = "一、2023年工作成效\n2023年，全区新增高新技术企业85家，累计达到520家；技术合同成交额达到36.5亿元。\n"
+    found = changes(old, old.replace("520家", "526家"))
+    assert [c.kind for c in found] == ["target_changed"]
+    assert quantities(found[0]) == ((520, 2023, ">="), (526, 2023, ">="))

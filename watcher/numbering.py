@@ -1,0 +1,39 @@
+"""The numbering of Chinese official documents (GB/T 9704 and common practice):
+第一章 › 第一节 › 第一条 › 一、 › （一） › 1. › （1） / 1) › ①.
+
+Shared by the extractors (a numbered line is not a wrapped continuation or a table cell) and the
+segmenter (the rank of a heading is the depth of its numbering).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CN = "一二三四五六七八九十"
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+# (rank, pattern without anchor); a smaller rank is a higher level.
+_PATTERNS: tuple[tuple[float, str], ...] = (
+    (0, rf"第[{_CN}百]+[章部篇]\s*"),
+    (0.5, rf"第[{_CN}百]+节\s*"),
+    (0.75, rf"第[{_CN}百]+条\s*"),
+    (1, rf"[{_CN}]{{1,3}}\s*[、.．]\s*"),
+    (2, rf"[（(]\s*[{_CN}]{{1,3}}\s*[)）]\s*[、.．]?\s*"),
+    # 1. / 1、 / 1． — but not a decimal (3.6%, ２．２８), a year (2025年) or a date (1.19)
+    (3, r"\d{1,2}\s*(?:、|[.．](?!\d))\s*"),
+    (4, r"[（(]\s*\d{1,2}\s*[)）]\s*[、.．]?\s*"),
+    (4, r"\d{1,2}\s*[)）](?!\d)\s*"),
+    (5, rf"[{_CIRCLED}]\s*"),
+)
+MARKERS: tuple[tuple[float, re.Pattern[str]], ...] = tuple((rank, re.compile("^" + p)) for rank, p in _PATTERNS)
+# Any heading number at the start of a line.
+HEADING_NUMBER = re.compile(r"^\s*(?:" + "|".join(p for _, p in _PATTERNS) + ")")
+
+
+def marker(text: str) -> tuple[float, str] | None:
+    """The numbering that opens `text` (with text after it), as (rank, marker text), or None."""
+    for rank, pattern in MARKERS:
+        found = pattern.match(text)
+        if found and len(text) > found.end():
+            return rank, found.group(0)
+    return None
