@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -214,3 +214,64 @@ def test_cli_reads_watcher_config_from_the_environment(tmp_path) -> None:
     result = CliRunner().invoke(cli, ["sources", "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     assert "haishu-sti-plan" in result.stdout
+
+
+def fire_days(expr: str, days: int = 14) -> set[str]:
+    """The weekdays on which the trigger fires in the next `days` days."""
+    trigger = parse_cron(expr)
+    fire = trigger.get_next_fire_time(None, datetime(2026, 11, 22, 0, 0, tzinfo=trigger.timezone))  # a Sunday
+    seen = set()
+    end = fire + timedelta(days=days)
+    while fire < end:
+        seen.add(fire.strftime("%a"))
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    return seen
+
+
+EVERY_DAY = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "expected"),
+    [
+        ("0-6", EVERY_DAY),
+        ("0-7", EVERY_DAY),
+        ("*", EVERY_DAY),
+        ("0-4", {"Sun", "Mon", "Tue", "Wed", "Thu"}),
+        ("1-5", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("*/2", {"Sun", "Tue", "Thu", "Sat"}),
+        ("1-5/2", {"Mon", "Wed", "Fri"}),
+        ("7", {"Sun"}),
+        ("0,6", {"Sun", "Sat"}),
+        ("mon-fri", {"Mon", "Tue", "Wed", "Thu", "Fri"}),
+        ("Sat,sun", {"Sat", "Sun"}),
+    ],
+)
+def test_cron_weekday_ranges_lists_and_steps_as_in_crontab(weekdays: str, expected: set[str]) -> None:
+    assert fire_days(f"0 6 * * {weekdays}") == expected
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "problem"),
+    [
+        ("8", "weekday 8 is out of range"),
+        ("0-8", "weekday 8 is out of range"),
+        ("5-1", "runs backwards"),
+        ("1/2", "a step needs a range"),
+        ("*/0", "a step of 0"),
+        ("monday", "cannot read"),
+    ],
+)
+def test_cron_weekdays_crontab_refuses_are_config_errors(tmp_path, weekdays: str, problem: str) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(GOOD_SOURCE + f'schedule = "0 6 * * {weekdays}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(path))
+    assert caught.value.key == "source[1].schedule" and problem in caught.value.problem
+
+
+def test_cron_day_of_month_with_a_weekday_is_refused() -> None:
+    # crontab runs "0 6 1 * 1" on the 1st and on every Monday; APScheduler would need both at once.
+    with pytest.raises(ValueError, match="crontab runs on either"):
+        parse_cron("0 6 1 * 1")
+    assert fire_days("0 6 */2 * *", 4) and fire_days("0 6 * * 1") == {"Mon"}

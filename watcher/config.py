@@ -65,19 +65,51 @@ _NAME_RESERVED = set("@/ \t\n")
 T = TypeVar("T")
 
 
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab's numbering: 0 (and 7) is Sunday
+_WEEKDAY_ITEM = re.compile(r"(?:(?P<star>\*)|(?P<first>[0-9]+|[a-z]{3})(?:-(?P<last>[0-9]+|[a-z]{3}))?)(?:/(?P<step>[0-9]+))?")
 
 
-def _crontab_weekdays(field: str) -> str:
-    """Crontab counts weekdays from Sunday = 0 (7 too); APScheduler from Monday = 0: use names."""
-    return re.sub(r"(?<![/\w])\d+\b", lambda m: _WEEKDAYS[int(m.group(0)) % 7], field)
+def _weekday_number(token: str) -> int:
+    if token.isdigit():
+        if int(token) > 7:
+            raise ValueError(f"weekday {token} is out of range (0-7; 0 and 7 are Sunday)")
+        return int(token)
+    if token in _WEEKDAYS:
+        return _WEEKDAYS.index(token)
+    raise ValueError(f"unknown weekday {token!r} (use 0-7 or sun, mon, … sat)")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab weekday field → the days it means, as names for APScheduler ("*" for every day).
+
+    Crontab counts from Sunday = 0 (7 is Sunday too) and a step walks its range: "*/2" is Sunday,
+    Tuesday, Thursday, Saturday. APScheduler counts from Monday = 0, so numbers cannot be passed on.
+    Raises ValueError for what crontab would refuse (8, a backwards range, a step of 0).
+    """
+    days: set[int] = set()
+    for item in field.lower().split(","):
+        match = _WEEKDAY_ITEM.fullmatch(item)
+        if match is None:
+            raise ValueError(f"cannot read {item!r} in the weekday field {field!r}")
+        if match["step"] and not (match["star"] or match["last"]):
+            raise ValueError(f"a step needs a range: write {item.split('/')[0]}-7/{match['step']}, not {item!r}")
+        first = 0 if match["star"] else _weekday_number(match["first"])
+        last = 6 if match["star"] else _weekday_number(match["last"] or match["first"])
+        step = int(match["step"] or 1)
+        if first > last:
+            raise ValueError(f"the weekday range {item!r} runs backwards")
+        if step == 0:
+            raise ValueError(f"a step of 0 in {item!r}")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return "*" if len(days) == 7 else ",".join(_WEEKDAYS[day] for day in sorted(days))
 
 
 def parse_cron(expr: str) -> CronTrigger:
     """A cron expression → trigger: 5 fields (crontab), or 6 fields with seconds first.
 
-    Weekday numbers mean what they mean in crontab (0 and 7 are Sunday).
-    Raises ValueError with APScheduler's explanation when the expression is invalid.
+    The weekday field means what it means in crontab (0 and 7 are Sunday, ranges and steps over
+    0-7). Raises ValueError with an explanation when the expression is invalid, and when it gives
+    both a day of the month and a weekday: crontab then runs on either, APScheduler only on both.
     """
     parts = expr.split()
     if len(parts) == 5:
@@ -85,8 +117,13 @@ def parse_cron(expr: str) -> CronTrigger:
     if len(parts) != 6:
         raise ValueError(f"Wrong number of fields; got {len(parts)}, expected 5 (crontab) or 6 (seconds first)")
     second, minute, hour, day, month, day_of_week = parts
+    if not day.startswith("*") and not day_of_week.startswith("*"):
+        raise ValueError(
+            f"day of month {day!r} and weekday {day_of_week!r} together: crontab runs on either, "
+            "this scheduler would run only when both match; give one of them and '*' for the other"
+        )
     return CronTrigger(
-        second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=_crontab_weekdays(day_of_week)
+        second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=crontab_weekdays(day_of_week)
     )
 
 
