@@ -7,6 +7,7 @@ for. A new format is a new module and one line here.
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import re
@@ -15,19 +16,25 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from watcher.errors import ExtractError
-from watcher.extract.docx import extract_docx
-from watcher.extract.html import extract_html
-from watcher.extract.pdf import extract_pdf
-from watcher.extract.text import extract_text
 from watcher.model import Document
 
 __all__ = ["FORMATS", "MAX_FILE_BYTES", "detect_format", "extract", "extract_file"]
 
+def _lazy(module: str, name: str) -> Callable[..., Document]:
+    """An extractor imported on first use: a diff of two text files need not load pdfminer."""
+
+    def extractor(body: bytes, **options: object) -> Document:
+        return getattr(importlib.import_module(module), name)(body, **options)
+
+    extractor.__name__ = name
+    return extractor
+
+
 FORMATS: dict[str, Callable[..., Document]] = {
-    "html": extract_html,
-    "docx": extract_docx,
-    "pdf": extract_pdf,
-    "text": extract_text,
+    "html": _lazy("watcher.extract.html", "extract_html"),
+    "docx": _lazy("watcher.extract.docx", "extract_docx"),
+    "pdf": _lazy("watcher.extract.pdf", "extract_pdf"),
+    "text": _lazy("watcher.extract.text", "extract_text"),
 }
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a local file larger than this is not read
