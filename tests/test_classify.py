@@ -94,3 +94,17 @@ def test_work_summary_figures_are_targets() -> None:
     found = changes(old, old.replace("520家", "526家"))
     assert [c.kind for c in found] == ["target_changed"]
     assert quantities(found[0]) == ((520, 2023, ">="), (526, 2023, ">="))
+
+
+def test_a_table_floated_past_a_paragraph_by_the_layout_is_formatting() -> None:
+    table = "指标\t2020年\t2025年\n高新技术企业数（家）\t380\t760\n科技型中小企业数（家）\t2043\t3700\n"
+    para = "到2035年，建成高水平创新型城市，为基本实现高水平社会主义现代化奠定坚实基础。\n"
+    assert changes("专栏2：主要指标\n" + table + para, "专栏2：主要指标\n" + para + table) == []
+
+
+def test_a_paragraph_moved_is_reported_as_moved() -> None:
+    first = "1.加强组织领导。充分发挥创新城市领导小组作用。\n"
+    second = "2.强化监测评价。建立健全规划实施的监测评估制度。\n"
+    third = "3.营造创新氛围。加强科学教育和科技普及。\n"
+    found = changes(first + second + third, second + third + first)
+    assert {c.kind for c in found} == {"clause_moved"}

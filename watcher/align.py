@@ -10,9 +10,8 @@
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
@@ -27,6 +26,7 @@ MOVE_THRESHOLD = 80.0
 FRAGMENT_THRESHOLD = 90.0  # how much of a split-off half (or a shortened clause) must stand in the other
 CONTAINED_SHARE = 0.35  # a shortened clause keeps at least this share of its length
 _MIN_CONTAINED = 6  # characters a shortened clause must still have
+ROW_WEIGHT = 0.25  # a table row counts this much against a sentence when deciding what moved
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
 
@@ -246,24 +246,30 @@ def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nk
     return pairs + _best_first(rest_old, rest_new, okeys, nkeys, MOVE_THRESHOLD)
 
 
-def _mark_moves(pairs: list[Pair]) -> list[Pair]:
-    """A pair is moved when it is off the longest chain of pairs that keeps document order."""
+def _mark_moves(pairs: list[Pair], weight: Callable[[Pair], float]) -> list[Pair]:
+    """A pair is moved when it is off the heaviest chain of pairs that keeps document order.
+
+    Weighted, so that what a layout floats (a table) is the thing that moved, not the text
+    it floated past: a paragraph outweighs the rows of a small table."""
     matched = sorted((p for p in pairs if p.old and p.new), key=lambda p: p.old[0])
-    # Longest increasing subsequence of new positions (patience sorting), keeping predecessors.
-    tails: list[int] = []
-    tail_idx: list[int] = []
+    size = max((p.new[0] for p in matched), default=0) + 2
+    # Fenwick tree over new positions holding (best chain weight, its last pair) for prefix maxima.
+    tree: list[tuple[float, int]] = [(0.0, -1)] * size
+    best = [0.0] * len(matched)
     prev = [-1] * len(matched)
     for k, pair in enumerate(matched):
-        pos = bisect.bisect_left(tails, pair.new[0])
-        if pos == len(tails):
-            tails.append(pair.new[0])
-            tail_idx.append(k)
-        else:
-            tails[pos] = pair.new[0]
-            tail_idx[pos] = k
-        prev[k] = tail_idx[pos - 1] if pos else -1
+        position = pair.new[0] + 1
+        found, i = (0.0, -1), position - 1
+        while i > 0:
+            found = max(found, tree[i])
+            i -= i & -i
+        best[k], prev[k] = found[0] + weight(pair), found[1]
+        i = position
+        while i < size:
+            tree[i] = max(tree[i], (best[k], k))
+            i += i & -i
     in_order: set[int] = set()
-    k = tail_idx[-1] if tail_idx else -1
+    k = max(range(len(matched)), key=best.__getitem__) if matched else -1
     while k >= 0:
         in_order.add(k)
         k = prev[k]
@@ -296,7 +302,7 @@ def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
     paired_new = {k for p in moves for k in p.new}
     pairs.extend(Pair((k,), ()) for k in leftover_old if k not in paired_old)
     pairs.extend(Pair((), (k,)) for k in leftover_new if k not in paired_new)
-    pairs = _mark_moves(pairs)
+    pairs = _mark_moves(pairs, lambda p: ROW_WEIGHT if all(old[i].kind == "row" for i in p.old) else 1.0)
     anchor = _removal_anchors(pairs, len(okeys))
     return sorted(pairs, key=lambda p: (p.new[0], 0) if p.new else (anchor[p.old[0]], 1))
 

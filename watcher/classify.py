@@ -121,10 +121,13 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
         if inherited:
             return [Change(kind, path, old_text, new_text, change) for kind, change in inherited]
     if old_key == new_key or loose_form(old_key) == loose_form(new_key):
-        if pair.moved:
+        if pair.moved and not all(c.kind == "row" for c in (*olds, *news)):
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
-        if old_text == new_text:
+        if old_text == new_text and not pair.moved:
             return []
+        if old_text == new_text:
+            # an unchanged table row out of order: a table floated by the page or PDF layout
+            return [Change("formatting", path, old_text, new_text, old_path=old_path)]
         # no inline diff: a redline of every width or script change is noise, and costly
         return [Change("formatting", path, old_text, new_text)]
     inline = inline_diff(old_text, new_text)
