@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from watcher.check import check_all, reextract
+from watcher.check import attachment_sources, check_all, reextract
 from watcher.config import load_settings
 from watcher.errors import ConfigError, LockedError
+from watcher.model import Document, Source
 from watcher.store import Store
 
 from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
@@ -178,6 +179,41 @@ def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServe
     assert results[attachment].status == "new" and results[attachment].version_number == 2
     with Store(settings.storage_path) as store:
         assert any(c["substantive"] for c in store.changes(attachment))
+
+
+def test_a_web_page_cannot_make_watcher_read_local_files(http_server: PageServer, write_config, tmp_path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:机密内容:/root:/bin/bash\n", encoding="utf-8")
+    local_docx = tmp_path / "local.docx"
+    local_docx.write_bytes(DOCX_OLD)
+    links = (
+        f"<a href='{secret.as_uri()}'>规划全文.pdf</a> "  # the label says .pdf, the address is a local file
+        f"<a href='{local_docx.as_uri()}'>附件</a> "
+        "<a href='/files/plan.docx'>附件二</a>"
+    )
+    page = HAISHU.replace(b"</h1>", f"</h1><p>{links}</p>".encode())
+    http_server.set("/notice.html", page)
+    http_server.set("/files/plan.docx", DOCX_OLD, content_type=DOCX_TYPE)
+    settings, results = run(write_config, [{"name": "notice", "url": http_server.url("/notice.html"), "attachments": True}])
+    assert list(results) == ["notice", "notice/plan.docx"]
+    assert {r.status for r in results.values()} == {"new"}
+    with Store(settings.storage_path) as store:
+        assert [row["name"] for row in store.sources()] == ["notice", "notice/plan.docx"]
+        assert not any("机密内容" in v.text for name in ("notice", "notice/plan.docx") for v in store.versions(name))
+
+
+def test_attachments_stored_by_an_older_extractor_are_checked_again() -> None:
+    document = Document(
+        blocks=(),
+        attachments=("file:///etc/passwd", "http://gov.example.cn/a%0A%1B[2Jb@c.pdf", "https://gov.example.cn/plan.docx"),
+    )
+    web = Source(name="notice", url="http://gov.example.cn/notice.html", attachments=True)
+    assert [(s.name, s.url) for s in attachment_sources(web, document)] == [
+        ("notice/a__[2Jb_c.pdf", "http://gov.example.cn/a%0A%1B[2Jb@c.pdf"),  # no newline or escape in a name
+        ("notice/plan.docx", "https://gov.example.cn/plan.docx"),
+    ]
+    local = Source(name="local", url="file:///srv/notice.html", attachments=True)
+    assert [s.url for s in attachment_sources(local, document)] == ["file:///etc/passwd"]
 
 
 def test_file_urls_are_sources_too(tmp_path, write_config) -> None:

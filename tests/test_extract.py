@@ -261,6 +261,25 @@ def test_selector_keeps_attachments_listed_next_to_the_chosen_element() -> None:
     assert [b.text for b in document.blocks] == [*_plan_paragraphs(2), "附件一"]
     assert document.attachments == ("https://gov.example.cn/zc/a/part1.docx", "https://gov.example.cn/files/part2.wps")
 
+
+def test_attachments_are_decided_by_the_address_and_stay_on_the_web() -> None:
+    paragraphs = "".join(f"<p>{p}</p>" for p in _plan_paragraphs(2))
+    links = (
+        "<a href='file:///etc/passwd'>规划全文.pdf</a>"  # a label is the page's word, not the address's
+        "<a href='file:///srv/plan.pdf'>附件一</a>"
+        "<a href='/download.jsp?id=7'>规划全文.docx</a>"
+        "<a href='javascript:open(\"a.pdf\")'>附件二</a>"
+        "<a href='http://[broken/x.pdf'>附件三</a>"
+        "<a href='files/part1.pdf'>附件四</a>"
+        "<a href='https://files.example.cn/part2.docx'>附件五</a>"
+    )
+    page = f"<html><body><div id='doc'>{paragraphs}<p>{links}</p></div></body></html>".encode("utf-8")
+    on_the_web = extract(page, url="http://gov.example.cn/zc/notice.html")
+    assert on_the_web.attachments == ("http://gov.example.cn/zc/files/part1.pdf", "https://files.example.cn/part2.docx")
+    # a page read from a configured file:// address may list local files, and nothing else
+    local = extract(page, url="file:///srv/site/notice.html")
+    assert local.attachments == ("file:///srv/plan.pdf", "file:///srv/site/files/part1.pdf")
+
 def test_headings_article_title_meta_and_title_suffix() -> None:
     body = "<h2>一、总体要求</h2><p>" + _plan_paragraphs(1)[0] + "</p><h3>（一）指导思想</h3><p>" + _plan_paragraphs(2)[1] + "</p>"
     with_meta = f'<html><head><meta name="ArticleTitle" content="某某规划"><title>其他_网站</title></head><body><main>{body}</main></body></html>'

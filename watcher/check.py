@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from watcher.diff import diff_documents, document_hash
 from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract import extract
+from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
 from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion, VersionInfo
 from watcher.store import Store, utc_now
@@ -188,13 +189,21 @@ def _charset(content_type: str) -> str | None:
 
 
 def attachment_sources(source: Source, document: Document) -> list[Source]:
-    """The files linked from a notice page, as sources named "<source>/<file name>"."""
+    """The files linked from a notice page, as sources named "<source>/<file name>".
+
+    Only links the page may lead to (followable_link: web to web, file:// to file://) are taken,
+    whatever an older extractor stored: a page on the web must never make watcher read a local file.
+    """
     found: list[Source] = []
     names: set[str] = set()
     for url in dict.fromkeys(document.attachments):
+        if not followable_link(url, source.url):
+            log.warning("%s: attachment %r not followed: not reachable from the page's address", source.name, url)
+            continue
         filename = unquote(basename(urlsplit(url).path)) or "attachment"
-        # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines.
-        filename = "".join("_" if ch == "@" or ch.isspace() else ch for ch in filename)
+        # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines;
+        # control characters would reach terminals.
+        filename = "".join("_" if ch == "@" or ch.isspace() or not ch.isprintable() else ch for ch in filename)
         name, n = f"{source.name}/{filename}", 1
         while name in names:
             n += 1

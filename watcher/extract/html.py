@@ -89,6 +89,7 @@ _FRAME_PARAGRAPHS = 3
 _FRAME_CHARS = 200
 
 _ATTACHMENT_EXTS = (".docx", ".doc", ".pdf", ".wps", ".xls", ".xlsx", ".et", ".ofd")
+_WEB_SCHEMES = frozenset({"http", "https"})
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|--)\s*")
 
 
@@ -388,18 +389,39 @@ def _title(soup: BeautifulSoup) -> str:
     return first_part or (headings[0] if headings else "")
 
 
+def followable_link(link: str, page_url: str) -> bool:
+    """Whether a link found on the page at `page_url` may be fetched: a web page leads to web
+    addresses only and a local (file://) page to local files only, so that a page on the web can
+    never make watcher read a local file. A page without an address (a local path) keeps web and
+    relative links; nothing fetches those."""
+    try:
+        page, scheme = urlsplit(page_url).scheme.lower(), urlsplit(link).scheme.lower()
+    except ValueError:  # a malformed address (http://[… )
+        return False
+    if page in _WEB_SCHEMES:
+        return scheme in _WEB_SCHEMES
+    if page == "file":
+        return scheme == "file"
+    return scheme in _WEB_SCHEMES or scheme == ""
+
+
 def _attachments(root: Tag, url: str) -> tuple[str, ...]:
+    """Links to document files, by the extension of the address's path: what a link's label
+    says is the page's word, not the address's."""
     found: list[str] = []
     for link in root.find_all("a", href=True):
         href = str(link["href"]).strip()
-        if not href or href.lower().startswith(("javascript:", "mailto:", "#")):
+        if not href or href.startswith("#"):
             continue
-        path = urlsplit(href).path.lower()
-        label = link.get_text().strip().lower()
-        if path.endswith(_ATTACHMENT_EXTS) or label.endswith(_ATTACHMENT_EXTS):
+        try:
             absolute = urljoin(url, href) if url else href
-            if absolute not in found:
-                found.append(absolute)
+            path = urlsplit(absolute).path.lower()
+        except ValueError:  # a malformed address (http://[… ) links to nothing
+            continue
+        if not followable_link(absolute, url):  # also javascript:, mailto:, data: …
+            continue
+        if path.endswith(_ATTACHMENT_EXTS) and absolute not in found:
+            found.append(absolute)
     return tuple(found)
 
 
