@@ -13,10 +13,11 @@ from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGE
 from smtp_server import Inbox, smtp_server
 
 from watcher.cli import cli
-from watcher.digest import FailedCheck, SourceChanges, build_digest, collect, send_digest
+from watcher.digest import FailedCheck, SourceChanges, build_digest, collect, recipient_sets, send_digest
 from watcher.errors import DeliveryError
 from watcher.model import (
     Block,
+    Change,
     CheckResult,
     Diff,
     DigestSettings,
@@ -85,15 +86,20 @@ def test_nothing_of_substance_means_no_digest_unless_asked():
     assert digest.change_ids == (1,)
 
 
-def test_recipients_follow_the_tag_routes_with_the_default_for_the_rest():
-    routes = [EmailRoute(("plans",), ("plans-desk@example.org",))]
-    both = [group(CIXI, [TARGET_CHANGE]), group(HAISHU, [MEASURE], 10)]
-    assert build_digest(both, [], settings(routes=routes)).recipients == (
-        "plans-desk@example.org",
-        "analyst@example.org",
+def test_recipient_sets_follow_the_tag_routes_with_the_default_for_the_rest():
+    routes = [
+        EmailRoute(("plans",), ("plans-desk@example.org",)),
+        EmailRoute(("ningbo",), ("ningbo-desk@example.org", "chief@example.org")),
+        EmailRoute(("haishu",), ("plans-desk@example.org",)),  # the same set as the first
+    ]
+    config = settings(routes=routes)
+    assert recipient_sets(("plans",), config) == (("plans-desk@example.org",),)
+    assert recipient_sets(("plans", "ningbo", "haishu"), config) == (
+        ("plans-desk@example.org",),
+        ("ningbo-desk@example.org", "chief@example.org"),
     )
-    assert build_digest(both[:1], [], settings(routes=routes)).recipients == ("plans-desk@example.org",)
-    assert build_digest(both[1:], [], settings(routes=routes)).recipients == ("analyst@example.org",)
+    assert recipient_sets(("summaries",), config) == (("analyst@example.org",),)
+    assert recipient_sets((), config) == (("analyst@example.org",),)
 
 
 def test_failing_sources_have_their_section():
@@ -167,7 +173,7 @@ def test_a_refused_digest_is_sent_on_the_next_run(store):
 def test_dry_run_sends_and_records_nothing(store):
     with smtp_server() as server:
         outcome = send_digest(store, settings(server.port), dry_run=True)
-    assert outcome.status == "dry_run" and "≥4000" in outcome.digest.text
+    assert outcome.status == "dry_run" and "≥4000" in outcome.digests[0].text
     assert server.inbox.messages == [] and store.digests() == []
 
 
@@ -175,11 +181,88 @@ def test_collect_groups_changes_and_reads_failing_checks(store):
     store.upsert_source(HAISHU)
     store.add_check(CheckResult(HAISHU.name, "failed", error="HTTP 404"), started_at="2026-11-21T06:10:00Z")
     store.add_check(CheckResult(CIXI.name, "new"), started_at="2026-11-21T06:00:00Z")
-    groups, failures = collect(store, settings())
-    assert [(g.source, g.title, g.url, g.changes) for g in groups] == [
+    [audience] = collect(store, settings())
+    assert audience.recipients == ("analyst@example.org",)
+    assert [(g.source, g.title, g.url, g.changes) for g in audience.groups] == [
         (CIXI.name, CIXI.title, CIXI.url, DIFF.changes)
     ]
-    assert failures == [FailedCheck("haishu-plan", "failed", "HTTP 404", "2026-11-21T06:10:00Z", "")]
+    assert audience.failures == (
+        FailedCheck("haishu-plan", "failed", "HTTP 404", "2026-11-21T06:10:00Z", "", HAISHU.tags),
+    )
+
+
+PLANS_DESK = EmailRoute(("plans",), ("plans-desk@example.org",))
+# A sentence of the haishu plan (shared/corpus), reworded.
+HAISHU_CHANGE = Change(
+    "clause_modified",
+    ("二、总体要求", "（二）发展目标"),
+    "“海曙创新大道”成效显现，若干科创资源集聚节点各具特色。",
+    "“海曙创新大道”全线贯通，若干科创资源集聚节点各具特色。",
+    inline=(("=", "“海曙创新大道”"), ("-", "成效显现"), ("+", "全线贯通"), ("=", "，若干科创资源集聚节点各具特色。")),
+)
+
+
+@pytest.fixture
+def two_sources(store):
+    """The store fixture plus a stored change of the haishu plan, which no route takes."""
+    store.upsert_source(HAISHU)
+    old, new = (
+        store.add_version(HAISHU.name, Document((Block("paragraph", text),)), sha256=text, raw=text.encode())
+        for text in (HAISHU_CHANGE.old, HAISHU_CHANGE.new)
+    )
+    store.add_changes(new.id, old.id, Diff(DIFF.old, DIFF.new, (HAISHU_CHANGE,)))
+    return store
+
+
+def mails_by_recipient(server) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for mail in server.inbox.messages:
+        found.setdefault(mail["To"], []).append(mail)
+    return found
+
+
+def test_each_recipient_set_gets_only_the_sources_routed_to_it(two_sources):
+    with smtp_server() as server:
+        outcome = send_digest(two_sources, settings(server.port, routes=[PLANS_DESK]))
+        assert send_digest(two_sources, settings(server.port, routes=[PLANS_DESK])).status == "nothing"
+    assert outcome.status == "sent" and len(outcome.delivered) == 2
+    mails = mails_by_recipient(server)
+    assert sorted(mails) == ["analyst@example.org", "plans-desk@example.org"]
+    [plans] = mails["plans-desk@example.org"]
+    [analyst] = mails["analyst@example.org"]
+    plans_text = plans.get_body(("plain",)).get_content()
+    analyst_text = analyst.get_body(("plain",)).get_content()
+    assert "≥4000" in plans_text and CIXI.title in plans_text
+    assert HAISHU.name not in plans_text and "海曙创新大道" not in plans_text  # the summaries' change stays away
+    assert "[-成效显现-]{+全线贯通+}" in analyst_text and HAISHU.name in analyst_text
+    assert CIXI.title not in analyst_text and "≥4000" not in analyst_text
+    assert plans["Subject"].startswith("[watcher] 1 plan changed: 1 target, 1 new measure")
+    assert analyst["Subject"] == "[watcher] 1 plan changed: 1 changed clause"
+    assert server.inbox.recipients == [[m["To"]] for m in server.inbox.messages]  # no one else in the envelope
+    assert two_sources.changes(unsent_only=True) == []
+
+
+def test_a_refused_digest_is_retried_only_for_its_recipients(two_sources):
+    # A source with two routes goes to both sets: the first digest is refused, the second accepted.
+    both = settings(routes=[PLANS_DESK, EmailRoute(("plans",), ("chief@example.org",))])
+    with smtp_server(Inbox(refuse=1)) as server:
+        config = settings(server.port, routes=both.email.routes)
+        with pytest.raises(DeliveryError, match=r"digest to plans-desk@example\.org: .*451.*\(2 other digest\(s\) sent\)"):
+            send_digest(two_sources, config)
+        assert sorted(mails_by_recipient(server)) == ["analyst@example.org", "chief@example.org"]
+        pending = two_sources.undelivered_changes()
+        assert {r["source"] for r in pending} == {CIXI.name}  # the haishu change reached its only set
+        assert all(r["sent_to"] == [["chief@example.org"]] for r in pending)
+        retry = send_digest(two_sources, config)
+        again = send_digest(two_sources, config)
+    assert [d.digest.recipients for d in retry.delivered] == [("plans-desk@example.org",)]
+    assert again.status == "nothing"
+    mails = mails_by_recipient(server)
+    assert {to: len(m) for to, m in mails.items()} == {
+        "plans-desk@example.org": 1, "chief@example.org": 1, "analyst@example.org": 1,
+    }
+    assert "≥4000" in mails["plans-desk@example.org"][0].get_body(("plain",)).get_content()
+    assert two_sources.undelivered_changes() == []
 
 
 def test_only_formatting_stored_sends_nothing(tmp_path):
@@ -194,7 +277,7 @@ def test_only_formatting_stored_sends_nothing(tmp_path):
 # ---------------------------------------------------------------- the CLI: watcher digest, watcher changes
 
 
-def write_config(folder, smtp_port: int = 25) -> str:
+def write_config(folder, smtp_port: int = 25, extra: str = "") -> str:
     path = folder / "watcher.toml"
     path.write_text(
         f"""
@@ -207,12 +290,18 @@ title = "{CIXI.title}"
 url = "{CIXI.url}"
 tags = ["plans"]
 
+[[source]]
+name = "{HAISHU.name}"
+url = "{HAISHU.url}"
+tags = ["summaries"]
+
 [email]
 smtp_host = "127.0.0.1"
 smtp_port = {smtp_port}
 security = "none"
 from = "watcher@example.org"
 to = ["analyst@example.org"]
+{extra}
 """,
         encoding="utf-8",
     )
@@ -271,3 +360,24 @@ def test_cli_changes_lists_stored_changes(store, tmp_path):
     future = watcher("--config", config, "changes", "--since", "2999-01-01")
     assert future.exit_code == 0 and future.stdout == "" and "no stored changes" in future.stderr
     assert watcher("--config", config, "changes", "--since", "last week").exit_code == 2
+
+
+ROUTE = '[[email.route]]\ntags = ["plans"]\nto = ["plans-desk@example.org"]\n'
+
+
+def test_cli_digest_one_per_recipient_set(two_sources, tmp_path):
+    with smtp_server() as server:
+        config = write_config(tmp_path, server.port, ROUTE)
+        preview = watcher("--config", config, "digest")
+        assert preview.exit_code == 0, preview.output
+        blocks = preview.stdout.split("To: ")[1:]
+        assert [b.splitlines()[0] for b in blocks] == ["plans-desk@example.org", "analyst@example.org"]
+        assert "≥4000" in blocks[0] and "海曙创新大道" not in blocks[0]
+        assert "海曙创新大道" in blocks[1] and "≥4000" not in blocks[1]
+
+        sent = watcher("--config", config, "digest", "--send", "--output", str(tmp_path / "d.eml"))
+    assert sent.exit_code == 0, sent.output
+    assert "to plans-desk@example.org" in sent.stderr and "to analyst@example.org" in sent.stderr
+    saved = [message_from_bytes((tmp_path / f"d-{n}.eml").read_bytes(), policy=policy.default) for n in (1, 2)]
+    assert [m["Message-ID"] for m in saved] == [m["Message-ID"] for m in server.inbox.messages]
+    assert not (tmp_path / "d.eml").exists()

@@ -280,3 +280,60 @@ def test_a_first_release_file_is_migrated_and_its_versions_read_back(tmp_path) -
         assert applied == [step.__name__ for step in MIGRATION_STEPS]
         version = store.resolve("plan@1")
         assert store.document(version.id).blocks == (Block("paragraph", OLD_SENTENCE),)
+
+
+def test_digests_sent_before_the_link_table_keep_their_changes_sent(tmp_path) -> None:
+    """m0003: a change marked by a sent digest in changes.digest_id stays sent after the upgrade."""
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from watcher.store import m0001_initial, m0002_compress_blocks
+
+    path = tmp_path / "second.db"
+    second = Migrations("watcher")
+    for step in (m0001_initial, m0002_compress_blocks):
+        second(name=step.__name__)(step)
+    db = Database(path)
+    second.apply(db)
+    db["sources"].insert({"name": "plan", "url": "https://example.org/plan.html"})
+    for number in (1, 2):
+        db["versions"].insert(
+            {"id": number, "source": "plan", "number": number, "fetched_at": "2026-11-20T06:00:00Z",
+             "sha256": f"h{number}", "raw": b"", "text": "", "blocks": zlib.compress(b"[]")}
+        )
+    db["digests"].insert({"id": 1, "created_at": "2026-11-20T08:00:00Z", "status": "sent", "recipients": '["a@example.org"]'})
+    db["digests"].insert({"id": 2, "created_at": "2026-11-21T08:00:00Z", "status": "failed", "recipients": '["a@example.org"]'})
+    payload = '{"kind": "clause_added", "path": [], "old": null, "new": "x"}'
+    for change_id, digest_id in ((1, 1), (2, 2), (3, None)):
+        db["changes"].insert(
+            {"id": change_id, "source": "plan", "version_id": 2, "previous_id": 1, "kind": "clause_added",
+             "payload": payload, "substantive": 1, "created_at": "2026-11-20T06:00:00Z", "digest_id": digest_id}
+        )
+    db.close()
+    with Store(path) as store:
+        assert [r["id"] for r in store.changes(unsent_only=True)] == [2, 3]
+        assert [(r["id"], r["sent_to"]) for r in store.undelivered_changes()] == [(2, []), (3, [])]
+        later = store.create_digest("s", ["a@example.org"], [2, 3])
+        store.mark_digest_sent(later)
+        assert store.undelivered_changes() == [] and store.changes(unsent_only=True) == []
+
+
+def test_undelivered_changes_are_those_some_recipients_missed(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        old, new = store_versions(store, "plan", 2)
+        store.add_changes(new.id, old.id, Diff(VersionInfo("plan@1"), VersionInfo("plan@2"), (
+            Change("clause_added", PATH, None, NEW_SENTENCE),
+        )))
+        [change] = store.changes()
+        to_a = store.create_digest("s", ["a@example.org"], [change["id"]])
+        store.mark_digest_sent(to_a)
+        to_b = store.create_digest("s", ["b@example.org", "c@example.org"], [change["id"]])
+        store.mark_digest_failed(to_b, "550 no such user")
+        assert store.changes(unsent_only=True) == []  # someone had it
+        [missed] = store.undelivered_changes()
+        assert missed["id"] == change["id"] and missed["sent_to"] == [["a@example.org"]]
+        assert store.undelivered_changes(since="2999-01-01") == []
+        again = store.create_digest("s", ["b@example.org", "c@example.org"], [change["id"]])
+        store.mark_digest_sent(again)
+        assert store.undelivered_changes() == []
+        assert store.changes()[0]["digest_id"] == again  # the last digest that covered it

@@ -388,12 +388,14 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
     "--output",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Also write it to FILE.eml (the whole message) or FILE.html (the HTML body).",
+    help="Also write it to FILE.eml (the whole message) or FILE.html (the HTML body); "
+    "FILE-1.eml, FILE-2.eml … when there is one digest per recipient set.",
 )
 @_since_option
 @click.pass_context
 def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | None, since: str | None) -> None:
-    """The email digest of every stored change not yet sent, grouped by source.
+    """The email digests of every stored change not yet sent, grouped by source: one per
+    recipient set ([[email.route]]), each with only the sources routed to it.
 
     Nothing of substance, no digest (unless [digest] send_empty = true). A digest the server did
     not accept stays unsent and goes out with the next `watcher digest --send` (exit status 2).
@@ -410,21 +412,35 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
                 outcome = send_digest(store, settings, since=since)
         else:
             outcome = send_digest(store, settings, dry_run=True, since=since)
-    digest = outcome.digest
-    if digest is None:
+    if not outcome.digests:
         click.echo("watcher: nothing of substance to send", err=True)
         return
-    if output:
-        if output.lower().endswith(".eml"):
-            with open(output, "wb") as f:
-                f.write((outcome.message or digest.message()).as_bytes())  # the one sent, if sent
-        else:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(digest.html)
-    if deliver:
-        click.echo(f"watcher: sent digest {outcome.digest_id} to {', '.join(digest.recipients)}: {digest.subject}", err=True)
-    elif dry_run or not output:
-        click.echo(f"To: {', '.join(digest.recipients)}\nSubject: {digest.subject}\n\n{digest.text}")
+    sent = {d.digest: d for d in outcome.delivered}
+    for number, digest in enumerate(outcome.digests, start=1):
+        delivered = sent.get(digest)
+        if output:
+            _write_digest(_numbered(output, number, len(outcome.digests)), digest, delivered.message if delivered else None)
+        if delivered:
+            click.echo(f"watcher: sent digest {delivered.digest_id} to {', '.join(digest.recipients)}: {digest.subject}", err=True)
+        elif dry_run or not output:
+            click.echo(f"To: {', '.join(digest.recipients)}\nSubject: {digest.subject}\n\n{digest.text}")
+
+
+def _numbered(path: str, number: int, count: int) -> str:
+    """FILE.eml for a single digest; FILE-1.eml, FILE-2.eml … for several."""
+    if count == 1:
+        return path
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}-{number}{dot}{suffix}"
+
+
+def _write_digest(path: str, digest, message) -> None:
+    if path.lower().endswith(".eml"):
+        with open(path, "wb") as f:
+            f.write((message or digest.message()).as_bytes())  # the one sent, if sent
+    else:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(digest.html)
 
 
 @cli.command("run")

@@ -1,13 +1,16 @@
 """Email digests of stored changes: what changed in which source, built once and sent once.
 
-`collect` reads the changes not yet sent from the store, grouped per source, and the sources whose
-last check failed or looked suspicious; `build_digest` turns them into a Digest (subject with the
-counts, text and HTML bodies from Jinja2 templates, recipients by tag); `send_digest` delivers it.
+Each recipient set gets its own digest with only the sources routed to it: the `to` of every
+[[email.route]] that shares a tag with the source, or the default `to` for a source no route
+takes. `collect` reads, per recipient set, the changes it has not been sent yet (grouped per
+source) and the sources whose last check failed or looked suspicious; `build_digest` turns them into
+a Digest (subject with the counts, text and HTML bodies, its recipients); `send_digest` delivers
+each one.
 
 Idempotence lives in the store: a digest row is created first, marked sent only after the SMTP
-server accepted the message, and marked failed otherwise, so its changes stay unsent and go out
-with the next run. A run that dies between acceptance and marking sends them again next time: a
-duplicate is possible in that window, a loss is not.
+server accepted the message, and marked failed otherwise, so its changes stay unsent to those
+recipients and go to them (only) with the next run. A run that dies between acceptance and marking
+sends them again next time: a duplicate is possible in that window, a loss is not.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
@@ -56,6 +59,16 @@ class FailedCheck:
     error: str = ""
     checked_at: str = ""
     url: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Audience:
+    """One recipient set and what it has not been sent yet: one digest."""
+
+    recipients: tuple[str, ...]
+    groups: tuple[SourceChanges, ...] = ()
+    failures: tuple[FailedCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,11 +94,17 @@ class Digest:
 
 
 @dataclass(frozen=True)
+class Delivered:
+    digest: Digest
+    digest_id: int
+    message: EmailMessage  # exactly what was sent
+
+
+@dataclass(frozen=True)
 class DigestOutcome:
     status: Literal["sent", "nothing", "dry_run"]
-    digest: Digest | None = None
-    digest_id: int | None = None
-    message: EmailMessage | None = None  # exactly what was sent
+    digests: tuple[Digest, ...] = ()  # one per recipient set with news
+    delivered: tuple[Delivered, ...] = ()
 
 
 # ---------------------------------------------------------------- building
@@ -114,27 +133,29 @@ def subject_line(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck
     return subject
 
 
-def recipients_for(groups: Iterable[SourceChanges], settings: Settings) -> tuple[str, ...]:
-    """Routed recipients of each changed source (by tag), the default `to` for unrouted ones."""
+def recipient_sets(tags: Sequence[str], settings: Settings) -> tuple[tuple[str, ...], ...]:
+    """Who gets the news of a source with these tags: the `to` of every route sharing one of
+    them, else the default `to` (one empty set when no email is configured: a preview)."""
     email = settings.email
     if email is None:
-        return ()
-    found: list[str] = []
-    groups = [g for g in groups if g.substantive] or [None]
-    for group in groups:
-        tags = set(group.tags) if group else set()
-        routed = [addr for route in email.routes if tags & set(route.tags) for addr in route.to]
-        found.extend(routed or email.to)
-    return tuple(dict.fromkeys(found))  # unique, in order
+        return ((),)
+    routed = [route.to for route in email.routes if set(tags) & set(route.tags)]
+    return tuple(dict.fromkeys(routed)) or (email.to,)
 
 
 def build_digest(
-    groups: Sequence[SourceChanges], failures: Sequence[FailedCheck], settings: Settings
+    groups: Sequence[SourceChanges],
+    failures: Sequence[FailedCheck],
+    settings: Settings,
+    recipients: Sequence[str] | None = None,
 ) -> Digest | None:
-    """The digest of these changes, or None when nothing changed in substance and
-    settings.digest.send_empty is false. Formatting changes are covered but not shown."""
+    """The digest of these changes to `recipients` (default: the default `to`), or None when
+    nothing changed in substance and settings.digest.send_empty is false. Formatting changes are
+    covered but not shown."""
     if not any(g.substantive for g in groups) and not settings.digest.send_empty:
         return None
+    if recipients is None:
+        recipients = settings.email.to if settings.email else ()
     subject = subject_line(groups, failures)
     shown = [(g, arrange(g.changes)) for g in groups if g.substantive]
     context = {"subject": subject, "groups": shown, "failures": list(failures)}
@@ -143,7 +164,7 @@ def build_digest(
         text=render_template("digest.txt.j2", **context),
         html=render_template("digest.html.j2", **context),
         sender=settings.email.sender if settings.email else DEFAULT_SENDER,
-        recipients=recipients_for(groups, settings),
+        recipients=tuple(recipients),
         change_ids=tuple(i for g in groups for i in g.change_ids),
     )
 
@@ -158,40 +179,65 @@ def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ..
     return source.tags if source else ()
 
 
-def collect(
-    store: Store, settings: Settings, since: str | None = None
-) -> tuple[list[SourceChanges], list[FailedCheck]]:
-    """The unsent changes grouped per source (in the store's order) and the failing sources."""
-    rows_by_source: dict[str, list[Mapping[str, Any]]] = {}
-    for row in store.changes(since=since, unsent_only=True):
-        rows_by_source.setdefault(row["source"], []).append(row)
+def collect(store: Store, settings: Settings, since: str | None = None) -> list[Audience]:
+    """Per recipient set (every set of a configured source, in config order, then any other), the
+    changes it has not been sent yet, grouped per source in the store's order, and the failing
+    sources routed to it."""
     configured = {s.name: s for s in settings.sources}
     stored = {row["name"]: row for row in store.sources()}
-    groups = []
-    for name, rows in rows_by_source.items():
-        source, row = configured.get(name), stored.get(name, {})
-        groups.append(
-            SourceChanges(
-                source=name,
-                title=(source.title if source else None) or row.get("title") or name,
-                url=(source.url if source else None) or row.get("url") or "",
-                changes=tuple(change_from_dict(r["payload"]) for r in rows),
-                change_ids=tuple(int(r["id"]) for r in rows),
-                tags=_tags_of(name, settings, row.get("parent")),
-            )
+    rows: dict[tuple[str, ...], dict[str, list[Mapping[str, Any]]]] = {}
+    for source in settings.sources:
+        for recipients in recipient_sets(source.tags, settings):
+            rows.setdefault(recipients, {})
+    for row in store.undelivered_changes(since):
+        name = row["source"]
+        had_it = {tuple(recipients) for recipients in row["sent_to"]}
+        for recipients in recipient_sets(_tags_of(name, settings, stored.get(name, {}).get("parent")), settings):
+            if recipients not in had_it:
+                rows.setdefault(recipients, {}).setdefault(name, []).append(row)
+    failures: dict[tuple[str, ...], list[FailedCheck]] = {}
+    for check in store.last_checks():
+        if check.get("status") not in PROBLEM_STATUSES:
+            continue
+        name = check["source"]
+        tags = _tags_of(name, settings, stored.get(name, {}).get("parent"))
+        failure = FailedCheck(
+            source=name,
+            status=check["status"],
+            error=check.get("error") or "",
+            checked_at=check.get("started_at") or "",
+            url=check.get("url") or "",
+            tags=tags,
         )
-    failures = [
-        FailedCheck(
-            source=row["source"],
-            status=row["status"],
-            error=row.get("error") or "",
-            checked_at=row.get("started_at") or "",
-            url=row.get("url") or "",
+        for recipients in recipient_sets(tags, settings):
+            failures.setdefault(recipients, []).append(failure)
+            rows.setdefault(recipients, {})
+    return [
+        Audience(
+            recipients,
+            tuple(_source_changes(name, source_rows, configured, stored, settings) for name, source_rows in by_source.items()),
+            tuple(failures.get(recipients, ())),
         )
-        for row in store.last_checks()
-        if row.get("status") in PROBLEM_STATUSES
+        for recipients, by_source in rows.items()
     ]
-    return groups, failures
+
+
+def _source_changes(
+    name: str,
+    rows: list[Mapping[str, Any]],
+    configured: Mapping[str, Any],
+    stored: Mapping[str, Mapping[str, Any]],
+    settings: Settings,
+) -> SourceChanges:
+    source, row = configured.get(name), stored.get(name, {})
+    return SourceChanges(
+        source=name,
+        title=(source.title if source else None) or row.get("title") or name,
+        url=(source.url if source else None) or row.get("url") or "",
+        changes=tuple(change_from_dict(r["payload"]) for r in rows),
+        change_ids=tuple(int(r["id"]) for r in rows),
+        tags=_tags_of(name, settings, row.get("parent")),
+    )
 
 
 # ---------------------------------------------------------------- sending
@@ -200,27 +246,40 @@ def collect(
 def send_digest(
     store: Store, settings: Settings, dry_run: bool = False, since: str | None = None
 ) -> DigestOutcome:
-    """Build the digest of every unsent change and deliver it; DeliveryError when the server
-    did not accept it (the changes then stay unsent for the next run)."""
-    groups, failures = collect(store, settings, since)
-    digest = build_digest(groups, failures, settings)
-    if digest is None:
+    """Build one digest per recipient set with news and deliver each; DeliveryError, once every
+    digest was tried, when the server did not accept some (their changes then stay unsent to
+    those recipients, for the next run)."""
+    digests = [
+        digest
+        for audience in collect(store, settings, since)
+        if (digest := build_digest(audience.groups, audience.failures, settings, audience.recipients))
+    ]
+    if not digests:
         log.info("digest: nothing of substance to send")
         return DigestOutcome("nothing")
     if dry_run:
-        return DigestOutcome("dry_run", digest)
-    if settings.email is None:
+        return DigestOutcome("dry_run", tuple(digests))
+    email = settings.email
+    if email is None:
         raise ConfigError(settings.config_path, "email", "missing: needed to send a digest")
-    if not digest.recipients:
+    if not all(digest.recipients for digest in digests):
         raise ConfigError(settings.config_path, "email.to", "no recipients for the digest")
-    digest_id = store.create_digest(digest.subject, list(digest.recipients), list(digest.change_ids))
-    message = digest.message()
-    try:
-        notify.send(message, settings.email)
-    except DeliveryError as exc:
-        store.mark_digest_failed(digest_id, str(exc))
-        log.warning("digest %d not delivered, kept for the next run: %s", digest_id, exc)
-        raise
-    store.mark_digest_sent(digest_id)
-    log.info("digest %d sent to %d recipient(s): %s", digest_id, len(digest.recipients), digest.subject)
-    return DigestOutcome("sent", digest, digest_id, message)
+    delivered: list[Delivered] = []
+    problems: list[str] = []
+    for digest in digests:
+        digest_id = store.create_digest(digest.subject, list(digest.recipients), list(digest.change_ids))
+        message = digest.message()
+        try:
+            notify.send(message, email)
+        except DeliveryError as exc:
+            store.mark_digest_failed(digest_id, str(exc))
+            log.warning("digest %d to %s not delivered, kept for the next run: %s", digest_id, ", ".join(digest.recipients), exc)
+            problems.append(f"digest to {', '.join(digest.recipients)}: {exc}")
+            continue
+        store.mark_digest_sent(digest_id)
+        log.info("digest %d sent to %d recipient(s): %s", digest_id, len(digest.recipients), digest.subject)
+        delivered.append(Delivered(digest, digest_id, message))
+    if problems:
+        sent = f" ({len(delivered)} other digest(s) sent)" if delivered else ""
+        raise DeliveryError("; ".join(problems) + sent)
+    return DigestOutcome("sent", tuple(digests), tuple(delivered))

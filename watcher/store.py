@@ -98,9 +98,27 @@ def m0002_compress_blocks(db: Database) -> None:
             versions.update(row["id"], {"blocks": zlib.compress(row["blocks"].encode("utf-8"), 6)})
 
 
+def m0003_digest_changes(db: Database) -> None:
+    """A change goes out in one digest per recipient set: which digests covered which changes."""
+    links = _table(db, "digest_changes")
+    links.create(
+        {"digest_id": int, "change_id": int},
+        pk=("digest_id", "change_id"),
+        foreign_keys=[("digest_id", "digests", "id"), ("change_id", "changes", "id")],
+    )
+    links.create_index(["change_id"])
+    db.execute(
+        "INSERT INTO digest_changes (digest_id, change_id) SELECT digest_id, id FROM changes WHERE digest_id IS NOT NULL"
+    )
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
-MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (m0001_initial, m0002_compress_blocks)
+MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
+    m0001_initial,
+    m0002_compress_blocks,
+    m0003_digest_changes,
+)
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
     MIGRATIONS(name=_step.__name__)(_step)
@@ -332,7 +350,10 @@ class Store:
 
     @_serialised
     def create_digest(self, subject: str, recipients: Sequence[str], change_ids: Sequence[int]) -> int:
-        """A digest about to be sent, covering these changes (status "pending")."""
+        """A digest about to be sent to `recipients`, covering these changes (status "pending").
+
+        A change's `digest_id` names the last digest that covered it; every digest that did is kept
+        in `digest_changes`, since each recipient set gets its own."""
         with self.db.atomic():
             table = _table(self.db, "digests")
             table.insert(
@@ -340,15 +361,17 @@ class Store:
                     "created_at": utc_now(),
                     "sent_at": None,
                     "subject": subject,
-                    "recipients": json.dumps(list(recipients), ensure_ascii=False),
+                    "recipients": _recipients_key(recipients),
                     "status": "pending",
                     "error": None,
                 }
             )
             digest_id = int(table.last_pk)
             ids = [int(i) for i in change_ids]
-            for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
-                chunk = ids[start : start + 500]
+            _table(self.db, "digest_changes").insert_all(
+                ({"digest_id": digest_id, "change_id": i} for i in ids), ignore=True
+            )
+            for chunk in _chunks(ids):
                 self.db.execute(
                     f"UPDATE changes SET digest_id = ? WHERE id IN ({','.join('?' * len(chunk))})",
                     [digest_id, *chunk],
@@ -531,7 +554,30 @@ class Store:
         self, source: str | None = None, since: str | None = None, unsent_only: bool = False
     ) -> list[dict[str, Any]]:
         """Stored changes, oldest first; `since` is an ISO 8601 UTC time (or date); `unsent_only`
-        keeps those not covered by a digest that was sent."""
+        keeps those that no sent digest covered."""
+        return self._changes(source, since, _NEVER_SENT if unsent_only else None)
+
+    @_serialised
+    def undelivered_changes(self, since: str | None = None) -> list[dict[str, Any]]:
+        """The changes some recipients still wait for, oldest first: those no sent digest covered,
+        and those of a digest that was not accepted whose recipients have not had them since.
+
+        Each row has `sent_to`: the recipient lists of the sent digests that covered it, so a retry
+        goes only to the recipients who missed it."""
+        rows = self._changes(None, since, f"({_NEVER_SENT} OR {_MISSED_BY_SOME})")
+        sent_to: dict[int, list[list[str]]] = {}
+        for chunk in _chunks([row["id"] for row in rows]):
+            for link in self.db.query(
+                f"""
+                SELECT l.change_id, d.recipients FROM digest_changes l JOIN digests d ON d.id = l.digest_id
+                WHERE d.status = 'sent' AND l.change_id IN ({','.join('?' * len(chunk))})
+                """,
+                chunk,
+            ):
+                sent_to.setdefault(link["change_id"], []).append(json.loads(link["recipients"]))
+        return [{**row, "sent_to": sent_to.get(row["id"], [])} for row in rows]
+
+    def _changes(self, source: str | None, since: str | None, condition: str | None) -> list[dict[str, Any]]:
         clauses, params = [], []
         if source:
             clauses.append("c.source = ?")
@@ -539,16 +585,10 @@ class Store:
         if since:
             clauses.append("c.created_at >= ?")
             params.append(since)
-        if unsent_only:
-            clauses.append("(c.digest_id IS NULL OR d.status != 'sent')")
+        if condition:
+            clauses.append(condition)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self.db.query(
-            f"""
-            SELECT c.* FROM changes c LEFT JOIN digests d ON d.id = c.digest_id
-            {where} ORDER BY c.id
-            """,
-            params,
-        )
+        rows = self.db.query(f"SELECT c.* FROM changes c {where} ORDER BY c.id", params)
         return [
             {
                 **row,
@@ -566,6 +606,26 @@ class Store:
 
 
 _VERSION_COLUMNS = "id, source, number, fetched_at, sha256, text, url, content_type, title"
+
+# A change no sent digest covered; a change that a digest not accepted covered and that its
+# recipients have not had in a sent digest since.
+_NEVER_SENT = """NOT EXISTS (SELECT 1 FROM digest_changes l JOIN digests d ON d.id = l.digest_id
+                  WHERE l.change_id = c.id AND d.status = 'sent')"""
+_MISSED_BY_SOME = """EXISTS (SELECT 1 FROM digest_changes l JOIN digests d ON d.id = l.digest_id
+               WHERE l.change_id = c.id AND d.status != 'sent'
+                 AND NOT EXISTS (SELECT 1 FROM digest_changes l2 JOIN digests d2 ON d2.id = l2.digest_id
+                                 WHERE l2.change_id = c.id AND d2.status = 'sent' AND d2.recipients = d.recipients))"""
+
+
+def _recipients_key(recipients: Sequence[str]) -> str:
+    # Stored as given; digests to one recipient set compare equal on this text.
+    return json.dumps(list(recipients), ensure_ascii=False)
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    # SQLite limits the number of bound parameters of one statement.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _stored(row: dict[str, Any]) -> StoredVersion:
