@@ -6,9 +6,15 @@ comparison_form(text), a table by the comparison form of every cell, row by row.
 
 from __future__ import annotations
 
+import binascii
 import difflib
+import functools
 import io
+import struct
+import time
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import docx
@@ -18,6 +24,7 @@ from docx.oxml.ns import qn
 
 from watcher.errors import ExtractError
 from watcher.extract import FORMATS, detect_format, extract, extract_file
+from watcher.extract.pdf import check_streams
 from watcher.model import Block, Document
 from watcher.normalise import comparison_form
 
@@ -459,6 +466,92 @@ def test_pdf_page_cap_and_pdf_without_text() -> None:
         extract(_blank_pdf(2))
 
 
+# ---------------------------------------------------------------- PDF decompression bombs
+
+_MIB = 1 << 20
+
+
+@functools.lru_cache(maxsize=None)
+def _deflated_spaces(mib: int) -> bytes:
+    """`mib` MiB of blanks (valid content-stream text), deflated: about 1/230 of the size."""
+    packer = zlib.compressobj(1)
+    chunk = b" " * _MIB
+    return b"".join(packer.compress(chunk) for _ in range(mib)) + packer.flush()
+
+
+def _one_page_pdf(contents: list[tuple[bytes, bytes]]) -> bytes:
+    """A one-page PDF whose content streams are (filter entries, data) as written."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"]
+    refs = b" ".join(b"%d 0 R" % (4 + n) for n in range(len(contents)))
+    objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents [%s] >>" % refs)
+    for filters, data in contents:
+        objects.append(b"<< %s /Length %d >>\nstream\n%s\nendstream" % (filters, len(data), data))
+    return _pdf_file(objects)
+
+
+def test_pdf_decompression_bomb_is_refused_without_inflating_it() -> None:
+    bomb = _one_page_pdf([(b"/Filter /FlateDecode", _deflated_spaces(160))])
+    assert len(bomb) < _MIB
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ExtractError, match=r"PDF refused: object 4 decodes to more than 64 MB"):
+            extract(bomb)
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * _MIB  # pdfminer alone held the 160 MiB stream, and more while parsing it
+    assert elapsed < 10
+
+
+def test_pdf_bombs_behind_other_filters_are_refused_too() -> None:
+    hexed = binascii.hexlify(_deflated_spaces(65)) + b">"
+    chained = _one_page_pdf([(b"/Filter [/ASCIIHexDecode /FlateDecode]", hexed)])
+    with pytest.raises(ExtractError, match="decodes to more than 64 MB"):
+        extract(chained)
+    runs = b"\x81 " * (_MIB // 2 + 1) + b"\x80"  # each pair: one blank 128 times
+    with pytest.raises(ExtractError, match="decodes to more than 64 MB"):
+        extract(_one_page_pdf([(b"/Filter /RunLengthDecode", runs)]))
+
+
+def test_pdf_bomb_in_an_object_stream_is_refused_while_the_file_loads() -> None:
+    """Objects kept in a compressed object stream are inflated by pdfminer as it resolves them."""
+    pages = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+    packer = zlib.compressobj(1)
+    body = b"2 0 " + pages + b" " * 1024
+    packed = packer.compress(body) + b"".join(packer.compress(b" " * _MIB) for _ in range(65)) + packer.flush()
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        4: b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (len(packed), packed),
+    }
+    out = bytearray(b"%PDF-1.5\n")
+    offsets = {}
+    for number, text in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, text)
+    offsets[5] = len(out)
+    rows = [(0, 0, 65535), (1, offsets[1], 0), (2, 4, 0), (1, offsets[3], 0), (1, offsets[4], 0), (1, offsets[5], 0)]
+    table = b"".join(struct.pack(">BIH", *row) for row in rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (
+        len(table), table,
+    )
+    out += b"startxref\n%d\n%%%%EOF\n" % offsets[5]
+    with pytest.raises(ExtractError, match="object 4 decodes to more than 64 MB"):
+        extract(bytes(out))
+
+
+def test_pdf_stream_caps_count_each_stream_and_all_of_them() -> None:
+    content = b"BT ET" + b" " * 995
+    three = _one_page_pdf([(b"/Filter /FlateDecode", zlib.compress(content))] * 3)
+    check_streams(three, stream_cap=1000, total_cap=3000)
+    with pytest.raises(ExtractError, match="decodes to more than"):
+        check_streams(three, stream_cap=999, total_cap=3000)
+    with pytest.raises(ExtractError, match="its streams decode to more than"):
+        check_streams(three, stream_cap=1000, total_cap=2999)
+
+
 def test_unreadable_local_file_is_an_extract_error(tmp_path: Path) -> None:
     with pytest.raises(ExtractError, match="cannot read"):
         extract_file(tmp_path / "missing.html")
@@ -531,6 +624,11 @@ def _pdf(pages: list[list[tuple]], title: str | None = None, height: int = 842) 
     if title:
         objects.append(b"<< /Title <feff%s> >>" % title.encode("utf-16-be").hex().encode())
         info = b" /Info %d 0 R" % len(objects)
+    return _pdf_file(objects, info)
+
+
+def _pdf_file(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """Objects 1, 2 … (1 the catalog) written out with their cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -539,7 +637,7 @@ def _pdf(pages: list[list[tuple]], title: str | None = None, height: int = 842) 
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, info, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
     return bytes(out)
 
 

@@ -10,6 +10,9 @@ are paragraphs measured against the box's own margins. Page furniture goes first
 bottom bands, and lines that repeat at the same place on most pages. A table continued across a
 page break (same column count, the next page opening with a table) is merged, its repeated
 header row skipped.
+
+Before pdfplumber reads a file, check_streams inflates every stream once against a cap
+(decompression bombs: a few hundred KB of Flate data can inflate to gigabytes).
 """
 
 from __future__ import annotations
@@ -17,10 +20,25 @@ from __future__ import annotations
 import io
 import re
 import statistics
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 import pdfplumber
+from pdfminer.ascii85 import ascii85decode, asciihexdecode
+from pdfminer.lzw import LZWDecoder
+from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import (
+    LITERALS_ASCII85_DECODE,
+    LITERALS_ASCIIHEX_DECODE,
+    LITERALS_FLATE_DECODE,
+    LITERALS_LZW_DECODE,
+    LITERALS_RUNLENGTH_DECODE,
+    PDFStream,
+)
+from pdfminer.psparser import PSKeyword
 
 from watcher.errors import ExtractError
 from watcher.extract.text import HEADING_NUMBER, assemble, join_all, join_wrapped
@@ -28,6 +46,10 @@ from watcher.model import Block, Document
 from watcher.normalise import clean_display, comparison_form
 
 MAX_PAGES = 2000
+# Decoded stream sizes. A page's content stream is rarely over a few MB; 64 MiB is a lossless
+# A4 page image at 600 dpi in grey. Images count too: a stream's use is not known before reading.
+MAX_STREAM_BYTES = 64 * 1024 * 1024
+MAX_DECODED_BYTES = 512 * 1024 * 1024  # all streams of a file together
 
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
@@ -291,6 +313,152 @@ def _merge_tables(blocks: list[Block | _Table], table: _Table, previous: object)
     blocks.append(table)
 
 
+# ---------------------------------------------------------------- decompression caps
+
+
+class _Budget:
+    """Decoded bytes allowed: per stream and for the whole file; each stream is counted once."""
+
+    def __init__(self, stream_cap: int, total_cap: int) -> None:
+        self.stream_cap, self.total_cap, self.total = stream_cap, total_cap, 0
+        self._seen: set[int] = set()
+
+    def charge(self, stream: PDFStream) -> None:
+        if id(stream) in self._seen:
+            return
+        self._seen.add(id(stream))
+        size = _decoded_size(stream, self.stream_cap)
+        if size > self.stream_cap:
+            where = f"object {stream.objid}" if stream.objid is not None else "a stream"
+            raise ExtractError(f"PDF refused: {where} decodes to more than {self.stream_cap // 2**20} MB")
+        self.total += size
+        if self.total > self.total_cap:
+            raise ExtractError(f"PDF refused: its streams decode to more than {self.total_cap // 2**20} MB")
+
+
+class _MeteredStream(PDFStream):
+    """A stream that charges its decoded size to the budget before pdfminer decodes it."""
+
+    def __init__(self, stream: PDFStream, budget: _Budget) -> None:
+        super().__init__(stream.attrs, stream.rawdata or b"", stream.decipher)
+        self.budget = budget
+
+    def decode(self) -> None:
+        self.budget.charge(self)
+        super().decode()
+
+
+class _MeteredParser(PDFParser):
+    """Makes every stream it reads a _MeteredStream, so that the streams pdfminer decodes while
+    it loads the file (cross-reference and object streams) are measured first as well."""
+
+    def __init__(self, body: bytes, budget: _Budget) -> None:
+        super().__init__(io.BytesIO(body))
+        self.budget = budget
+
+    def do_keyword(self, pos: int, token: PSKeyword) -> None:
+        super().do_keyword(pos, token)
+        if token is self.KEYWORD_STREAM and self.curstack:
+            at, stream = self.curstack[-1]
+            if type(stream) is PDFStream:
+                self.curstack[-1] = (at, _MeteredStream(stream, self.budget))
+
+
+def _decoded_size(stream: PDFStream, cap: int) -> int:
+    """The stream's decoded size, or a number over `cap` as soon as it is known to be over.
+
+    Runs the filters that can inflate (Flate, LZW, RunLength; ASCII85 and hex on the way) a
+    piece at a time: the last one is only counted, an earlier one is kept up to cap + 1 bytes.
+    Predictors only shrink; image codecs (DCT, JPX, JBIG2, CCITT) end the count, since text
+    extraction does not decode images."""
+    data = stream.rawdata
+    if data is None:
+        return len(stream.data or b"")
+    if stream.decipher and stream.objid is not None and stream.genno is not None:
+        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
+    decoders = []
+    for name, _params in stream.get_filters():
+        decoder = next((d for names, d in _DECODERS if name in names), None)
+        if decoder is None:
+            break
+        decoders.append(decoder)
+    limit = cap + 1
+    if not decoders:
+        return len(data)
+    for decoder in decoders[:-1]:
+        kept = bytearray()
+        for piece in decoder(data):
+            kept += piece
+            if len(kept) >= limit:
+                return len(kept)
+        data = bytes(kept)
+    size = 0
+    for piece in decoders[-1](data):
+        size += len(piece)
+        if size >= limit:
+            break
+    return size
+
+
+_STEP = 1024 * 1024  # inflated bytes held at once while measuring
+
+
+def _inflate(data: bytes) -> Iterator[bytes]:
+    """Flate-decoded pieces of at most _STEP bytes; a damaged stream ends where the damage is."""
+    inflater, pending = zlib.decompressobj(), data
+    while True:
+        try:
+            piece = inflater.decompress(pending, _STEP)
+        except zlib.error:
+            return
+        if not piece:
+            return
+        yield piece
+        pending = inflater.unconsumed_tail
+
+
+def _run_length(data: bytes) -> Iterator[bytes]:
+    """RunLengthDecode (PDF 32000 7.4.5) run by run: one byte may be repeated 128 times."""
+    index = 0
+    while index < len(data) and data[index] != 128:
+        length = data[index]
+        if length < 128:
+            yield data[index + 1 : index + 2 + length]
+            index += 2 + length
+        else:
+            yield data[index + 1 : index + 2] * (257 - length)
+            index += 2
+
+
+_DECODERS: tuple[tuple[tuple[object, ...], Callable[[bytes], Iterable[bytes]]], ...] = (
+    (LITERALS_FLATE_DECODE, _inflate),
+    (LITERALS_LZW_DECODE, lambda data: LZWDecoder(io.BytesIO(data)).run()),
+    (LITERALS_RUNLENGTH_DECODE, _run_length),
+    (LITERALS_ASCII85_DECODE, lambda data: (ascii85decode(data),)),
+    (LITERALS_ASCIIHEX_DECODE, lambda data: (asciihexdecode(data),)),
+)
+
+
+def check_streams(body: bytes, *, stream_cap: int = MAX_STREAM_BYTES, total_cap: int = MAX_DECODED_BYTES) -> None:
+    """Raise ExtractError when a stream of the PDF decodes to more than `stream_cap` bytes, or all
+    of them together to more than `total_cap`, without ever holding more than that.
+
+    pdfminer inflates a stream whole and keeps it: a 300 KB file can take gigabytes. Every object
+    is visited once, before pdfplumber; objects pdfminer cannot read are left to pdfplumber."""
+    budget = _Budget(stream_cap, total_cap)
+    document = PDFDocument(_MeteredParser(body, budget))
+    for xref in document.xrefs:
+        for objid in xref.get_objids():
+            try:
+                obj = document.getobj(objid)
+            except ExtractError:
+                raise
+            except Exception:  # a damaged object: pdfplumber will say so if it needs it
+                continue
+            if isinstance(obj, PDFStream):
+                budget.charge(obj)
+
+
 def extract_pdf(body: bytes, **_options: object) -> Document:
     """A PDF body → Document (paragraphs re-joined, tables as table blocks).
 
@@ -299,6 +467,7 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     tables: list[_Table] = []
     heights: dict[int, float] = {}
     try:
+        check_streams(body)
         with pdfplumber.open(io.BytesIO(body)) as pdf:
             if len(pdf.pages) > MAX_PAGES:
                 raise ExtractError(f"PDF refused: {len(pdf.pages)} pages (limit {MAX_PAGES})")
