@@ -186,9 +186,7 @@ def test_collect_groups_changes_and_reads_failing_checks(store):
     assert [(g.source, g.title, g.url, g.changes) for g in audience.groups] == [
         (CIXI.name, CIXI.title, CIXI.url, DIFF.changes)
     ]
-    assert audience.failures == (
-        FailedCheck("haishu-plan", "failed", "HTTP 404", "2026-11-21T06:10:00Z", "", HAISHU.tags),
-    )
+    assert audience.failures == (FailedCheck("haishu-plan", "failed", "HTTP 404", "2026-11-21T06:10:00Z", "", new=True),)
 
 
 PLANS_DESK = EmailRoute(("plans",), ("plans-desk@example.org",))
@@ -263,6 +261,65 @@ def test_a_refused_digest_is_retried_only_for_its_recipients(two_sources):
     }
     assert "≥4000" in mails["plans-desk@example.org"][0].get_body(("plain",)).get_content()
     assert two_sources.undelivered_changes() == []
+
+
+def test_the_failing_section_lists_configured_sources_and_their_attachments_only(store):
+    attachment = Source(f"{CIXI.name}/plan.pdf", "https://www.cixi.gov.cn/files/plan.pdf")
+    removed = Source("removed-plan", "https://example.gov.cn/gone.html")
+    store.upsert_source(attachment, parent=CIXI.name)
+    store.upsert_source(removed)
+    for source in (CIXI, attachment, removed):
+        store.add_check(CheckResult(source.name, "failed", error="HTTP 404"), started_at="2026-11-21T06:00:00Z")
+    [audience] = collect(store, settings())
+    assert [f.source for f in audience.failures] == [CIXI.name, attachment.name]
+    digest = build_digest(audience.groups, audience.failures, settings())
+    assert "removed-plan" not in digest.text + digest.html
+    assert f"{attachment.name}: failed (new)" in digest.text
+
+
+def check(store: Store, source: Source, status: str, at: str) -> None:
+    store.add_check(CheckResult(source.name, status, error="HTTP 404" if status == "failed" else None), started_at=at)
+
+
+def test_a_new_failure_is_news_once(tmp_path):
+    routes = [PLANS_DESK]
+    with Store(tmp_path / "w.db") as db, smtp_server() as server:
+        db.upsert_source(CIXI)
+        db.upsert_source(HAISHU)
+        check(db, CIXI, "unchanged", "2026-11-20T06:00:00Z")
+        check(db, HAISHU, "unchanged", "2026-11-20T06:00:00Z")
+        assert send_digest(db, settings(server.port, routes=routes)).status == "nothing"
+
+        check(db, CIXI, "failed", "2026-11-21T06:00:00Z")  # the plans source fails: news for its desk only
+        first = send_digest(db, settings(server.port, routes=routes))
+        assert [d.recipients for d in first.digests] == [("plans-desk@example.org",)]
+        assert first.digests[0].subject == "[watcher] 1 source failing"
+
+        check(db, CIXI, "failed", "2026-11-22T06:00:00Z")  # still failing: already reported
+        assert send_digest(db, settings(server.port, routes=routes)).status == "nothing"
+
+        check(db, CIXI, "unchanged", "2026-11-23T06:00:00Z")
+        check(db, CIXI, "suspicious", "2026-11-24T06:00:00Z")  # back, then wrong again: news again
+        check(db, HAISHU, "failed", "2026-11-24T06:00:00Z")
+        second = send_digest(db, settings(server.port, routes=routes))
+        assert sorted(d.recipients for d in second.digests) == [("analyst@example.org",), ("plans-desk@example.org",)]
+        assert send_digest(db, settings(server.port, routes=routes)).status == "nothing"
+    mails = mails_by_recipient(server)
+    assert len(mails["plans-desk@example.org"]) == 2 and len(mails["analyst@example.org"]) == 1
+    text = mails["plans-desk@example.org"][1].get_body(("plain",)).get_content()
+    assert f"{CIXI.name}: suspicious (new) at 2026-11-24T06:00:00Z" in text and HAISHU.name not in text
+
+
+def test_a_failure_already_reported_is_listed_but_not_new(store):
+    check(store, CIXI, "failed", "2026-11-21T06:00:00Z")
+    with smtp_server() as server:
+        send_digest(store, settings(server.port))  # the changes and the new failure
+        store.add_changes(*[v.id for v in reversed(store.versions(CIXI.name))], Diff(DIFF.old, DIFF.new, (MEASURE,)))
+        check(store, CIXI, "failed", "2026-11-22T06:00:00Z")
+        later = send_digest(store, settings(server.port))
+    [digest] = later.digests
+    assert digest.subject == "[watcher] 1 plan changed: 1 new measure; 1 source failing"
+    assert f"{CIXI.name}: failed at 2026-11-22T06:00:00Z: HTTP 404" in digest.text  # no "(new)"
 
 
 def test_only_formatting_stored_sends_nothing(tmp_path):

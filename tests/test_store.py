@@ -337,3 +337,22 @@ def test_undelivered_changes_are_those_some_recipients_missed(tmp_path) -> None:
         store.mark_digest_sent(again)
         assert store.undelivered_changes() == []
         assert store.changes()[0]["digest_id"] == again  # the last digest that covered it
+
+
+def test_last_checks_say_since_when_a_source_has_been_failing(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        store.upsert_source(Source(name="plan", url="https://example.org/plan.html"))
+        ids = [
+            store.add_check(CheckResult("plan", status), started_at=f"2026-11-2{n}T06:00:00Z")
+            for n, status in enumerate(("failed", "unchanged", "failed", "suspicious"))
+        ]
+        [last] = store.last_checks()
+        assert last["id"] == ids[3] and last["problem_since"] == ids[2]  # the run after the good check
+        store.add_check(CheckResult("plan", "unchanged"), started_at="2026-11-25T06:00:00Z")
+        assert store.last_checks()[0]["problem_since"] is None
+
+        assert store.reported_checks() == {}
+        sent = store.create_digest("s", ["a@example.org"], [], last_check_id=ids[2])
+        store.mark_digest_sent(sent)
+        store.mark_digest_failed(store.create_digest("s", ["a@example.org"], [], last_check_id=ids[3]), "451")
+        assert store.reported_checks() == {("a@example.org",): ids[2]}  # only sent digests count

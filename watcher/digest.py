@@ -23,7 +23,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
-from watcher.model import Change, Settings
+from watcher.model import Change, Settings, Source
 from watcher.contract import change_from_dict
 from watcher.report.layout import TARGET_KINDS, arrange, render_template
 from watcher.store import Store
@@ -59,7 +59,7 @@ class FailedCheck:
     error: str = ""
     checked_at: str = ""
     url: str = ""
-    tags: tuple[str, ...] = ()
+    new: bool = False  # began failing after the last digest these recipients were sent
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Audience:
 
     recipients: tuple[str, ...]
     groups: tuple[SourceChanges, ...] = ()
-    failures: tuple[FailedCheck, ...] = ()
+    failures: tuple[FailedCheck, ...] = ()  # its configured sources whose last check went wrong
+    last_check: int = 0  # the newest check id these failures were read up to
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def subject_line(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck
     if parts:
         subject += ": " + ", ".join(parts)
     if failures:
-        subject += f"; {_plural(len(failures), 'source')} failing"
+        failing = _plural(len(failures), "source") + " failing"
+        subject = f"{subject}; {failing}" if changed else f"[watcher] {failing}"
     return subject
 
 
@@ -149,10 +151,12 @@ def build_digest(
     settings: Settings,
     recipients: Sequence[str] | None = None,
 ) -> Digest | None:
-    """The digest of these changes to `recipients` (default: the default `to`), or None when
-    nothing changed in substance and settings.digest.send_empty is false. Formatting changes are
-    covered but not shown."""
-    if not any(g.substantive for g in groups) and not settings.digest.send_empty:
+    """The digest of these changes and failures to `recipients` (default: the default `to`), or
+    None when there is no news: nothing changed in substance, no source newly failed, and
+    settings.digest.send_empty is false. Formatting changes are covered but not shown; failures
+    already reported are listed again when a digest goes out, but are no reason to send one."""
+    news = any(g.substantive for g in groups) or any(f.new for f in failures)
+    if not news and not settings.digest.send_empty:
         return None
     if recipients is None:
         recipients = settings.email.to if settings.email else ()
@@ -172,71 +176,75 @@ def build_digest(
 # ---------------------------------------------------------------- reading the store
 
 
-def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ...]:
-    # An attachment ("<source>/<file name>") is routed by the tags of the source it came from.
+def _configured(name: str, settings: Settings, parent: str | None) -> Source | None:
+    # An attachment ("<source>/<file name>") belongs to the source it came from.
     by_name = {s.name: s for s in settings.sources}
-    source = by_name.get(name) or by_name.get(parent or name.split("/", 1)[0])
+    return by_name.get(name) or by_name.get(parent or name.split("/", 1)[0])
+
+
+def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ...]:
+    source = _configured(name, settings, parent)
     return source.tags if source else ()
 
 
 def collect(store: Store, settings: Settings, since: str | None = None) -> list[Audience]:
-    """Per recipient set (every set of a configured source, in config order, then any other), the
-    changes it has not been sent yet, grouped per source in the store's order, and the failing
-    sources routed to it."""
-    configured = {s.name: s for s in settings.sources}
+    """Per recipient set (every set of a configured source, in config order, then any other): the
+    changes it has not been sent yet, grouped per source in the store's order, and the configured
+    sources (and their attachments) routed to it whose last check failed or looked suspicious."""
     stored = {row["name"]: row for row in store.sources()}
-    rows: dict[tuple[str, ...], dict[str, list[Mapping[str, Any]]]] = {}
+    changes: dict[tuple[str, ...], dict[str, list[Mapping[str, Any]]]] = {}
     for source in settings.sources:
         for recipients in recipient_sets(source.tags, settings):
-            rows.setdefault(recipients, {})
+            changes.setdefault(recipients, {})
     for row in store.undelivered_changes(since):
         name = row["source"]
         had_it = {tuple(recipients) for recipients in row["sent_to"]}
         for recipients in recipient_sets(_tags_of(name, settings, stored.get(name, {}).get("parent")), settings):
             if recipients not in had_it:
-                rows.setdefault(recipients, {}).setdefault(name, []).append(row)
+                changes.setdefault(recipients, {}).setdefault(name, []).append(row)
+
+    checks = store.last_checks()
+    reported = store.reported_checks()
     failures: dict[tuple[str, ...], list[FailedCheck]] = {}
-    for check in store.last_checks():
-        if check.get("status") not in PROBLEM_STATUSES:
-            continue
-        name = check["source"]
-        tags = _tags_of(name, settings, stored.get(name, {}).get("parent"))
-        failure = FailedCheck(
-            source=name,
-            status=check["status"],
-            error=check.get("error") or "",
-            checked_at=check.get("started_at") or "",
-            url=check.get("url") or "",
-            tags=tags,
-        )
-        for recipients in recipient_sets(tags, settings):
-            failures.setdefault(recipients, []).append(failure)
-            rows.setdefault(recipients, {})
+    for check in checks:
+        source = _configured(check["source"], settings, check.get("parent"))
+        if check.get("status") not in PROBLEM_STATUSES or source is None:
+            continue  # a source no longer configured is nobody's news
+        for recipients in recipient_sets(source.tags, settings):
+            failures.setdefault(recipients, []).append(
+                FailedCheck(
+                    source=check["source"],
+                    status=check["status"],
+                    error=check.get("error") or "",
+                    checked_at=check.get("started_at") or "",
+                    url=check.get("url") or "",
+                    new=(check.get("problem_since") or 0) > reported.get(recipients, 0),
+                )
+            )
+    last_check = max((int(check["id"]) for check in checks), default=0)
     return [
         Audience(
             recipients,
-            tuple(_source_changes(name, source_rows, configured, stored, settings) for name, source_rows in by_source.items()),
+            tuple(_source_changes(name, rows, settings, stored.get(name, {})) for name, rows in by_source.items()),
             tuple(failures.get(recipients, ())),
+            last_check,
         )
-        for recipients, by_source in rows.items()
+        for recipients, by_source in changes.items()
     ]
 
 
 def _source_changes(
-    name: str,
-    rows: list[Mapping[str, Any]],
-    configured: Mapping[str, Any],
-    stored: Mapping[str, Mapping[str, Any]],
-    settings: Settings,
+    name: str, rows: list[Mapping[str, Any]], settings: Settings, stored: Mapping[str, Any]
 ) -> SourceChanges:
-    source, row = configured.get(name), stored.get(name, {})
+    source = _configured(name, settings, stored.get("parent"))
+    own = source if source is not None and source.name == name else None  # not the parent's
     return SourceChanges(
         source=name,
-        title=(source.title if source else None) or row.get("title") or name,
-        url=(source.url if source else None) or row.get("url") or "",
+        title=(own.title if own else None) or stored.get("title") or name,
+        url=(own.url if own else None) or stored.get("url") or "",
         changes=tuple(change_from_dict(r["payload"]) for r in rows),
         change_ids=tuple(int(r["id"]) for r in rows),
-        tags=_tags_of(name, settings, row.get("parent")),
+        tags=source.tags if source else (),
     )
 
 
@@ -249,16 +257,17 @@ def send_digest(
     """Build one digest per recipient set with news and deliver each; DeliveryError, once every
     digest was tried, when the server did not accept some (their changes then stay unsent to
     those recipients, for the next run)."""
-    digests = [
-        digest
+    planned = [
+        (audience, digest)
         for audience in collect(store, settings, since)
         if (digest := build_digest(audience.groups, audience.failures, settings, audience.recipients))
     ]
+    digests = tuple(digest for _, digest in planned)
     if not digests:
         log.info("digest: nothing of substance to send")
         return DigestOutcome("nothing")
     if dry_run:
-        return DigestOutcome("dry_run", tuple(digests))
+        return DigestOutcome("dry_run", digests)
     email = settings.email
     if email is None:
         raise ConfigError(settings.config_path, "email", "missing: needed to send a digest")
@@ -266,8 +275,10 @@ def send_digest(
         raise ConfigError(settings.config_path, "email.to", "no recipients for the digest")
     delivered: list[Delivered] = []
     problems: list[str] = []
-    for digest in digests:
-        digest_id = store.create_digest(digest.subject, list(digest.recipients), list(digest.change_ids))
+    for audience, digest in planned:
+        digest_id = store.create_digest(
+            digest.subject, list(digest.recipients), list(digest.change_ids), audience.last_check
+        )
         message = digest.message()
         try:
             notify.send(message, email)
@@ -282,4 +293,4 @@ def send_digest(
     if problems:
         sent = f" ({len(delivered)} other digest(s) sent)" if delivered else ""
         raise DeliveryError("; ".join(problems) + sent)
-    return DigestOutcome("sent", tuple(digests), tuple(delivered))
+    return DigestOutcome("sent", digests, tuple(delivered))

@@ -112,12 +112,22 @@ def m0003_digest_changes(db: Database) -> None:
     )
 
 
+def m0004_digest_checks(db: Database) -> None:
+    """Which checks a digest knew of, so a failure it reported is not news for the next one."""
+    _table(db, "digests").add_column("last_check_id", int)
+    # Earlier digests knew of every check recorded before they were created.
+    db.execute(
+        "UPDATE digests SET last_check_id = (SELECT MAX(c.id) FROM checks c WHERE c.started_at <= digests.created_at)"
+    )
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0001_initial,
     m0002_compress_blocks,
     m0003_digest_changes,
+    m0004_digest_checks,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
@@ -349,8 +359,15 @@ class Store:
         return sum(row["substantive"] for row in rows)
 
     @_serialised
-    def create_digest(self, subject: str, recipients: Sequence[str], change_ids: Sequence[int]) -> int:
-        """A digest about to be sent to `recipients`, covering these changes (status "pending").
+    def create_digest(
+        self,
+        subject: str,
+        recipients: Sequence[str],
+        change_ids: Sequence[int],
+        last_check_id: int | None = None,
+    ) -> int:
+        """A digest about to be sent to `recipients`, covering these changes (status "pending")
+        and reporting the failures known up to check `last_check_id`.
 
         A change's `digest_id` names the last digest that covered it; every digest that did is kept
         in `digest_changes`, since each recipient set gets its own."""
@@ -364,6 +381,7 @@ class Store:
                     "recipients": _recipients_key(recipients),
                     "status": "pending",
                     "error": None,
+                    "last_check_id": last_check_id,
                 }
             )
             digest_id = int(table.last_pk)
@@ -531,17 +549,34 @@ class Store:
 
     @_serialised
     def last_checks(self) -> list[dict[str, Any]]:
-        """The latest check of each source, with the source's title."""
+        """The latest check of each source, with the source's title and parent (for an
+        attachment), and `problem_since`: the id of the first check of its current run of failed
+        or suspicious checks (None when the latest check went well)."""
         return list(
             self.db.query(
                 """
-                SELECT c.*, s.title FROM checks c
+                SELECT c.*, s.title, s.parent,
+                       (SELECT MIN(p.id) FROM checks p
+                        WHERE p.source = c.source AND p.status IN ('failed', 'suspicious')
+                          AND p.id > COALESCE((SELECT MAX(g.id) FROM checks g
+                                               WHERE g.source = c.source
+                                                 AND g.status NOT IN ('failed', 'suspicious')), 0)
+                       ) AS problem_since
+                FROM checks c
                 JOIN (SELECT source, MAX(id) AS id FROM checks GROUP BY source) m ON m.id = c.id
                 LEFT JOIN sources s ON s.name = c.source
                 ORDER BY c.source
                 """
             )
         )
+
+    @_serialised
+    def reported_checks(self) -> dict[tuple[str, ...], int]:
+        """Per recipient set, the newest check that a digest sent to it knew of (0 if none did)."""
+        rows = self.db.query(
+            "SELECT recipients, MAX(COALESCE(last_check_id, 0)) AS last FROM digests WHERE status = 'sent' GROUP BY recipients"
+        )
+        return {tuple(json.loads(row["recipients"])): int(row["last"]) for row in rows}
 
     @_serialised
     def checks(self, source: str | None = None) -> list[dict[str, Any]]:
