@@ -185,3 +185,27 @@ def test_the_progress_bar_shows_names_as_text(http_server: PageServer, write_con
     result = CliRunner().invoke(cli, ["--config", str(config), "check"], env={"TTY_COMPATIBLE": "1"})
     assert result.exit_code == 0, result.output
     assert "[x]plan: new" in result.stderr
+
+
+# ---------------------------------------------------------------- control characters in stored text
+
+HOSTILE_TEXT = "一、发展基础\n到2025年\x1b[2J\x1b]0;pwned\x07，力争\r科技型中小企业数达\x9b31m3700家。\t表格"
+
+
+def test_show_and_history_never_print_control_characters(tmp_path, write_config) -> None:
+    """Versions stored before extraction stripped control characters are printed safely."""
+    from watcher.model import Block, Document, Source
+
+    config = write_config([{"name": "plan", "url": "https://example.org/plan.html"}])
+    with Store(load_settings(str(config)).storage_path) as store:
+        store.upsert_source(Source("plan", "https://example.org/plan.html"))
+        store.add_version(
+            "plan", Document((Block("paragraph", HOSTILE_TEXT),), title="规划\x1b[31m红"), sha256="h", raw=b"x"
+        )
+    shown = watcher(config, "show", "plan")
+    assert shown.exit_code == 0
+    assert shown.stdout == "一、发展基础\n到2025年[2J]0;pwned，力争\n科技型中小企业数达31m3700家。\t表格\n"
+    history = watcher(config, "history", "plan")
+    assert history.exit_code == 0 and "规划[31m红" in history.stdout
+    for output in (shown.stdout, history.stdout):
+        assert not any(char in output for char in "\x1b\x07\x9b\r")

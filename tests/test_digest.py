@@ -438,3 +438,13 @@ def test_cli_digest_one_per_recipient_set(two_sources, tmp_path):
     saved = [message_from_bytes((tmp_path / f"d-{n}.eml").read_bytes(), policy=policy.default) for n in (1, 2)]
     assert [m["Message-ID"] for m in saved] == [m["Message-ID"] for m in server.inbox.messages]
     assert not (tmp_path / "d.eml").exists()
+
+
+def test_the_text_digest_has_no_control_characters():
+    hostile = Change("clause_added", ("二、总体要求",), None, "坚持创新\x1b[2J驱动\x07。")
+    odd = SourceChanges("plan", "规划\x1b]0;x\x07", "https://example.gov.cn/\x1b[5m", (hostile,), (1,))
+    failure = FailedCheck("gone", "failed", "HTTP 404 \x1b[31mNot Found\r", new=True)
+    digest = build_digest([odd], [failure], settings())
+    for body in (digest.text, digest.html):
+        assert not any(char in body for char in "\x1b\x07\r")
+    assert "坚持创新[2J驱动。" in digest.text and "HTTP 404 [31mNot Found" in digest.text

@@ -217,3 +217,29 @@ def test_every_renderer_takes_diff_and_show_all():
     for render in RENDERERS.values():
         out = render(DIFF, True)
         assert "4000" in out and not out.endswith("\n")
+
+
+# ---------------------------------------------------------------- control characters
+
+CONTROLS = "\x1b\x07\x9b\r\x00"
+HOSTILE = Change(
+    "clause_modified",
+    ("二、总体要求\x1b[2J",),
+    "坚持创新\x1b]0;title\x07驱动。",
+    "坚持创新\x1b[31m引领\r驱动。",
+    inline=(("=", "坚持创新"), ("-", "\x1b]0;title\x07"), ("+", "\x1b[31m引领\r"), ("=", "驱动。")),
+)
+
+
+@pytest.mark.parametrize("render", ["text", "markdown", "html"])
+def test_no_renderer_passes_control_characters_on(render):
+    diff = Diff(DIFF.old, DIFF.new, (HOSTILE, TARGET_CHANGE))
+    out = RENDERERS[render](diff, False)
+    assert not any(char in out for char in CONTROLS)
+    assert "引领" in out and "[31m" in out  # the rest of the text stays
+
+
+def test_colour_text_has_only_its_own_escape_sequences():
+    out = render_text(Diff(DIFF.old, DIFF.new, (HOSTILE,)), False, color=True)
+    assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out and "\x1b[31m引领" not in out
+    assert "\x1b[" in out  # rich's colours

@@ -22,6 +22,13 @@ EXIT_SOME_FAILED = 3
 EXIT_LOCKED = 4
 
 
+def printable(text: str) -> str:
+    """watcher.report.layout.printable, imported when needed: `watcher --help` stays quick."""
+    from watcher.report.layout import printable as strip_controls
+
+    return strip_controls(text)
+
+
 class WatcherGroup(click.Group):
     """Turns library errors into one clear line and an exit status."""
 
@@ -29,10 +36,10 @@ class WatcherGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LockedError as exc:
-            click.echo(f"watcher: {exc}", err=True)
+            click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(EXIT_LOCKED)
-        except WatcherError as exc:
-            click.echo(f"watcher: {exc}", err=True)
+        except WatcherError as exc:  # its message may quote a server or a document
+            click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_status)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -119,17 +126,18 @@ def _table(title: str, columns: tuple[str, ...]):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=Text(title), title_justify="left")
+    table = Table(title=Text(printable(title)), title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     return table
 
 
 def _add_row(table, *cells: object) -> None:
-    """One row of plain text: titles, URLs and server messages are never read as rich markup."""
+    """One row of plain text: titles, URLs and server messages are never read as rich markup
+    and lose their control characters."""
     from rich.text import Text
 
-    table.add_row(*(cell if isinstance(cell, Text) else Text(str(cell)) for cell in cells))
+    table.add_row(*(cell if isinstance(cell, Text) else Text(printable(str(cell))) for cell in cells))
 
 
 def _print_table(table) -> None:
@@ -183,7 +191,7 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
             task = bar.add_task("", total=len(selected))
 
             def progress(result, total: int) -> None:
-                bar.update(task, advance=1, total=total, description=f"{result.source}: {result.status}")
+                bar.update(task, advance=1, total=total, description=printable(f"{result.source}: {result.status}"))
 
             results = check_all(settings, sources, progress)
     else:
@@ -290,7 +298,7 @@ def history_command(ctx: click.Context, source: str, fmt: str) -> None:
 def show_command(ctx: click.Context, ref: str) -> None:
     """Print the text of a stored version: SOURCE, SOURCE@N, SOURCE@latest, SOURCE@-1 or an id."""
     with _existing_store(_settings(ctx)) as store:
-        click.echo(store.resolve(ref).text)
+        click.echo(printable(store.resolve(ref).text))  # stored text may predate control stripping
 
 
 @cli.command("reextract")
@@ -309,7 +317,7 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     done = reextract(settings, sources)
     for item in done:
         if item.error:
-            click.echo(f"{item.version.ref}: not re-extracted: {item.error}", err=True)
+            click.echo(f"{item.version.ref}: not re-extracted: {printable(item.error)}", err=True)
         elif item.changed:
             click.echo(f"{item.version.ref}: hash changed {item.version.sha256[:12]} -> {item.sha256[:12]}")
     changed = sum(item.changed for item in done)

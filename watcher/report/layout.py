@@ -7,12 +7,14 @@ are hidden unless asked for, but always counted.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 
 from watcher.model import KIND_ORDER, Change, InlineOp, Target
 
@@ -34,6 +36,16 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
+# C0 and C1 control characters but tab and newline: ESC opens terminal escape sequences.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal or in a mail: control characters (ESC, BEL, …) removed,
+    a carriage return made a line break (it could overwrite a line); tab and newline kept.
+
+    Stored versions may predate the extraction that strips them, so every output path uses this."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True)
@@ -222,12 +234,21 @@ def web_link(url: str | None) -> str | None:
 # ---------------------------------------------------------------- templates
 
 
+def _finalize(value: Any) -> Any:
+    # Every {{ value }} of a template: document text loses its control characters. Markup is the
+    # output of a macro whose own values already went through here (and must not be escaped again).
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return printable(value)
+    return value
+
+
 @lru_cache(maxsize=2)
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("watcher.report", "templates"),
         autoescape=html,  # every piece of document text is escaped in HTML
         undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -15,6 +15,7 @@ from watcher.report.layout import (
     arrange,
     kind_label,
     moved_from,
+    printable,
     redline,
     summary_line,
     target_row,
@@ -26,8 +27,8 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 
 
 def escape(text: str) -> str:
-    """Document text as literal Markdown, on one line."""
-    return _SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    """Document text as literal Markdown, on one line, without control characters."""
+    return _SPECIAL.sub(r"\\\1", _LINE_BREAKS.sub(" ", printable(text)))
 
 
 def redline_md(change: Change) -> str:

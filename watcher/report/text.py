@@ -24,6 +24,7 @@ from watcher.report.layout import (
     kind_label,
     marked,
     moved_from,
+    printable,
     redline,
     summary_line,
     target_row,
@@ -47,10 +48,15 @@ def _console(color: bool, width: int | None) -> Console:
     )
 
 
+def _text(value: str, style: str = "") -> Text:
+    """Document text for the terminal: never markup (a Text), never a control sequence."""
+    return Text(printable(value), style=style)
+
+
 def _marked(part: str, op: str, color: bool) -> Text:
     if color and op != "=":
-        return Text(part, style="red strike" if op == "-" else "green")
-    return Text(marked(op, part))
+        return _text(part, style="red strike" if op == "-" else "green")
+    return _text(marked(op, part))
 
 
 def redline_text(change: Change, color: bool) -> Text:
@@ -62,11 +68,11 @@ def redline_text(change: Change, color: bool) -> Text:
 
 
 def _header(old: VersionInfo, new: VersionInfo, layout: Layout) -> list[Text]:
-    lines = [Text(f"{old.ref} → {new.ref}", style="bold")]
+    lines = [_text(f"{old.ref} → {new.ref}", style="bold")]
     for label, info in (("old", old), ("new", new)):
         details = " · ".join(x for x in (info.title, info.fetched_at or "") if x)
         if details:
-            lines.append(Text(f"  {label}: {details}"))
+            lines.append(_text(f"  {label}: {details}"))
     line = "Changes: " + summary_line(layout.summary, layout.hidden)
     if layout.hidden:
         line += "; --all lists them"
@@ -89,19 +95,19 @@ def target_table(changes: tuple[Change, ...], color: bool) -> Table:
         old_style = "red" if color and change.kind != "target_added" else ""
         new_style = "green" if color and change.kind != "target_removed" else ""
         table.add_row(
-            Text(row.metric, style="bold" if color else ""),
-            Text(row.old, style=old_style),
-            Text(row.new, style=new_style),
-            Text(row.unit),
-            Text(row.year),
+            _text(row.metric, style="bold" if color else ""),
+            _text(row.old, style=old_style),
+            _text(row.new, style=new_style),
+            _text(row.unit),
+            _text(row.year),
             Text(kind_label(change.kind)),
-            Text(change.path[-1] if change.path else ""),
+            _text(change.path[-1] if change.path else ""),
         )
     return table
 
 
 def _section_lines(section: Section, color: bool) -> list[Text]:
-    lines = [Text(section.title, style="bold cyan" if color else "")]
+    lines = [_text(section.title, style="bold cyan" if color else "")]
     for change in section.changes:
         line = Text(f"  {kind_label(change.kind)}: ", style="")
         if color:
@@ -109,7 +115,7 @@ def _section_lines(section: Section, color: bool) -> list[Text]:
         lines.append(line.append_text(redline_text(change, color)))
         origin = moved_from(change)
         if origin:
-            lines.append(Text(f"    (was under {origin})"))
+            lines.append(_text(f"    (was under {origin})"))
     return lines
 
 
