@@ -7,11 +7,13 @@ import gzip
 import socket
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterator
 
 import pytest
 
 from watcher.errors import FetchError
-from watcher.fetch import Fetcher, HTTPStatusError
+from watcher.fetch import ATTEMPT_DEADLINE_FACTOR, Fetcher, HTTPStatusError
 from watcher.model import FetchSettings
 
 from conftest import PageServer, case_bytes
@@ -22,6 +24,80 @@ PAGE = case_bytes("haishu-noise-page", "old.html")
 def fetcher(**overrides) -> Fetcher:
     settings = {"timeout": 2.0, "retries": 0, "delay": 0.0, **overrides}
     return Fetcher(FetchSettings(**settings))
+
+
+Script = Callable[[BaseHTTPRequestHandler], None]
+
+
+class ScriptedServer:
+    """A loopback server whose answers are written by hand (path → function of the handler),
+    for what the page server cannot say: bodies trickled byte by byte, lengths that lie."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, Script] = {}
+        self.hits: list[tuple[str, float]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                server.hits.append((self.path, time.monotonic()))
+                script = server.scripts.get(self.path)
+                try:
+                    if script is None:
+                        self.send_response(404)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                    else:
+                        script(self)
+                except OSError:  # the client gave up: part of the tests
+                    self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+
+    def url(self, path: str) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedServer]:
+    server = ScriptedServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()
+        server.thread.join(5)
+
+
+def trickle(body: bytes, *, status: int = 200, headers: dict[str, str] | None = None, step: int = 8,
+            pause: float = 0.1, length: int | None = None, give_up: float = 15.0) -> Script:
+    """Send `body` `step` bytes at a time, `pause` seconds apart (closing after `give_up` s)."""
+
+    def script(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(status)
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(body) if length is None else length))
+        handler.end_headers()
+        stop = time.monotonic() + give_up
+        for start in range(0, len(body), step):
+            if time.monotonic() > stop:
+                break
+            handler.wfile.write(body[start : start + step])
+            handler.wfile.flush()
+            time.sleep(pause)
+        handler.close_connection = True
+
+    return script
 
 
 def test_fetch_returns_body_headers_and_names_the_tool(http_server: PageServer) -> None:
@@ -205,3 +281,22 @@ def test_file_urls(tmp_path) -> None:
             f.fetch((tmp_path / "missing.html").as_uri())
     with fetcher(max_bytes=1000) as f, pytest.raises(FetchError, match="over the size cap"):
         f.fetch(page.as_uri())
+
+
+def test_a_trickling_server_gets_a_deadline_for_the_whole_body(scripted: ScriptedServer) -> None:
+    scripted.scripts["/slow.html"] = trickle(b"<p>" + b"x" * 2000 + b"</p>")  # 80 bytes/s: 25 s in all
+    started = time.monotonic()
+    with fetcher(timeout=0.2, retries=2) as f, pytest.raises(FetchError) as caught:
+        f.fetch(scripted.url("/slow.html"))
+    elapsed = time.monotonic() - started
+    within = ATTEMPT_DEADLINE_FACTOR * 0.2
+    assert f"no complete answer within {within:g} s" in str(caught.value)
+    assert within <= elapsed < within + 1.5  # every read came well within the 0.2 s read timeout
+    assert [path for path, _ in scripted.hits] == ["/robots.txt", "/slow.html"]  # not tried again
+
+
+def test_a_slow_but_steady_body_within_the_deadline_is_read(scripted: ScriptedServer) -> None:
+    body = b"<p>" + b"x" * 300 + b"</p>"
+    scripted.scripts["/steady.html"] = trickle(body, step=64, pause=0.05)
+    with fetcher(timeout=0.2) as f:
+        assert f.fetch(scripted.url("/steady.html")).body == body

@@ -3,6 +3,10 @@
 One Fetcher serves one run. It may be called from many threads at once; per host it keeps at most
 ``per_host`` requests in flight, spaces request starts by ``delay`` seconds (or the host's
 robots.txt Crawl-delay when longer) and reads robots.txt once.
+
+An attempt has two time limits: ``timeout`` for each wait on the network, and
+ATTEMPT_DEADLINE_FACTOR × ``timeout`` for the whole body, so that a server trickling a few bytes
+a second cannot hold a worker for as long as it likes.
 """
 
 from __future__ import annotations
@@ -20,12 +24,17 @@ from urllib.request import url2pathname
 from urllib.robotparser import RobotFileParser
 
 import requests
+from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.exceptions import SSLError as TLSError
 
 from watcher.errors import FetchError
 from watcher.model import Fetched, FetchSettings
 
 BACKOFF = 0.5  # seconds before the first retry; doubled for each further one
 ROBOTS_MAX_BYTES = 512 * 1024  # Google's limit; anything past it is ignored
+# The whole body of one attempt must arrive within this many read timeouts: 300 s with the
+# default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
+ATTEMPT_DEADLINE_FACTOR = 10
 _CHUNK = 64 * 1024
 
 
@@ -160,6 +169,7 @@ class Fetcher:
         timeout = self.settings.timeout
         started = time.monotonic()
         with self._polite(url):
+            deadline = time.monotonic() + ATTEMPT_DEADLINE_FACTOR * timeout
             try:
                 response = self._session().get(
                     url, headers=headers, timeout=(timeout, timeout), stream=True
@@ -187,7 +197,7 @@ class Fetcher:
                     raise _Retryable(f"server error: {reason}", status)
                 if status >= 400:
                     raise HTTPStatusError(f"{url}: {reason}", status)
-                body = _read_capped(response, max_bytes, url, timeout)
+                body = _read_capped(response, max_bytes, url, timeout, deadline)
             finally:
                 response.close()
         return Fetched(
@@ -266,8 +276,10 @@ class Fetcher:
         )
 
 
-def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout: float) -> bytes:
-    """The (decompressed) body, refusing more than max_bytes and detecting truncation."""
+def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout: float, deadline: float) -> bytes:
+    """The (decompressed) body, refusing more than max_bytes, detecting truncation, and giving up
+    at `deadline` (time.monotonic()). Read with read1, which returns what one read of the socket
+    brings, so the deadline is checked however slowly the bytes come."""
     declared = response.headers.get("content-length", "")
     expected = int(declared) if declared.isdigit() else None
     encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
@@ -276,18 +288,23 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout:
     chunks: list[bytes] = []
     total = 0
     try:
-        for chunk in response.iter_content(_CHUNK):
+        while chunk := response.raw.read1(_CHUNK, decode_content=True):
             total += len(chunk)
             if total > max_bytes:
                 raise FetchError(f"{url}: response body exceeds the size cap of {max_bytes} bytes")
             chunks.append(chunk)
-    except requests.exceptions.ChunkedEncodingError:
+            if time.monotonic() > deadline:
+                within = ATTEMPT_DEADLINE_FACTOR * timeout
+                raise FetchError(f"{url}: no complete answer within {within:g} s (the server sends too slowly)")
+    except ProtocolError:
         # urllib3 checks Content-Length and raises on a short body: the connection was cut.
         raise _Retryable(_truncated(response, expected))
-    except requests.exceptions.ContentDecodingError as exc:
+    except DecodeError as exc:
         raise FetchError(f"{url}: cannot decompress the body: {exc}")
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise _Retryable(_describe(exc, timeout))
+    except ReadTimeoutError:
+        raise _Retryable(f"no answer within {timeout:g} s (read timeout)")
+    except TLSError as exc:
+        raise _Retryable(f"TLS error: {str(exc)[-200:]}")
     received = response.raw.tell()
     if expected is not None and received < expected:
         raise _Retryable(_truncated(response, expected))
