@@ -232,39 +232,22 @@ def _print_check_summary(results) -> None:
 @click.pass_context
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """List the configured sources (and attachments found), with their last check."""
+    from dataclasses import asdict
+
+    from watcher.sources import source_statuses
+
     settings = _settings(ctx)
-    stored: dict[str, dict] = {}
+    stored: list[dict] = []
     if os.path.exists(settings.storage_path):
         with _existing_store(settings) as store:
-            stored = {row["name"]: row for row in store.sources()}
-    rows = []
-    for source in settings.sources:
-        names = [source.name] + sorted(n for n, r in stored.items() if r["parent"] == source.name)
-        for name in names:
-            info = stored.get(name, {})
-            rows.append(
-                {
-                    "name": name,
-                    "url": info.get("url") or source.url,
-                    "title": (source.title if name == source.name else info.get("title")) or "",
-                    "tags": list(source.tags),
-                    "schedule": source.schedule,
-                    "attachment_of": info.get("parent"),
-                    "versions": info.get("versions", 0),
-                    "last_check": info.get("last_check"),
-                    "last_status": info.get("last_status"),
-                    "last_error": info.get("last_error"),
-                }
-            )
+            stored = store.sources()
+    statuses = source_statuses(settings, stored)
     if fmt == "json":
-        _echo_json(rows)
+        _echo_json([asdict(status) for status in statuses])
         return
     table = _table(f"sources in {settings.config_path}", ("name", "url", "tags", "versions", "last check", "status"))
-    for row in rows:
-        _add_row(
-            table, row["name"], row["url"], ", ".join(row["tags"]), str(row["versions"]),
-            row["last_check"] or "never", row["last_status"] or "",
-        )
+    for s in statuses:
+        _add_row(table, s.name, s.url, ", ".join(s.tags), s.versions, s.last_check or "never", s.last_status or "")
     _print_table(table)
 
 
@@ -333,23 +316,14 @@ class _Since(click.ParamType):
     """`7d`, `12h`, `30m`, `2w` (that long ago) or an ISO date/time → the UTC time the store compares."""
 
     name = "since"
-    _SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 
     def convert(self, value, param, ctx):  # type: ignore[override]
-        import re
-        from datetime import datetime, timedelta, timezone
+        from watcher.changes import parse_since
 
-        match = re.fullmatch(r"(\d+)\s*([mhdw])", str(value).strip())
-        if match:
-            when = datetime.now(timezone.utc) - timedelta(seconds=int(match[1]) * self._SECONDS[match[2]])
-        else:
-            try:
-                when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-            except ValueError:
-                self.fail(f"{value!r} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date", param, ctx)
-            if when.tzinfo is not None:  # a time without a zone is taken as UTC, as stored
-                when = when.astimezone(timezone.utc)
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            return parse_since(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 _since_option = click.option(
@@ -365,28 +339,20 @@ _since_option = click.option(
 @click.pass_context
 def changes_command(ctx: click.Context, source: str | None, since: str | None, fmt: str, show_all: bool) -> None:
     """List the stored changes (of SOURCE, or of every source), one block per new version."""
-    from watcher.model import Diff, VersionInfo
-    from watcher.contract import change_from_dict
+    from watcher.changes import stored_diffs
     from watcher.report.text import render_text
 
     with _existing_store(_settings(ctx)) as store:
-        rows = store.changes(source=source, since=since)
         if fmt == "json":
             keys = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
+            rows = store.changes(source=source, since=since)
             _echo_json([{**{k: row[k] for k in keys}, "change": row["payload"]} for row in rows])
             return
-        by_version: dict[tuple[int, int], list[dict]] = {}
-        for row in rows:
-            by_version.setdefault((row["previous_id"], row["version_id"]), []).append(row)
-        infos = {}
-        for version_id in {i for pair in by_version for i in pair}:
-            v = store.version(version_id)
-            infos[version_id] = VersionInfo(v.ref, v.title, v.fetched_at, v.sha256)
-    if not by_version:
+        diffs = stored_diffs(store, source, since)
+    if not diffs:
         click.echo("watcher: no stored changes" + (f" since {since}" if since else ""), err=True)
-    for (previous_id, version_id), group in by_version.items():
-        changes = tuple(change_from_dict(row["payload"]) for row in group)
-        click.echo(render_text(Diff(infos[previous_id], infos[version_id], changes), show_all) + "\n")
+    for diff in diffs:
+        click.echo(render_text(diff, show_all) + "\n")
 
 
 @cli.command("digest")
