@@ -211,6 +211,66 @@ def test_redirects_are_followed_up_to_the_limit(http_server: PageServer) -> None
             f.fetch(http_server.url("/loop.html"))
 
 
+def test_each_redirect_hop_counts_and_only_http_hops_are_followed(http_server: PageServer) -> None:
+    for n in range(6):
+        http_server.set(f"/r{n}.html", status=302, headers={"Location": f"/r{n + 1}.html"})
+    http_server.set("/r6.html", PAGE)
+    with fetcher(max_redirects=3) as f, pytest.raises(FetchError, match="more than 3 redirects"):
+        f.fetch(http_server.url("/r0.html"))
+    assert [len(http_server.hits_of(f"/r{n}.html")) for n in range(7)] == [1, 1, 1, 1, 0, 0, 0]
+    with fetcher(max_redirects=6) as f:
+        assert f.fetch(http_server.url("/r0.html")).url == http_server.url("/r6.html")
+
+    http_server.set("/to-file.html", status=301, headers={"Location": "file:///etc/passwd"})
+    http_server.set("/to-ftp.html", status=307, headers={"Location": "ftp://127.0.0.1/plan.pdf"})
+    http_server.set("/nowhere.html", status=302)  # no Location
+    with fetcher() as f:
+        with pytest.raises(FetchError, match=r"redirected to 'file:///etc/passwd'; only http\(s\) redirects"):
+            f.fetch(http_server.url("/to-file.html"))
+        with pytest.raises(FetchError, match=r"only http\(s\) redirects"):
+            f.fetch(http_server.url("/to-ftp.html"))
+        with pytest.raises(HTTPStatusError, match="HTTP 302 Found without a Location"):
+            f.fetch(http_server.url("/nowhere.html"))
+
+
+def test_a_redirect_to_another_host_goes_through_its_robots_txt(http_server: PageServer) -> None:
+    other = PageServer().start()
+    try:
+        other.set("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+        other.set("/private/plan.html", PAGE)
+        other.set("/public/plan.html", PAGE)
+        http_server.set("/moved.html", status=302, headers={"Location": other.url("/private/plan.html")})
+        http_server.set("/moved-public.html", status=302, headers={"Location": other.url("/public/plan.html")})
+        with fetcher() as f:
+            with pytest.raises(FetchError, match="robots.txt of this site disallows it"):
+                f.fetch(http_server.url("/moved.html"))
+            assert other.hits_of("/private/plan.html") == []
+            assert f.fetch(http_server.url("/moved-public.html")).url == other.url("/public/plan.html")
+            assert f.fetch(http_server.url("/moved.html"), robots=False).body == PAGE
+        assert len(other.hits_of("/robots.txt")) == 1
+    finally:
+        other.stop()
+
+
+def test_redirect_hops_are_spaced_like_any_request(http_server: PageServer) -> None:
+    http_server.set("/old.html", status=301, headers={"Location": "/new.html"})
+    http_server.set("/new.html", PAGE)
+    with fetcher(delay=0.3) as f:
+        f.fetch(http_server.url("/old.html"))
+    (old,), (new,) = http_server.hits_of("/old.html"), http_server.hits_of("/new.html")
+    assert new.at - old.at >= 0.29
+
+
+def test_a_redirect_body_is_never_read(scripted: ScriptedServer) -> None:
+    # a redirect that claims 100 MB of body and trickles it: requests used to read it all, uncapped
+    scripted.scripts["/moved.html"] = trickle(b"x" * 4000, status=302, headers={"Location": "/plan.html"}, length=10**8)
+    scripted.scripts["/plan.html"] = trickle(PAGE, step=len(PAGE), pause=0)
+    started = time.monotonic()
+    with fetcher(timeout=1.0, max_bytes=100_000) as f:
+        assert f.fetch(scripted.url("/moved.html")).body == PAGE
+    assert time.monotonic() - started < 1.0
+
+
 def test_connection_refused() -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))

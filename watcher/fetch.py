@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 from urllib.robotparser import RobotFileParser
 
 import requests
+from requests.utils import requote_uri
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as TLSError
 
@@ -36,6 +37,7 @@ ROBOTS_MAX_BYTES = 512 * 1024  # Google's limit; anything past it is ignored
 # default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
 ATTEMPT_DEADLINE_FACTOR = 10
 _CHUNK = 64 * 1024
+_WEB_SCHEMES = ("http", "https")
 
 
 class HTTPStatusError(FetchError):
@@ -52,6 +54,22 @@ class _Retryable(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class _Redirect:
+    """A 3xx answer with a Location: the next hop, not a document."""
+
+    location: str  # absolute
+
+
+class _Session(requests.Session):
+    """A session that leaves redirects to the Fetcher. With allow_redirects=False requests still
+    reads a redirect's whole body (to prepare Response.next), uncapped; without a redirect target
+    it has nothing to prepare."""
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        return None
 
 
 @dataclass
@@ -101,16 +119,38 @@ class Fetcher:
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
             return self._file(url)
-        if scheme not in ("http", "https"):
+        if scheme not in _WEB_SCHEMES:
             raise FetchError(f"{url}: unsupported URL scheme {scheme!r}")
-        if robots:
-            self._check_robots(url)
         conditional = {}
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return self._with_retries(url, conditional, self.settings.max_bytes)
+        return self._follow(url, conditional, self.settings.max_bytes, robots=robots)
+
+    # ------------------------------------------------------------ redirects
+
+    def _follow(self, url: str, headers: dict[str, str], max_bytes: int, *, robots: bool) -> Fetched:
+        """Fetch `url`, following up to max_redirects redirects ourselves: each hop is a request
+        like any other (robots.txt when `robots`, politeness per host, retries) and may only
+        lead to http(s). Redirect bodies are never read."""
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            if robots:
+                self._check_robots(current)
+            answer = self._with_retries(current, headers, max_bytes)
+            if isinstance(answer, Fetched):
+                return answer
+            try:
+                scheme = urlsplit(answer.location).scheme.lower()
+            except ValueError:
+                scheme = ""
+            if scheme not in _WEB_SCHEMES:
+                raise FetchError(
+                    f"{url}: redirected to {answer.location[:200]!r}; only http(s) redirects are followed"
+                )
+            current = answer.location
+        raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
 
     # ------------------------------------------------------------ HTTP
 
@@ -118,9 +158,8 @@ class Fetcher:
         session = getattr(self._local, "session", None)
         if session is None:
             # A session per thread: requests does not promise that one Session is thread-safe.
-            session = requests.Session()
+            session = _Session()
             session.headers["User-Agent"] = self.settings.user_agent
-            session.max_redirects = self.settings.max_redirects
             self._local.session = session
             with self._hosts_lock:
                 self._sessions.append(session)
@@ -149,7 +188,7 @@ class Fetcher:
                 time.sleep(start - now)
             yield
 
-    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
+    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched | _Redirect:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             try:
@@ -165,17 +204,15 @@ class Fetcher:
                 raise FetchError(message) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched:
+    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched | _Redirect:
         timeout = self.settings.timeout
         started = time.monotonic()
         with self._polite(url):
             deadline = time.monotonic() + ATTEMPT_DEADLINE_FACTOR * timeout
             try:
                 response = self._session().get(
-                    url, headers=headers, timeout=(timeout, timeout), stream=True
+                    url, headers=headers, timeout=(timeout, timeout), stream=True, allow_redirects=False
                 )
-            except requests.TooManyRedirects:
-                raise FetchError(f"{url}: more than {self.settings.max_redirects} redirects")
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise _Retryable(_describe(exc, timeout))
             except requests.RequestException as exc:
@@ -183,6 +220,9 @@ class Fetcher:
             try:
                 status = response.status_code
                 response_headers = {key.lower(): value for key, value in response.headers.items()}
+                location = _location(response)
+                if location is not None:
+                    return _Redirect(location)
                 if status == 304:
                     return Fetched(
                         url=response.url,
@@ -195,8 +235,9 @@ class Fetcher:
                 reason = f"HTTP {status} {response.reason or ''}".strip()
                 if status >= 500:
                     raise _Retryable(f"server error: {reason}", status)
-                if status >= 400:
-                    raise HTTPStatusError(f"{url}: {reason}", status)
+                if status >= 300:
+                    missing = " without a Location to follow" if status < 400 else ""
+                    raise HTTPStatusError(f"{url}: {reason}{missing}", status)
                 body = _read_capped(response, max_bytes, url, timeout, deadline)
             finally:
                 response.close()
@@ -231,7 +272,7 @@ class Fetcher:
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         parser = RobotFileParser(robots_url)
         try:
-            fetched = self._with_retries(robots_url, {}, ROBOTS_MAX_BYTES)
+            fetched = self._follow(robots_url, {}, ROBOTS_MAX_BYTES, robots=False)
         except HTTPStatusError as exc:
             if exc.status in (401, 403):
                 parser.disallow_all = True  # RFC 9309 leaves this open; robotparser's convention
@@ -274,6 +315,18 @@ class Fetcher:
         return Fetched(
             url=url, status=0, body=body, headers=headers, elapsed=time.monotonic() - started
         )
+
+
+def _location(response: requests.Response) -> str | None:
+    """The absolute address a redirect answer leads to; None for any other answer."""
+    if not response.is_redirect:
+        return None
+    target = response.headers["location"]
+    try:  # http.client reads headers as Latin-1; servers mostly send UTF-8 (as requests assumes)
+        target = target.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    return requote_uri(urljoin(response.url, target))
 
 
 def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout: float, deadline: float) -> bytes:
