@@ -64,7 +64,7 @@ def test_subject_counts_and_bodies_list_targets_and_measures():
     assert digest is not None
     assert digest.subject == "[watcher] 1 plan changed: 1 target, 1 new measure, 2 changed clauses"
     assert digest.change_ids == (1, 2, 3, 4, 5)  # the hidden formatting change is covered too
-    assert "科技型中小企业数: ≥3700 → ≥4000 家, 2025" in digest.text
+    assert "| 科技型中小企业数 | ≥3700 | ≥4000 | 家   | 2025 | target changed |" in digest.text  # text.py's table
     assert NEW_MEASURE in digest.text and "https://www.cixi.gov.cn/art/2021/plan.html" in digest.text
     assert "积极推动科技企业双倍增" not in digest.text + digest.html  # formatting hidden
 
@@ -153,7 +153,7 @@ def test_a_digest_is_delivered_once(store):
     assert mail["Subject"] == "[watcher] 1 plan changed: 1 target, 1 new measure, 2 changed clauses"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "≥3700 → ≥4000" in text and NEW_MEASURE in text
+    assert "| ≥3700 | ≥4000 |" in text and "{+" + NEW_MEASURE + "+}" in text
     assert "≥3700" in html and "≥4000" in html and NEW_MEASURE in html
     assert [d["status"] for d in store.digests()] == ["sent"]
     assert store.changes(unsent_only=True) == []
@@ -448,3 +448,11 @@ def test_the_text_digest_has_no_control_characters():
     for body in (digest.text, digest.html):
         assert not any(char in body for char in "\x1b\x07\r")
     assert "坚持创新[2J驱动。" in digest.text and "HTTP 404 [31mNot Found" in digest.text
+
+
+def test_the_text_digest_shows_each_source_as_the_text_report_does():
+    from watcher.report.layout import arrange
+    from watcher.report.text import render_body
+
+    digest = build_digest([group(CIXI, DIFF.changes)], [], settings())
+    assert render_body(arrange(DIFF.changes)) in digest.text

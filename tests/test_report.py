@@ -243,3 +243,15 @@ def test_colour_text_has_only_its_own_escape_sequences():
     out = render_text(Diff(DIFF.old, DIFF.new, (HOSTILE,)), False, color=True)
     assert "\x1b[2J" not in out and "\x1b]0;" not in out and "\x07" not in out and "\x1b[31m引领" not in out
     assert "\x1b[" in out  # rich's colours
+
+
+def test_figures_print_as_written_however_large():
+    big = Change(
+        "target_changed",
+        PATH,
+        "地区生产总值达1234567.5万元。",
+        "地区生产总值达2500000万元。",
+        TargetChange("地区生产总值", Target("地区生产总值", 1234567.5, "万元"), Target("地区生产总值", 2500000.0, "万元")),
+    )
+    row = next(line for line in render_text(Diff(DIFF.old, DIFF.new, (big,)), False, color=False).splitlines() if "万元" in line)
+    assert "1234567.5" in row and "2500000" in row and "e+06" not in row and "2500000.0" not in row

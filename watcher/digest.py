@@ -26,6 +26,7 @@ from watcher.errors import ConfigError, DeliveryError
 from watcher.model import Change, Settings, Source
 from watcher.contract import change_from_dict
 from watcher.report.layout import TARGET_KINDS, arrange, render_template
+from watcher.report.text import render_body
 from watcher.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ PROBLEM_STATUSES = ("failed", "suspicious")
 
 @dataclass(frozen=True)
 class SourceChanges:
-    """The stored changes of one source that no sent digest covers yet."""
+    """The stored changes of one source that a recipient set has not been sent yet."""
 
     source: str
     title: str
@@ -165,7 +166,7 @@ def build_digest(
     context = {"subject": subject, "groups": shown, "failures": list(failures)}
     return Digest(
         subject=subject,
-        text=render_template("digest.txt.j2", **context),
+        text=render_template("digest.txt.j2", text_body=render_body, **context),
         html=render_template("digest.html.j2", **context),
         sender=settings.email.sender if settings.email else DEFAULT_SENDER,
         recipients=tuple(recipients),

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 import jinja2
 import markupsafe
 
-from watcher.model import KIND_ORDER, Change, InlineOp, Target
+from watcher.contract import json_number
+from watcher.model import Change, Diff, InlineOp, Target, VersionInfo
 
 TARGET_KINDS = frozenset({"target_changed", "target_added", "target_removed"})
 MEASURE_KINDS = frozenset({"measure_added", "measure_removed"})
@@ -84,7 +85,12 @@ def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
         if c.kind not in TARGET_KINDS | MEASURE_KINDS and (show_all or c.substantive)
     ]
     hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
-    return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summarise(changes))
+    # Diff.summary counts the kinds in report order; these changes need no versions to be counted.
+    summary = Diff(_UNNAMED, _UNNAMED, changes).summary
+    return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summary)
+
+
+_UNNAMED = VersionInfo("")
 
 
 def _by_section(changes: list[Change]) -> tuple[Section, ...]:
@@ -93,13 +99,6 @@ def _by_section(changes: list[Change]) -> tuple[Section, ...]:
     for change in changes:
         groups.setdefault(tuple(change.path), []).append(change)
     return tuple(Section(path, tuple(items)) for path, items in groups.items())
-
-
-def summarise(changes: Iterable[Change]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for change in changes:
-        counts[change.kind] = counts.get(change.kind, 0) + 1
-    return {kind: counts[kind] for kind in KIND_ORDER if kind in counts}
 
 
 def count_phrase(kind: str, n: int) -> str:
@@ -130,22 +129,15 @@ def kind_label(kind: str) -> str:
 # ---------------------------------------------------------------- targets
 
 
-def number(value: float | int) -> str:
-    """3700.0 → "3700", 3.6 → "3.6": a figure as a reader writes it."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def quantity(target: Target | None) -> str:
     """The value of an indicator with its comparator: "≥3700", "1–2", or its words (翻一番)."""
     if target is None:
         return "—"
     if target.value is None:
         return target.text or "—"
-    text = number(target.value)
+    text = str(json_number(target.value))  # 3700.0 → "3700", as a reader writes it
     if target.value_max is not None:
-        text += "–" + number(target.value_max)
+        text += "–" + str(json_number(target.value_max))
     return _COMPARATOR_SIGNS.get(target.comparator or "", "") + text
 
 
@@ -213,10 +205,6 @@ def marked(op: str, part: str) -> str:
     return part
 
 
-def plain_redline(change: Change) -> str:
-    return "".join(marked(op, part) for op, part in redline(change))
-
-
 def moved_from(change: Change) -> str | None:
     """The section a moved clause came from, when it differs from where it is now."""
     if change.old_path is None or tuple(change.old_path) == tuple(change.path):
@@ -260,7 +248,6 @@ def _environment(html: bool) -> jinja2.Environment:
         kind_label=kind_label,
         target_row=target_row,
         redline=redline,
-        plain_redline=plain_redline,
         moved_from=moved_from,
         web_link=web_link,
         count_phrase=count_phrase,

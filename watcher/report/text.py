@@ -136,6 +136,13 @@ def render_changes(console: Console, layout: Layout, color: bool) -> None:
             console.print()
 
 
+def render_body(layout: Layout, *, color: bool = False, width: int | None = None) -> str:
+    """The body alone, without the diff's header: what a text digest shows of each source."""
+    console = _console(color, width)
+    render_changes(console, layout, color)
+    return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
+
+
 def render_text(
     diff: Diff, show_all: bool = False, *, color: bool | None = None, width: int | None = None
 ) -> str:
