@@ -205,7 +205,7 @@ def test_a_web_page_cannot_make_watcher_read_local_files(http_server: PageServer
 def test_attachments_stored_by_an_older_extractor_are_checked_again() -> None:
     document = Document(
         blocks=(),
-        attachments=("file:///etc/passwd", "http://gov.example.cn/a%0A%1B[2Jb@c.pdf", "https://gov.example.cn/plan.docx"),
+        attachments=("file:///srv/secret.pdf", "http://gov.example.cn/a%0A%1B[2Jb@c.pdf", "https://gov.example.cn/plan.docx"),
     )
     web = Source(name="notice", url="http://gov.example.cn/notice.html", attachments=True)
     assert [(s.name, s.url) for s in attachment_sources(web, document)] == [
@@ -213,7 +213,28 @@ def test_attachments_stored_by_an_older_extractor_are_checked_again() -> None:
         ("notice/plan.docx", "https://gov.example.cn/plan.docx"),
     ]
     local = Source(name="local", url="file:///srv/notice.html", attachments=True)
-    assert [s.url for s in attachment_sources(local, document)] == ["file:///etc/passwd"]
+    assert [s.url for s in attachment_sources(local, document)] == ["file:///srv/secret.pdf"]
+
+
+def test_only_attachments_watcher_can_read_are_checked_the_others_are_named(
+    http_server: PageServer, write_config
+) -> None:
+    names = ["规划.doc", "规划.wps", "指标.xls", "指标.xlsx", "指标.et", "文件.ofd", "plan.docx"]
+    links = " ".join(f"<a href='/files/{name}'>附件{n}</a>" for n, name in enumerate(names))
+    http_server.set("/notice.html", HAISHU.replace(b"</h1>", f"</h1><p>{links}</p>".encode()))
+    http_server.set("/files/plan.docx", DOCX_OLD, content_type=DOCX_TYPE)
+    for name in names[:-1]:  # served, but watcher cannot read them: every run would fail
+        http_server.set(f"/files/{name}", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512, content_type="application/octet-stream")
+    source = {"name": "notice", "url": http_server.url("/notice.html"), "attachments": True}
+    settings, results = run(write_config, [source])
+    assert list(results) == ["notice", "notice/plan.docx"]
+    assert [r.status for r in results.values()] == ["new", "new"]
+    note = results["notice"].error
+    assert note.startswith("attachments not followed (a format watcher cannot read): 规划.doc, 规划.wps, 指标.xls")
+    assert note.endswith("and 1 more")
+    assert not any(http_server.hits_of(f"/files/{name}") for name in names[:-1])
+    (again,) = [r for r in check_all(settings) if r.source == "notice"]
+    assert again.status == "unchanged" and again.error == note
 
 
 def test_file_urls_are_sources_too(tmp_path, write_config) -> None:

@@ -188,22 +188,25 @@ def _charset(content_type: str) -> str | None:
 # ---------------------------------------------------------------- attachments
 
 
+# Attachments of these kinds are followed: the formats watcher extracts. Pages also link .doc,
+# .wps, .xls, .et, .ofd files; checking those would fail on every run, so they are only named.
+FOLLOWED_EXTENSIONS = (".docx", ".pdf", ".txt", ".htm", ".html")
+_MAX_NAMED = 5  # unreadable attachments named in a page's note
+
+
 def attachment_sources(source: Source, document: Document) -> list[Source]:
-    """The files linked from a notice page, as sources named "<source>/<file name>".
+    """The files linked from a notice page that watcher can read, as sources named
+    "<source>/<file name>".
 
     Only links the page may lead to (followable_link: web to web, file:// to file://) are taken,
     whatever an older extractor stored: a page on the web must never make watcher read a local file.
     """
     found: list[Source] = []
     names: set[str] = set()
-    for url in dict.fromkeys(document.attachments):
-        if not followable_link(url, source.url):
-            log.warning("%s: attachment %r not followed: not reachable from the page's address", source.name, url)
+    for url in _linked(source, document):
+        if not _readable(url):
             continue
-        filename = unquote(basename(urlsplit(url).path)) or "attachment"
-        # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines;
-        # control characters would reach terminals.
-        filename = "".join("_" if ch == "@" or ch.isspace() or not ch.isprintable() else ch for ch in filename)
+        filename = _file_name(url)
         name, n = f"{source.name}/{filename}", 1
         while name in names:
             n += 1
@@ -213,10 +216,50 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
     return found
 
 
-def _attachments_of(source: Source, store: Store) -> list[Source]:
-    # From the latest stored version, so a 304 or a failed fetch of the page still checks them.
+def unreadable_attachments(source: Source, document: Document) -> list[str]:
+    """File names of the attachments not followed because watcher cannot read their format."""
+    return [_file_name(url) for url in _linked(source, document) if not _readable(url)]
+
+
+def _linked(source: Source, document: Document) -> list[str]:
+    allowed = []
+    for url in dict.fromkeys(document.attachments):
+        if followable_link(url, source.url):
+            allowed.append(url)
+        else:
+            log.warning("%s: attachment %r not followed: not reachable from the page's address", source.name, url)
+    return allowed
+
+
+def _readable(url: str) -> bool:
+    return urlsplit(url).path.lower().endswith(FOLLOWED_EXTENSIONS)
+
+
+def _file_name(url: str) -> str:
+    filename = unquote(basename(urlsplit(url).path)) or "attachment"
+    # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines;
+    # control characters would reach terminals.
+    return "".join("_" if ch == "@" or ch.isspace() or not ch.isprintable() else ch for ch in filename)
+
+
+def _unreadable_note(names: list[str]) -> str:
+    shown = ", ".join(names[:_MAX_NAMED])
+    more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
+    return f"attachments not followed (a format watcher cannot read): {shown}{more}"
+
+
+def _with_note(result: CheckResult, note: str) -> CheckResult:
+    return replace(result, error=f"{result.error}; {note}" if result.error else note)
+
+
+def _attachments_of(source: Source, store: Store) -> tuple[list[Source], list[str]]:
+    """The attachments to check and the names of those skipped, from the latest stored version,
+    so that a 304 or a failed fetch of the page still checks them."""
     latest = store.latest(source.name)
-    return attachment_sources(source, store.document(latest.id)) if latest else []
+    if latest is None:
+        return [], []
+    document = store.document(latest.id)
+    return attachment_sources(source, document), unreadable_attachments(source, document)
 
 
 # ---------------------------------------------------------------- a run
@@ -261,9 +304,12 @@ def check_all(
                     source, parent = pending.pop(future)
                     results[source.name] = future.result()
                     if parent is None and source.attachments:
-                        for child in _attachments_safely(source, store):
+                        found, unreadable = _attachments_safely(source, store)
+                        for child in found:
                             children[source.name].append(child.name)
                             pending[submit(child, source.name)] = (child, source.name)
+                        if unreadable:
+                            results[source.name] = _with_note(results[source.name], _unreadable_note(unreadable))
                     if progress:
                         progress(results[source.name], len(results) + len(pending))
     return [results[name] for s in selected for name in (s.name, *children[s.name])]
@@ -280,12 +326,12 @@ def _check_safely(
         return CheckResult(source=source.name, status="failed", url=source.url, error=f"{type(exc).__name__}: {exc}")
 
 
-def _attachments_safely(source: Source, store: Store) -> list[Source]:
+def _attachments_safely(source: Source, store: Store) -> tuple[list[Source], list[str]]:
     try:
         return _attachments_of(source, store)
     except Exception:
         log.exception("attachments of %s could not be listed", source.name)
-        return []
+        return [], []
 
 
 def _interleave_hosts(sources: Iterable[Source]) -> list[Source]:
