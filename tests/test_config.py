@@ -145,6 +145,10 @@ send_empty = true
         (GOOD_SOURCE + '[email]\nsmtp_host = "h"\nfrom = "nobody"\nto = ["a@x.org"]\n',
          "email.from", "not an email address"),
         (GOOD_SOURCE + '[digest]\nschedule = "0 8 * *"\n', "digest.schedule", "Wrong number of fields"),
+        (GOOD_SOURCE + '[email]\nsmtp_host = "h"\nfrom = "w@x.org"\nto = ["a@x.org"]\nsecurity = "none"\nusername = "w"\n',
+         "email.security", "allow_plaintext_login = true"),
+        (GOOD_SOURCE + '[email]\nsmtp_host = "h"\nfrom = "w@x.org"\nto = ["a@x.org"]\nallow_plaintext_login = 1\n',
+         "email.allow_plaintext_login", "must be true or false"),
         (GOOD_SOURCE + "[sources]\n", "sources", "unknown key"),
     ],
 )
@@ -275,3 +279,25 @@ def test_cron_day_of_month_with_a_weekday_is_refused() -> None:
     with pytest.raises(ValueError, match="crontab runs on either"):
         parse_cron("0 6 1 * 1")
     assert fire_days("0 6 */2 * *", 4) and fire_days("0 6 * * 1") == {"Mon"}
+
+
+def test_a_plaintext_login_only_when_the_config_says_so(tmp_path) -> None:
+    email = '[email]\nsmtp_host = "127.0.0.1"\nfrom = "w@x.org"\nto = ["a@x.org"]\nsecurity = "none"\n'
+    path = tmp_path / "w.toml"
+    path.write_text(GOOD_SOURCE + email, encoding="utf-8")
+    assert load_settings(str(path)).email.username is None  # no login: nothing to protect
+    path.write_text(GOOD_SOURCE + email + 'username = "w"\npassword_env = "W"\nallow_plaintext_login = true\n', encoding="utf-8")
+    settings = load_settings(str(path))
+    assert (settings.email.security, settings.email.username) == ("none", "w")
+
+
+@pytest.mark.parametrize(
+    "url", ["https://watcher:s3cret@example.gov.cn/plan.html", "http://s3cret@example.gov.cn/", "https://:s3cret@example.gov.cn/"]
+)
+def test_urls_with_credentials_are_refused_without_echoing_them(tmp_path, url) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text(f'[[source]]\nname = "a"\nurl = "{url}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(path))
+    assert caught.value.key == "source[1].url" and "user name or password" in caught.value.problem
+    assert "s3cret" not in str(caught.value)

@@ -3,6 +3,10 @@
 Every problem is a ConfigError naming the file, the key (e.g. ``source[3].url``, sources counted
 from 1 in file order) and what is wrong. Unknown keys are errors too: a typo such as ``selecter``
 must not silently turn into "no selector".
+
+Secrets stay out of what is logged and mailed: a source URL may not carry a user name or password,
+the SMTP password is read from the variable ``[email] password_env`` names, and ``security = "none"``
+with a ``username`` (a login in the clear) is refused unless ``allow_plaintext_login = true``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ _EMAIL_KEYS = {
     "to",
     "route",
     "timeout",
+    "allow_plaintext_login",
 }
 _SECURITY = ("starttls", "ssl", "none")
 _ZERO_OK = {"retries", "delay"}  # [fetch] settings that may be 0; the others must be positive
@@ -306,6 +311,9 @@ class _Reader:
 
     def url(self, url: str, key: str) -> None:
         parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            # Said without the URL: repeating it would print the password this refuses.
+            raise self.fail(key, "must not hold a user name or password (URLs are shown in logs, the database and digests)")
         if parts.scheme in ("http", "https"):
             if not parts.hostname:
                 raise self.fail(key, f"URL {url!r} has no host")
@@ -353,13 +361,21 @@ class _Reader:
         password_env = self.get(table, "password_env", "email", str)
         if password_env is not None and not password_env.strip():
             raise self.fail("email.password_env", "must name an environment variable")
+        username = self.get(table, "username", "email", str)
+        plaintext_ok = self.get(table, "allow_plaintext_login", "email", bool, default=False)
+        if security == "none" and username and not plaintext_ok:
+            raise self.fail(
+                "email.security",
+                '"none" with a username would send the password unencrypted: use "starttls" or "ssl", '
+                "or set allow_plaintext_login = true (a relay on this machine, say)",
+            )
         return EmailSettings(
             smtp_host=self.get(table, "smtp_host", "email", str, required=True),
             sender=self.address(self.get(table, "from", "email", str, required=True), "email.from"),
             to=self.addresses(table, "to", "email"),
             smtp_port=port,
             security=security,
-            username=self.get(table, "username", "email", str),
+            username=username,
             password_env=password_env,
             routes=tuple(routes),
             timeout=self.number(table, "timeout", "email", 30.0),
