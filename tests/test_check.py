@@ -159,6 +159,32 @@ def test_a_page_suddenly_a_fraction_of_its_size_is_suspicious_not_a_version(
         assert [c["status"] for c in store.checks("plan")] == ["new", "suspicious", "unchanged"]
 
 
+def test_a_shrunken_text_seen_three_checks_in_a_row_is_stored(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    settings, _ = run(write_config, [{"name": "plan", "url": http_server.url("/plan.html")}], retries=0)
+    short = "<html><body><div class='main'><h1>某某规划（摘要）</h1><p>{}</p></div></body></html>"
+    first, second = short.format("本规划经修订后仅保留总体目标。"), short.format("本规划经修订后仅保留主要任务。")
+
+    def check(body: str | None) -> str:
+        if body is None:
+            http_server.set("/plan.html", "busy", status=500)
+        else:
+            http_server.set("/plan.html", body)
+        (result,) = check_all(settings)
+        return result
+
+    # two different short texts take turns: an error page that comes and goes is never stored
+    assert [check(body).status for body in (first, second, first)] == ["suspicious"] * 3
+    # the same short text three checks in a row (a failed fetch between them does not count)
+    results = [check(body) for body in (second, second, None, second)]
+    assert [r.status for r in results] == ["suspicious", "suspicious", "failed", "new"]
+    assert "1 of 3 checks in a row" in results[0].error and "2 of 3 checks in a row" in results[1].error
+    assert results[3].version_number == 2 and "the same text came 3 checks in a row" in results[3].error
+    with Store(settings.storage_path) as store:
+        assert "仅保留主要任务" in store.resolve("plan@2").text
+    assert check(second).status == "unchanged"
+
+
 def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServer, write_config) -> None:
     docx_path = "/files/%E7%A7%91%E6%8A%80%E5%88%9B%E6%96%B0%E8%A7%84%E5%88%92.docx"  # 科技创新规划.docx
     http_server.set("/notice.html", page_bytes("notice.html"), etag='"n1"')

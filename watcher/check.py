@@ -3,6 +3,11 @@
 Every outcome becomes a CheckResult and a row in `checks`: a new version, unchanged (a 304 or the
 same comparison form), suspicious (an empty body or a fraction of the last text: no version) or
 failed (any error, with its message). One source failing never stops the others.
+
+A text that shrank under suspicious_ratio is stored after all once the same text has come
+SUSPICIOUS_REPEATS checks in a row (failed checks in between do not count): an error page comes
+and goes, a document that really shrank stays. The suspicious checks' messages carry the text's
+hash for that.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from watcher.model import CheckResult, Document, Fetched, Settings, Source, Stor
 from watcher.store import Store, utc_now
 
 log = logging.getLogger(__name__)
+
+SUSPICIOUS_REPEATS = 3  # the same shrunken text this many checks in a row is a real version
 
 Progress = Callable[[CheckResult, int], None]
 """Called after each check with its result and the number of checks known so far (it grows as
@@ -72,13 +79,15 @@ def check_source(
             encoding=source.encoding,
             http_charset=_charset(fetched.headers.get("content-type", "")),
         )
-        _plausible(document, latest, settings.fetch.suspicious_ratio)
+        if not document.text.strip():
+            raise SuspiciousFetch("no document text in the body")
         sha256 = document_hash(document)
+        note = _accept_shrink(store, source.name, document, sha256, latest, settings.fetch.suspicious_ratio)
         if latest is not None and sha256 == latest.sha256:
             result = _result(source, "unchanged", fetched, clock, version=latest)
             store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
             return result
-        return _store_new(source, store, fetched, document, sha256, latest, started_at, clock)
+        return _store_new(source, store, fetched, document, sha256, latest, started_at, clock, note=note)
     except SuspiciousFetch as exc:
         status, error, http_status = "suspicious", str(exc), None
     except HTTPStatusError as exc:
@@ -102,9 +111,11 @@ def _store_new(
     latest: StoredVersion | None,
     started_at: str,
     clock: float,
+    *,
+    note: str | None = None,
 ) -> CheckResult:
     fetched_at = utc_now()
-    diff, error = None, None
+    diff, error = None, note
     if latest is not None:
         # Diffing happens before the transaction: the database is never held during slow work.
         try:
@@ -118,7 +129,8 @@ def _store_new(
             )
         except Exception as exc:  # a differ bug must not cost the user the new version
             log.exception("diff of %s failed", source.name)
-            error = f"new version stored, but its changes could not be computed: {exc}"
+            failure = f"new version stored, but its changes could not be computed: {type(exc).__name__}: {exc}"
+            error = f"{note}; {failure}" if note else failure
     with store.transaction():
         version = store.add_version(
             source.name,
@@ -163,16 +175,42 @@ def _result(
     )
 
 
-def _plausible(document: Document, latest: StoredVersion | None, ratio: float) -> None:
-    """An error page served with 200 comes out as little or no text: do not take it as a version."""
-    size = len(document.text.strip())
-    if size == 0:
-        raise SuspiciousFetch("no document text in the body")
-    if latest is not None and size < ratio * len(latest.text.strip()):
+def _accept_shrink(
+    store: Store, name: str, document: Document, sha256: str, latest: StoredVersion | None, ratio: float
+) -> str | None:
+    """An error page served with 200 comes out as a fraction of the text: not a version, unless
+    the same text has now come SUSPICIOUS_REPEATS checks in a row. Returns the note to store it
+    with; raises SuspiciousFetch while it is still suspicious."""
+    size, last = len(document.text.strip()), len(latest.text.strip()) if latest else 0
+    if latest is None or size >= ratio * last:
+        return None
+    seen = 1 + _suspicious_streak(store, name, sha256)
+    if seen < SUSPICIOUS_REPEATS:
         raise SuspiciousFetch(
-            f"the text is {size} characters, under {ratio:.0%} of the last version's "
-            f"{len(latest.text.strip())}: probably an error page, not stored"
+            f"the text is {size} characters, under {ratio:.0%} of the last version's {last}: probably an "
+            f"error page, not stored ({_content_mark(sha256)}, {seen} of {SUSPICIOUS_REPEATS} checks in a row "
+            "needed to take it as a version)"
         )
+    return (
+        f"stored although its text is under {ratio:.0%} of the last version's: "
+        f"the same text came {SUSPICIOUS_REPEATS} checks in a row"
+    )
+
+
+def _content_mark(sha256: str) -> str:
+    return f"content {sha256[:16]}"
+
+
+def _suspicious_streak(store: Store, name: str, sha256: str) -> int:
+    """How many of the latest checks, failed ones aside, were suspicious of this same text."""
+    streak = 0
+    for check in reversed(store.checks(name)):
+        if check["status"] == "failed":
+            continue
+        if check["status"] != "suspicious" or _content_mark(sha256) not in (check["error"] or ""):
+            break
+        streak += 1
+    return streak
 
 
 def _charset(content_type: str) -> str | None:
