@@ -220,3 +220,21 @@ def test_a_job_runs_once_the_other_process_lets_go(tmp_path, caplog, monkeypatch
     assert "trying again in" in caplog.text
     with Store(settings.storage_path) as store:
         assert store.checks()[0]["status"] == "failed"  # it ran once the lock was free
+
+
+def test_a_signal_stops_run_and_is_logged_by_run_not_by_the_handler(tmp_path, caplog):
+    """The handler only notes the signal: logging there takes locks the main thread may hold."""
+    import os
+
+    caplog.set_level("INFO", logger="watcher.schedule")
+    previous = signal.getsignal(signal.SIGTERM)
+    sender = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    sender.start()
+    try:
+        run(local_settings(tmp_path, "0 6 * * *"))  # in the main thread, where handlers go
+    finally:
+        sender.cancel()
+    [received] = [r for r in caplog.records if r.getMessage() == "received SIGTERM"]
+    assert received.funcName == "run" and received.threadName == "MainThread"
+    assert caplog.records[-1].getMessage() == "stopped"
+    assert signal.getsignal(signal.SIGTERM) == previous  # handlers restored

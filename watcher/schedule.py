@@ -151,7 +151,7 @@ def build_scheduler(settings: Settings, stopping: threading.Event) -> Background
 def run(settings: Settings, stop_event: threading.Event | None = None) -> None:
     """Run the jobs until `stop_event` is set or the process gets SIGINT/SIGTERM."""
     stop = stop_event or threading.Event()
-    restore = _stop_on_signals(stop)
+    signals = _Signals()
     scheduler = build_scheduler(settings, stop)
     scheduler.start()
     try:
@@ -159,33 +159,41 @@ def run(settings: Settings, stop_event: threading.Event | None = None) -> None:
             log.info("scheduled %s: %s, next at %s", job.name, job.trigger, job.next_run_time)
         log.info("watcher run: %d source(s), digest on %r", len(settings.sources), settings.digest.schedule)
         while not stop.wait(0.5):
-            pass
+            if signals.received is not None:
+                log.info("received %s", signal.Signals(signals.received).name)
+                signals.second_one_ends_the_process()
+                stop.set()
         log.info("stopping: waiting for running jobs")
     finally:
         scheduler.pause()  # no new submissions while the executor shuts down
         scheduler.shutdown(wait=True)
-        restore()
+        signals.restore()
     log.info("stopped")
 
 
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """SIGINT/SIGTERM set `stop` (a second one ends the process); returns the undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None  # only the main thread may install handlers
+class _Signals:
+    """SIGINT and SIGTERM while `watcher run` runs (handlers only in the main thread).
 
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    The handler only notes the signal; run() notices within half a second. Logging, or even setting
+    an Event, takes locks that the interrupted main thread may be holding at that moment.
+    """
 
-    def handler(signum: int, frame: object) -> None:
-        log.info("received %s", signal.Signals(signum).name)
-        stop.set()
-        for sig in previous:  # a second signal is not ignored
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self.previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+            for sig in self.previous:
+                signal.signal(sig, self._note)
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = signum
+
+    def second_one_ends_the_process(self) -> None:
+        """A second signal is not ignored: it does what it would do without watcher."""
+        for sig in self.previous:
             signal.signal(sig, signal.SIG_DFL)
 
-    for sig in previous:
-        signal.signal(sig, handler)
-
-    def restore() -> None:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-    return restore
+    def restore(self) -> None:
+        for sig, old in self.previous.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
