@@ -303,6 +303,30 @@ def test_reextract_applies_the_current_selector_to_stored_bytes(http_server: Pag
     assert not again.changed
 
 
+def test_reextract_goes_on_after_a_version_the_extractor_fails_on(http_server: PageServer, write_config) -> None:
+    # Tables nested 400 deep outside the content: the HTML walker recurses past Python's limit
+    # when it looks for the content itself, and never reaches them with the selector.
+    nested = "<table><tr><td>" * 400 + "表格" + "</td></tr></table>" * 400
+    http_server.set("/a.html", HAISHU.replace(b"</body>", nested.encode() + b"</body>"))
+    http_server.set("/b.html", HAISHU)
+    sources = [
+        {"name": "a", "url": http_server.url("/a.html"), "selector": "#zoom"},
+        {"name": "b", "url": http_server.url("/b.html"), "selector": "#zoom"},
+    ]
+    settings, results = run(write_config, sources)
+    assert {r.status for r in results.values()} == {"new"}
+    with Store(settings.storage_path) as store:
+        before = store.resolve("a")
+    without_selector = {"name": "a", "url": http_server.url("/a.html")}
+    settings = load_settings(str(write_config([without_selector, sources[1]])))
+    done = {item.version.source: item for item in reextract(settings)}
+    assert set(done) == {"a", "b"}  # the failure of "a" did not stop the run
+    assert done["a"].error.startswith("unexpected error: RecursionError") and not done["a"].changed
+    assert done["b"].error is None and done["b"].sha256 == done["b"].version.sha256
+    with Store(settings.storage_path) as store:
+        assert store.resolve("a").sha256 == before.sha256 and store.resolve("a").text == before.text
+
+
 def _count_versions(database: str) -> int:
     if not os.path.exists(database):
         return 0

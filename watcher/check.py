@@ -399,7 +399,8 @@ class Reextraction:
 
 def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Reextraction]:
     """Re-run extraction over the stored raw bytes of every version (of the named sources), with
-    each source's current selector and encoding, and update text, blocks, title and hash."""
+    each source's current selector and encoding, and update text, blocks, title and hash. A
+    version that cannot be extracted keeps its text and says why in its Reextraction."""
     configured = {source.name: source for source in settings.sources}
     with Store(settings.storage_path) as store, store.lock():
         stored = [row["name"] for row in store.sources()]
@@ -425,8 +426,11 @@ def _reextract_one(store: Store, version: StoredVersion, source: Source | None) 
             encoding=source.encoding if source else None,
             http_charset=info["charset"],
         )
+        sha256 = document_hash(document)
     except WatcherError as exc:
         return Reextraction(version, "", str(exc))
-    sha256 = document_hash(document)
+    except Exception as exc:  # an extractor bug costs this version its re-extraction, not the run
+        log.exception("re-extraction of %s failed", version.ref)
+        return Reextraction(version, "", f"unexpected error: {type(exc).__name__}: {exc}")
     store.update_extraction(version.id, document, sha256)
     return Reextraction(version, sha256)
