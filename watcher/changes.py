@@ -29,7 +29,7 @@ def parse_since(value: str, now: datetime | None = None) -> str:
         when = (now or datetime.now(timezone.utc)) - timedelta(seconds=int(match[1]) * _SECONDS[match[2]])
     else:
         try:
-            when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(text)  # 3.11 reads a trailing Z
         except ValueError:
             raise ValueError(f"{value!r} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date") from None
     if when.tzinfo is not None:

@@ -3,9 +3,11 @@
 Each recipient set gets its own digest with only the sources routed to it: the `to` of every
 [[email.route]] that shares a tag with the source, or the default `to` for a source no route
 takes. `collect` reads, per recipient set, the changes it has not been sent yet (grouped per
-source) and the sources whose last check failed or looked suspicious; `build_digest` turns them into
-a Digest (subject with the counts, text and HTML bodies, its recipients); `send_digest` delivers
-each one.
+source) and its configured sources whose last check failed or looked suspicious; `build_digest`
+turns them into a Digest (subject with the counts, text and HTML bodies, its recipients);
+`send_digest` delivers each one. A digest goes out when there is news: a change of substance, or a
+source that began failing after the last digest those recipients were sent (a failure already
+reported is listed again, but sends nothing on its own).
 
 Idempotence lives in the store: a digest row is created first, marked sent only after the SMTP
 server accepted the message, and marked failed otherwise, so its changes stay unsent to those
