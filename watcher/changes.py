@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from watcher.contract import change_from_dict
-from watcher.model import Diff, StoredVersion, VersionInfo
+from watcher.model import Diff
 from watcher.store import Store
 
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
@@ -37,17 +37,13 @@ def parse_since(value: str, now: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def version_info(version: StoredVersion) -> VersionInfo:
-    return VersionInfo(version.ref, version.title, version.fetched_at, version.sha256)
-
-
 def stored_diffs(store: Store, source: str | None = None, since: str | None = None) -> list[Diff]:
     """The stored changes (of `source`, or of every source; stored since `since`) as one Diff per
     new version against the version before it, in the order they were stored."""
     by_version: dict[tuple[int, int], list[dict]] = {}
     for row in store.changes(source=source, since=since):
         by_version.setdefault((row["previous_id"], row["version_id"]), []).append(row)
-    infos = {i: version_info(store.version(i)) for pair in by_version for i in pair}
+    infos = {i: store.version(i).info for pair in by_version for i in pair}
     return [
         Diff(infos[previous_id], infos[version_id], tuple(change_from_dict(row["payload"]) for row in rows))
         for (previous_id, version_id), rows in by_version.items()

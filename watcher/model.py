@@ -195,6 +195,14 @@ class Change:
         return self.kind in SUBSTANTIVE_KINDS
 
 
+def summarise(changes: "tuple[Change, ...] | list[Change]") -> dict[str, int]:
+    """How many changes of each kind, in report order."""
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.kind] = counts.get(change.kind, 0) + 1
+    return {kind: counts[kind] for kind in KIND_ORDER if kind in counts}
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """Identifies one side of a diff: a stored version or a local file."""
@@ -213,10 +221,7 @@ class Diff:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for change in self.changes:
-            counts[change.kind] = counts.get(change.kind, 0) + 1
-        return {kind: counts[kind] for kind in KIND_ORDER if kind in counts}
+        return summarise(self.changes)
 
     @property
     def substantive(self) -> bool:
@@ -264,6 +269,11 @@ class StoredVersion:
     @property
     def ref(self) -> str:
         return f"{self.source}@{self.number}"
+
+    @property
+    def info(self) -> VersionInfo:
+        """How a diff names this version."""
+        return VersionInfo(self.ref, self.title, self.fetched_at, self.sha256)
 
 
 # ---------------------------------------------------------------- settings (parsed by watcher.config)

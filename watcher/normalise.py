@@ -69,6 +69,12 @@ def simplified(text: str) -> str:
     return t2s.convert(s2t.convert(text)).translate(_VARIANTS)
 
 
+def strip_controls(text: str) -> str:
+    """Text without C0/C1 control characters (tab and newline kept; a carriage return becomes a
+    line break, since it could overwrite a line on a terminal)."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def clean_display(text: str) -> str:
     """Remove export artefacts and control characters and collapse runs of white space; keep
     everything else as published."""

@@ -7,7 +7,6 @@ are hidden unless asked for, but always counted.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
@@ -17,7 +16,8 @@ import jinja2
 import markupsafe
 
 from watcher.contract import json_number
-from watcher.model import Change, Diff, InlineOp, Target, VersionInfo
+from watcher.model import Change, InlineOp, Target, summarise
+from watcher.normalise import strip_controls
 
 TARGET_KINDS = frozenset({"target_changed", "target_added", "target_removed"})
 MEASURE_KINDS = frozenset({"measure_added", "measure_removed"})
@@ -38,15 +38,12 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
 # C0 and C1 control characters but tab and newline: ESC opens terminal escape sequences.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def printable(text: str) -> str:
     """Text safe to print on a terminal or in a mail: control characters (ESC, BEL, …) removed,
     a carriage return made a line break (it could overwrite a line); tab and newline kept.
 
     Stored versions may predate the extraction that strips them, so every output path uses this."""
-    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return strip_controls(text)
 
 
 @dataclass(frozen=True)
@@ -85,12 +82,10 @@ def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
         if c.kind not in TARGET_KINDS | MEASURE_KINDS and (show_all or c.substantive)
     ]
     hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
-    # Diff.summary counts the kinds in report order; these changes need no versions to be counted.
-    summary = Diff(_UNNAMED, _UNNAMED, changes).summary
+    summary = summarise(changes)
     return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summary)
 
 
-_UNNAMED = VersionInfo("")
 
 
 def _by_section(changes: list[Change]) -> tuple[Section, ...]:
