@@ -695,3 +695,11 @@ def test_xml_or_url_looking_bodies_served_as_html_raise_no_warning() -> None:
     assert [b.text for b in extract(feed.encode("utf-8"), content_type="text/html").blocks] == ["第一条新闻的摘要内容"]
     url_like = extract(b"http://example.org/page.html", content_type="text/html")
     assert [b.text for b in url_like.blocks] == ["http://example.org/page.html"]
+
+
+def test_a_text_copy_of_a_page_drops_the_page_furniture_lines_too() -> None:
+    text = (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8")
+    assert "浏览次数" in text
+    document = extract(text.encode("utf-8"), content_type="text/plain")
+    assert not any("浏览次数" in block.text for block in document.blocks)
+    assert any(block.text.startswith("各镇(乡)人民政府") for block in document.blocks)

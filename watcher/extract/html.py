@@ -24,6 +24,7 @@ from watcher.decode import decode
 from watcher.errors import ExtractError
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
+from watcher.extract.furniture import is_furniture
 from watcher.normalise import clean_display, comparison_form
 
 # ---------------------------------------------------------------- what is not the document
@@ -51,21 +52,6 @@ _META_LABELS = (
 )
 _META_MIN_LABELS = 3
 _META_MAX_CHARS = 500
-
-# "浏览次数:311", "阅读量 1024", "已分享 12 次": counters that change on every visit.
-# A counter label needs its colon or its number: "提升网站访问量" is prose.
-_COUNTER = re.compile(
-    r"(?:浏览|阅读|点击|访问)(?:次数|量|数)\s*(?:[:：]|\d)|已?分享\s*\d+\s*次|(?:views?|hits|clicks)\s*[:：]\s*\d", re.I
-)
-_PAGE_META_LABEL = re.compile(r"(?:发布日期|发布时间|更新时间|来源|信息来源|作者|编辑|责任编辑|字号|时间)\s*[:：]")
-_MAX_META_LINE = 120
-# Page actions: a paragraph made of nothing else is furniture (【打印本页】【关闭窗口】, 字号：大 中 小).
-_ACTIONS = re.compile(
-    r"打印本页|打印此页|打印正文|打印|关闭窗口|关闭本页|关闭|返回顶部|回到顶部|返回首页|返回|收藏本页|加入收藏|收藏"
-    r"|分享到|分享|字号|字体|默认|扫一扫|手机阅读|微信|微博|QQ空间|复制链接|我要纠错|纠错|[大中小]"
-)
-_ACTION_REST = re.compile(r"[\s\[\]【】()（）:：|｜/·•>»<«\-]+")
-_PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：]")
 
 # ---------------------------------------------------------------- structure
 
@@ -142,17 +128,6 @@ def _drop_furniture(root: Tag) -> None:
         )
         if furniture and not holds_most(tag):
             tag.decompose()
-
-
-def _is_furniture_text(display: str) -> bool:
-    """A paragraph that is page furniture by what it says: counters, actions, page metadata.
-    Read in comparison form, so Traditional and full-width editions match the same patterns."""
-    text = comparison_form(display)
-    if len(text) <= _MAX_META_LINE and (_COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2):
-        return True
-    if _PREV_NEXT.match(text):
-        return True
-    return not _ACTION_REST.sub("", _ACTIONS.sub("", text))
 
 
 # ---------------------------------------------------------------- walking
@@ -427,7 +402,7 @@ def _attachments(root: Tag, url: str) -> tuple[str, ...]:
 
 def _blocks(root: Tag) -> list[Block]:
     walker = _Walker(score=False).run_element(root)
-    return [b for b in walker.blocks if b.kind == "table" or not _is_furniture_text(clean_display(b.text))]
+    return [b for b in walker.blocks if b.kind == "table" or not is_furniture(clean_display(b.text))]
 
 
 # ---------------------------------------------------------------- entry point
@@ -448,6 +423,14 @@ def extract_html(
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
         soup = BeautifulSoup(decode(body, http_charset=http_charset, override=encoding, markup=True), "lxml")
+    try:
+        return _document(soup, url, selector)
+    except RecursionError:
+        # the walk is recursive; markup nested hundreds of levels deep is not a document
+        raise ExtractError("markup nested too deeply to read") from None
+
+
+def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
     title = _title(soup)
     for tag in soup.find_all(_JUNK_TAGS):
         tag.decompose()

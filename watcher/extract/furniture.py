@@ -1,0 +1,35 @@
+"""Page furniture recognised by what a line says: view counters, page actions, publication
+metadata, prev/next links. The HTML reader drops such paragraphs; a text copy of a page carries
+the same lines, so the text reader drops them too and the two editions compare alike."""
+
+from __future__ import annotations
+
+import re
+
+from watcher.normalise import comparison_form
+
+# "浏览次数:311", "阅读量 1024", "已分享 12 次": counters that change on every visit.
+# A counter label needs its colon or its number: "提升网站访问量" is prose.
+_COUNTER = re.compile(
+    r"(?:浏览|阅读|点击|访问)(?:次数|量|数)\s*(?:[:：]|\d)|已?分享\s*\d+\s*次|(?:views?|hits|clicks)\s*[:：]\s*\d", re.I
+)
+_PAGE_META_LABEL = re.compile(r"(?:发布日期|发布时间|更新时间|来源|信息来源|作者|编辑|责任编辑|字号|时间)\s*[:：]")
+_MAX_META_LINE = 120
+# Page actions: a paragraph made of nothing else is furniture (【打印本页】【关闭窗口】, 字号：大 中 小).
+_ACTIONS = re.compile(
+    r"打印本页|打印此页|打印正文|打印|关闭窗口|关闭本页|关闭|返回顶部|回到顶部|返回首页|返回|收藏本页|加入收藏|收藏"
+    r"|分享到|分享|字号|字体|默认|扫一扫|手机阅读|微信|微博|QQ空间|复制链接|我要纠错|纠错|[大中小]"
+)
+_ACTION_REST = re.compile(r"[\s\[\]【】()（）:：|｜/·•>»<«\-]+")
+_PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：]")
+
+
+def is_furniture(display: str) -> bool:
+    """A paragraph that is page furniture by what it says: counters, actions, page metadata.
+    Read in comparison form, so Traditional and full-width editions match the same patterns."""
+    text = comparison_form(display)
+    if len(text) <= _MAX_META_LINE and (_COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2):
+        return True
+    if _PREV_NEXT.match(text):
+        return True
+    return not _ACTION_REST.sub("", _ACTIONS.sub("", text))
