@@ -54,6 +54,7 @@ def check_source(
     latest = store.latest(source.name)
     etag, last_modified = store.validators(source.name, source.url) if latest else (None, None)
     fetched: Fetched | None = None
+    sha256: str | None = None
     try:
         fetched = fetcher.fetch(
             source.url, etag=etag, last_modified=last_modified, robots=source.robots
@@ -84,7 +85,7 @@ def check_source(
         sha256 = document_hash(document)
         note = _accept_shrink(store, source.name, document, sha256, latest, settings.fetch.suspicious_ratio)
         if latest is not None and sha256 == latest.sha256:
-            result = _result(source, "unchanged", fetched, clock, version=latest)
+            result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=sha256)
             store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
             return result
         return _store_new(source, store, fetched, document, sha256, latest, started_at, clock, note=note)
@@ -97,7 +98,7 @@ def check_source(
     except Exception as exc:  # a bug in a stage must not stop the run, nor go unrecorded
         log.exception("check of %s failed", source.name)
         status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
-    result = _result(source, status, fetched, clock, error=error, http_status=http_status)
+    result = replace(_result(source, status, fetched, clock, error=error, http_status=http_status), sha256=sha256)
     store.add_check(result, started_at=started_at)
     return result
 
@@ -122,7 +123,7 @@ def _store_new(
             diff = diff_documents(
                 store.document(latest.id),
                 document,
-                old_info=VersionInfo(latest.ref, latest.title, latest.fetched_at, latest.sha256),
+                old_info=latest.info,
                 new_info=VersionInfo(
                     f"{source.name}@{latest.number + 1}", document.title, fetched_at, sha256
                 ),
@@ -144,7 +145,7 @@ def _store_new(
         )
         substantive = store.add_changes(version.id, latest.id, diff) if diff and latest else 0
         result = replace(
-            _result(source, "new", fetched, clock, version=version, error=error), changes=substantive
+            _result(source, "new", fetched, clock, version=version, error=error), changes=substantive, sha256=sha256
         )
         store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
     return result
@@ -188,7 +189,7 @@ def _accept_shrink(
     if seen < SUSPICIOUS_REPEATS:
         raise SuspiciousFetch(
             f"the text is {size} characters, under {ratio:.0%} of the last version's {last}: probably an "
-            f"error page, not stored ({_content_mark(sha256)}, {seen} of {SUSPICIOUS_REPEATS} checks in a row "
+            f"error page, not stored ({seen} of {SUSPICIOUS_REPEATS} checks in a row with this text "
             "needed to take it as a version)"
         )
     return (
@@ -197,17 +198,13 @@ def _accept_shrink(
     )
 
 
-def _content_mark(sha256: str) -> str:
-    return f"content {sha256[:16]}"
-
-
 def _suspicious_streak(store: Store, name: str, sha256: str) -> int:
     """How many of the latest checks, failed ones aside, were suspicious of this same text."""
     streak = 0
     for check in reversed(store.checks(name)):
         if check["status"] == "failed":
             continue
-        if check["status"] != "suspicious" or _content_mark(sha256) not in (check["error"] or ""):
+        if check["status"] != "suspicious" or check.get("sha256") != sha256:
             break
         streak += 1
     return streak

@@ -247,6 +247,7 @@ class CheckResult:
     version_number: int | None = None
     error: str | None = None
     changes: int = 0  # stored changes of substance against the previous version
+    sha256: str | None = None  # content hash of what this check read, when it got that far
 
 
 # ---------------------------------------------------------------- stored versions

@@ -123,11 +123,18 @@ def m0004_digest_checks(db: Database) -> None:
 
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
+def m0005_check_hashes(db: Database) -> None:
+    """Each check keeps the content hash of what it read: a shrunken text seen on several checks
+    in a row is recognised by it."""
+    _table(db, "checks").add_column("sha256", str)
+
+
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0001_initial,
     m0002_compress_blocks,
     m0003_digest_changes,
     m0004_digest_checks,
+    m0005_check_hashes,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
@@ -330,6 +337,7 @@ class Store:
                     "version_id": result.version_id,
                     "etag": etag,
                     "last_modified": last_modified,
+                    "sha256": result.sha256,
                 }
             )
             return int(table.last_pk)
