@@ -1,17 +1,20 @@
 """Aligned clause pairs → changes of the contract's kinds, with inline diffs.
 
+Paired clauses:
 - equal comparison forms (or equal but for punctuation) → formatting; renumbering is formatting;
-- a pair whose indicators differ → one target_changed per indicator that changed;
-- other rewordings → clause_modified; a pair off the document order → clause_moved;
-- a whole numbered item or sub-measure with no counterpart → one measure_added / measure_removed;
-- a lone unpaired sentence → target_added/removed per indicator, measure_* for an action sentence
-  inside a numbered unit, clause_* otherwise.
+- indicators that differ (value, unit, comparator, year — also a year inherited from an earlier
+  到2026年 or from a column header) → one target_changed per indicator;
+- other rewordings → clause_modified; a clause off the document order → clause_moved.
+Clauses with no counterpart, reported once per unit:
+- a whole numbered item or sub-measure → one measure_added / measure_removed;
+- a whole paragraph, or a lone clause → a measure when it is numbered, names a programme (…工程。)
+  or holds an action that is not just a quantified aim; else its indicators (target_added /
+  target_removed; a table row is one indicator); else clause_added / clause_removed.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -31,8 +34,8 @@ _ACTION = re.compile(
     r"不断|继续|逐步|率先|广泛|协同|联合|分类|逐年|按期|优先)\s*){0,3}"
     r"(?:加强|加快|推进|推动|实施|支持|鼓励|建立|建设|完善|深化|培育|打造|强化|开展|组织|引导|落实|探索|构建|"
     r"健全|提升|优化|促进|发挥|设立|制定|实行|推广|引进|创建|布局|谋划|聚焦|围绕|依托|争取|力争|确保|做好|做强|"
-    r"发展|培养|扩大|加大|提高|鼓励|严格|规范|创新|设立|举办|启动|新建|筹建|组建|成立|召开|开设|搭建|"
-    r"实行|推行|编制|出台|修订|设置|配备|选派|遴选|认定|奖励|补助|资助|扶持|保障|强化|提供|整合|"
+    r"发展|培养|扩大|加大|提高|严格|规范|创新|举办|启动|新建|筹建|组建|成立|召开|开设|搭建|"
+    r"推行|编制|出台|修订|设置|配备|选派|遴选|认定|奖励|补助|资助|扶持|保障|提供|整合|"
     r"对接|共建|承办|参与|融入|拓展|打通|畅通|壮大|做大|做优|做精|筑牢|守牢|压实|夯实|释放|激发|营造)"
 )
 # A paragraph opened by the name of a programme (…工程。…行动。) is a measure, numbered or not.
@@ -125,11 +128,9 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
         if old_text == new_text and not pair.moved:
             return []
-        if old_text == new_text:
-            # an unchanged table row out of order: a table floated by the page or PDF layout
-            return [Change("formatting", path, old_text, new_text, old_path=old_path)]
-        # no inline diff: a redline of every width or script change is noise, and costly
-        return [Change("formatting", path, old_text, new_text)]
+        # width, script, wrapping — or table rows floated by the page or PDF layout. No inline
+        # diff: a redline of every width or script change is noise, and costly.
+        return [Change("formatting", path, old_text, new_text, old_path=moved_from)]
     inline = inline_diff(old_text, new_text)
     target_changes = _target_changes(olds, news)
     if target_changes:
