@@ -126,6 +126,8 @@ send_empty = true
          "source[2].selecter", "unknown key"),
         (GOOD_SOURCE + GOOD_SOURCE, "source[2].name", "duplicate source name 'a' (also source[1])"),
         ('[[source]]\nname = "a"\nurl = "ftp://x.org/a"\n', "source[1].url", "must start with http://"),
+        ('[[source]]\nname = "a"\nurl = "http://[abc"\n', "source[1].url", "not a valid URL"),
+        ('[[source]]\nname = "a"\nurl = "http://x.org:port/a"\n', "source[1].url", "not a valid URL"),
         ('[[source]]\nname = "a"\nurl = "https:///a"\n', "source[1].url", "has no host"),
         (GOOD_SOURCE + 'schedule = "0 25 * * *"\n', "source[1].schedule", "invalid cron expression"),
         (GOOD_SOURCE + 'schedule = "daily"\n', "source[1].schedule", "invalid cron expression"),

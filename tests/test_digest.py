@@ -111,6 +111,16 @@ def test_failing_sources_have_their_section():
     assert [td.get_text() for td in rows[0].find_all("td")][:2] == ["haishu-plan", "suspicious"]
 
 
+def test_each_failing_source_is_a_line_of_its_own_in_the_text_digest():
+    failures = [
+        FailedCheck("a", "failed", "boom", new=True),
+        FailedCheck("b", "suspicious", "small", new=True),
+    ]
+    lines = build_digest([], failures, settings()).text.splitlines()
+    assert "  - a: failed (new): boom" in lines
+    assert "  - b: suspicious (new): small" in lines
+
+
 def test_only_web_urls_become_links_and_are_escaped():
     odd = SourceChanges("odd", "标题", "javascript:alert(1)", (TARGET_CHANGE,), (1,))
     quoted = SourceChanges("quoted", "标题", 'https://example.gov.cn/a?x="><b>', (TARGET_CHANGE,), (2,))
@@ -275,6 +285,20 @@ def test_the_failing_section_lists_configured_sources_and_their_attachments_only
     digest = build_digest(audience.groups, audience.failures, settings())
     assert "removed-plan" not in digest.text + digest.html
     assert f"{attachment.name}: failed (new)" in digest.text
+
+
+def test_an_attachment_its_page_no_longer_leads_to_is_not_failing(store):
+    attachment = Source(f"{CIXI.name}/old.doc", "https://www.cixi.gov.cn/files/old.doc")
+    store.upsert_source(CIXI)
+    store.upsert_source(attachment, parent=CIXI.name)
+    store.add_check(CheckResult(CIXI.name, "unchanged"), started_at="2026-11-20T06:00:00Z")
+    store.add_check(CheckResult(attachment.name, "failed", error="legacy .doc"), started_at="2026-11-20T06:00:01Z")
+    [audience] = collect(store, settings())
+    assert [f.source for f in audience.failures] == [attachment.name]
+    # the page is checked again and the attachment is not (no longer linked, or no longer followed)
+    store.add_check(CheckResult(CIXI.name, "unchanged"), started_at="2026-11-21T06:00:00Z")
+    [audience] = collect(store, settings())
+    assert audience.failures == ()
 
 
 def check(store: Store, source: Source, status: str, at: str) -> None:

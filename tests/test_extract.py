@@ -703,3 +703,10 @@ def test_a_text_copy_of_a_page_drops_the_page_furniture_lines_too() -> None:
     document = extract(text.encode("utf-8"), content_type="text/plain")
     assert not any("浏览次数" in block.text for block in document.blocks)
     assert any(block.text.startswith("各镇(乡)人民政府") for block in document.blocks)
+
+
+def test_a_target_sentence_about_visits_is_not_a_counter() -> None:
+    text = "数字文化\n到2025年，全市公共数字文化平台访问量10万人次以上。\n浏览次数：311\n"
+    blocks = [b.text for b in extract(text.encode("utf-8"), content_type="text/plain").blocks]
+    assert "到2025年，全市公共数字文化平台访问量10万人次以上。" in blocks
+    assert not any("浏览次数" in b for b in blocks)

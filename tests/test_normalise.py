@@ -34,11 +34,12 @@ def test_publication_noise_compares_equal(noisy: str) -> None:
         SENTENCE.replace("3700", "4000"),
         SENTENCE.replace("2025", "2027"),
         SENTENCE.replace("达", "超过"),
-        SENTENCE.replace("3.", "3"),
+        SENTENCE.replace("3700家", "37.00家"),
     ],
 )
 def test_substance_does_not(edited: str) -> None:
-    assert comparison_form(edited) != comparison_form(SENTENCE) or edited == SENTENCE
+    assert edited != SENTENCE
+    assert comparison_form(edited) != comparison_form(SENTENCE)
 
 
 def test_a_whole_traditional_edition_of_a_plan_compares_equal() -> None:

@@ -177,6 +177,8 @@ def _contained(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nke
     """A clause cut short (part of a list dropped) or lengthened: the shorter one stands almost
     whole in the longer, though their plain similarity is low. Only inside a gap, where the
     neighbours already agree."""
+    if len(old_ids) * len(new_ids) > _MAX_CELLS:
+        return []
     candidates = []
     for i in old_ids:
         for j in new_ids:

@@ -111,18 +111,13 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
     old_key = "".join(c.key for c in olds)
     new_key = "".join(c.key for c in news)
     moved_from = old_path if pair.moved else None
-    if _header_changed(olds, news):
-        # the same row under new column headers (2025年 → 2026年): its indicators changed year
-        header_changes = _target_changes(olds, news)
-        if header_changes:
-            inline = inline_diff(old_text, new_text)
-            return [Change(kind, path, old_text, new_text, change, inline) for kind, change in header_changes]
-    if None not in (olds[0].year, news[0].year) and olds[0].year != news[0].year:
-        # the deadline stated earlier in the paragraph moved (到2026年 → 到2027年): the indicators
-        # of this clause inherit it, though its own words are the same
-        inherited = _target_changes(olds, news)
-        if inherited:
-            return [Change(kind, path, old_text, new_text, change) for kind, change in inherited]
+    inherited_year = None not in (olds[0].year, news[0].year) and olds[0].year != news[0].year
+    if _header_changed(olds, news) or inherited_year:
+        # The same words under a new column header (2025年 → 2026年), or after a deadline stated
+        # earlier in the paragraph that moved (到2026年 → 到2027年): the indicators changed year.
+        found = _target_changes(olds, news)
+        if found:
+            return _target_change_list(found, olds, news, old_text, new_text, moved_from)
     if old_key == new_key or loose_form(old_key) == loose_form(new_key):
         if pair.moved and not all(c.kind == "row" for c in (*olds, *news)):
             return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
@@ -131,14 +126,27 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
         # width, script, wrapping — or table rows floated by the page or PDF layout. No inline
         # diff: a redline of every width or script change is noise, and costly.
         return [Change("formatting", path, old_text, new_text, old_path=moved_from)]
-    inline = inline_diff(old_text, new_text)
     target_changes = _target_changes(olds, news)
     if target_changes:
-        return [
-            Change(kind, path if kind != "target_removed" else old_path, old_text, new_text, change, inline, moved_from)
-            for kind, change in target_changes
-        ]
+        return _target_change_list(target_changes, olds, news, old_text, new_text, moved_from)
+    inline = inline_diff(old_text, new_text)
     return [Change("clause_modified", path, old_text, new_text, inline=inline, old_path=moved_from)]
+
+
+def _target_change_list(
+    found: list[tuple[ChangeKind, TargetChange]],
+    olds: Sequence[Clause],
+    news: Sequence[Clause],
+    old_text: str,
+    new_text: str,
+    moved_from: tuple[str, ...] | None,
+) -> list[Change]:
+    """One change per indicator of a paired clause; a removal sits at the path it had."""
+    inline = inline_diff(old_text, new_text)
+    return [
+        Change(kind, olds[0].path if kind == "target_removed" else news[0].path, old_text, new_text, change, inline, moved_from)
+        for kind, change in found
+    ]
 
 
 def _header_changed(olds: Sequence[Clause], news: Sequence[Clause]) -> bool:

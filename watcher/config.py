@@ -310,7 +310,11 @@ class _Reader:
         )
 
     def url(self, url: str, key: str) -> None:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 — raises on a port that is not a number
+        except ValueError as exc:
+            raise self.fail(key, f"not a valid URL: {exc}") from None
         if parts.username is not None or parts.password is not None:
             # Said without the URL: repeating it would print the password this refuses.
             raise self.fail(key, "must not hold a user name or password (URLs are shown in logs, the database and digests)")

@@ -208,11 +208,14 @@ def collect(store: Store, settings: Settings, since: str | None = None) -> list[
 
     checks = store.last_checks()
     reported = store.reported_checks()
+    last_check_of = {check["source"]: check["id"] for check in checks}
     failures: dict[tuple[str, ...], list[FailedCheck]] = {}
     for check in checks:
         source = _configured(check["source"], settings, check.get("parent"))
         if check.get("status") not in PROBLEM_STATUSES or source is None:
             continue  # a source no longer configured is nobody's news
+        if check.get("parent") and check["id"] < last_check_of.get(check["parent"], 0):
+            continue  # an attachment its page no longer leads to (or no longer followed): not checked since
         for recipients in recipient_sets(source.tags, settings):
             failures.setdefault(recipients, []).append(
                 FailedCheck(

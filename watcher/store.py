@@ -121,14 +121,14 @@ def m0004_digest_checks(db: Database) -> None:
     )
 
 
-# The schema's history, in order. Append a function to change the schema; never edit one that
-# has been released (databases in the field have already applied it).
 def m0005_check_hashes(db: Database) -> None:
     """Each check keeps the content hash of what it read: a shrunken text seen on several checks
     in a row is recognised by it."""
     _table(db, "checks").add_column("sha256", str)
 
 
+# The schema's history, in order. Append a function to change the schema; never edit one that
+# has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0001_initial,
     m0002_compress_blocks,

@@ -15,6 +15,7 @@ _COUNTER = re.compile(
 )
 _PAGE_META_LABEL = re.compile(r"(?:发布日期|发布时间|更新时间|来源|信息来源|作者|编辑|责任编辑|字号|时间)\s*[:：]")
 _MAX_META_LINE = 120
+_SENTENCE_END = re.compile(r"[。；;！!？?]")
 # Page actions: a paragraph made of nothing else is furniture (【打印本页】【关闭窗口】, 字号：大 中 小).
 _ACTIONS = re.compile(
     r"打印本页|打印此页|打印正文|打印|关闭窗口|关闭本页|关闭|返回顶部|回到顶部|返回首页|返回|收藏本页|加入收藏|收藏"
@@ -28,7 +29,10 @@ def is_furniture(display: str) -> bool:
     """A paragraph that is page furniture by what it says: counters, actions, page metadata.
     Read in comparison form, so Traditional and full-width editions match the same patterns."""
     text = comparison_form(display)
-    if len(text) <= _MAX_META_LINE and (_COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2):
+    # page chrome states no sentence: "访问量10万人次以上。" is a target, not a counter
+    if len(text) <= _MAX_META_LINE and not _SENTENCE_END.search(text) and (
+        _COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2
+    ):
         return True
     if _PREV_NEXT.match(text):
         return True

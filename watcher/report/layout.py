@@ -37,7 +37,8 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 }
 
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
-# C0 and C1 control characters but tab and newline: ESC opens terminal escape sequences.
+
+
 def printable(text: str) -> str:
     """Text safe to print on a terminal or in a mail: control characters (ESC, BEL, …) removed,
     a carriage return made a line break (it could overwrite a line); tab and newline kept.
@@ -84,8 +85,6 @@ def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
     hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
     summary = summarise(changes)
     return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summary)
-
-
 
 
 def _by_section(changes: list[Change]) -> tuple[Section, ...]:
