@@ -108,3 +108,11 @@ def test_a_paragraph_moved_is_reported_as_moved() -> None:
     third = "3.营造创新氛围。加强科学教育和科技普及。\n"
     found = changes(first + second + third, second + third + first)
     assert {c.kind for c in found} == {"clause_moved"}
+
+
+def test_an_action_with_a_qualitative_aim_is_a_measure_and_one_with_figures_a_target() -> None:
+    tasks = TASKS + "1.实施科技企业梯度培育工程。\n2.开展企业创新能力评价。\n"
+    action = "支持企业建设研发机构，推动规上企业研发机构全覆盖。"
+    aim = "到2025年，力争规上企业研发机构达到800家。"
+    assert [c.kind for c in changes(tasks, tasks + action + "\n")] == ["measure_added"]
+    assert [c.kind for c in changes(tasks, tasks + aim + "\n")] == ["target_added"]

@@ -8,7 +8,7 @@ Paired clauses:
 Clauses with no counterpart, reported once per unit:
 - a whole numbered item or sub-measure → one measure_added / measure_removed;
 - a whole paragraph, or a lone clause → a measure when it is numbered, names a programme (…工程。)
-  or holds an action that is not just a quantified aim; else its indicators (target_added /
+  or holds an action that is not just a quantified aim (figures); else its indicators (target_added /
   target_removed; a table row is one indicator); else clause_added / clause_removed.
 """
 
@@ -277,10 +277,12 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool) -> list[Chan
     text = _text(members)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
     targets_of = {c.index: clause_targets(c) for c in members}
+    # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
+    quantified = {i for i, targets in targets_of.items() if any(t.value is not None for t in targets)}
     if (
         first.measure
         or (len(members) > 1 and _PROGRAMME.match(first.text))
-        or any(_is_action(c, segmented.units) and not targets_of[c.index] for c in members)
+        or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
     ):
         return [measure]
     targets = [t for c in members for t in targets_of[c.index]]
