@@ -115,3 +115,14 @@ def test_renderings_name_the_target_with_old_and_new_values(fmt: str) -> None:
     status, out, _ = diff(*case("cixi-table-docx"), "--format", fmt)
     assert status == 1
     assert "科技型中小企业" in out and "3700" in out and "4000" in out
+
+
+def test_the_package_exports_its_public_api() -> None:
+    import watcher
+
+    old, new = case("cixi-target-year")
+    diff = watcher.diff_documents(watcher.extract_file(old), watcher.extract_file(new))
+    assert watcher.diff_to_dict(diff)["summary"]["target_changed"] == 1
+    assert set(watcher.__all__) >= {"diff_documents", "extract_file", "RENDERERS", "check_all", "Store"}
+    with pytest.raises(AttributeError):
+        watcher.no_such_thing  # noqa: B018
