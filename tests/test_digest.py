@@ -121,6 +121,19 @@ def test_each_failing_source_is_a_line_of_its_own_in_the_text_digest():
     assert "  - b: suspicious (new): small" in lines
 
 
+def test_a_long_list_of_changes_is_capped_with_the_most_important_first():
+    from watcher.digest import MAX_SHOWN_PER_SOURCE
+
+    modified = [
+        Change("clause_modified", ("一、总体要求",), f"第{n}句旧文。", f"第{n}句新文。") for n in range(MAX_SHOWN_PER_SOURCE + 10)
+    ]
+    digest = build_digest([group(CIXI, (*modified, TARGET_CHANGE))], [], settings())
+    assert "科技型中小企业" in digest.text  # the target, listed last in the diff, is kept
+    assert f"and 11 more changes of substance: `watcher changes {CIXI.name}`" in digest.text
+    assert "and 11 more changes of substance" in digest.html
+    assert f"{MAX_SHOWN_PER_SOURCE + 10} clauses modified" in digest.text  # the summary counts them all
+
+
 def test_only_web_urls_become_links_and_are_escaped():
     odd = SourceChanges("odd", "标题", "javascript:alert(1)", (TARGET_CHANGE,), (1,))
     quoted = SourceChanges("quoted", "标题", 'https://example.gov.cn/a?x="><b>', (TARGET_CHANGE,), (2,))

@@ -18,16 +18,16 @@ sends them again next time: a duplicate is possible in that window, a loss is no
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Literal, Mapping, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
-from watcher.model import Change, Settings, Source
+from watcher.model import KIND_ORDER, Change, Settings, Source, summarise
 from watcher.contract import change_from_dict
-from watcher.report.layout import TARGET_KINDS, arrange, render_template
+from watcher.report.layout import TARGET_KINDS, Layout, arrange, render_template
 from watcher.report.text import render_body
 from watcher.store import Store
 
@@ -164,7 +164,7 @@ def build_digest(
     if recipients is None:
         recipients = settings.email.to if settings.email else ()
     subject = subject_line(groups, failures)
-    shown = [(g, arrange(g.changes)) for g in groups if g.substantive]
+    shown = [(g, *_capped_layout(g.changes)) for g in groups if g.substantive]
     context = {"subject": subject, "groups": shown, "failures": list(failures)}
     return Digest(
         subject=subject,
@@ -174,6 +174,24 @@ def build_digest(
         recipients=tuple(recipients),
         change_ids=tuple(i for g in groups for i in g.change_ids),
     )
+
+
+# A digest is read in a mail client: past this many changes of one source it lists the most
+# important (targets, then measures, then clauses) and says how many more `watcher changes` shows.
+MAX_SHOWN_PER_SOURCE = 60
+
+
+def _capped_layout(changes: Sequence[Change]) -> tuple[Layout, int]:
+    """The layout of at most MAX_SHOWN_PER_SOURCE changes of substance (the summary still counts
+    every change), and how many were left out."""
+    substantive = [c for c in changes if c.substantive]
+    if len(substantive) <= MAX_SHOWN_PER_SOURCE:
+        return arrange(changes), 0
+    rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
+    keep = set(sorted(range(len(substantive)), key=lambda i: (rank[substantive[i].kind], i))[:MAX_SHOWN_PER_SOURCE])
+    shown = arrange([c for i, c in enumerate(substantive) if i in keep])
+    hidden = len(changes) - len(substantive)
+    return replace(shown, summary=summarise(changes), hidden=hidden), len(substantive) - len(keep)
 
 
 # ---------------------------------------------------------------- reading the store
