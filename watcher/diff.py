@@ -62,7 +62,8 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
         try:
             document = extract_file(operand)
         except ExtractError as exc:
-            raise ExtractError(f"{operand}: {exc}") from None
+            message = str(exc)
+            raise ExtractError(message if operand in message else f"{operand}: {message}") from None
         return document, file_info(operand, document)
     if os.sep in operand or operand.lower().endswith(_DOCUMENT_SUFFIXES):
         raise ExtractError(f"{operand}: no such file")
