@@ -5,8 +5,10 @@ the same lines, so the text reader drops them too and the two editions compare a
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
-from watcher.normalise import comparison_form
+from watcher.model import Block
+from watcher.normalise import clean_display, comparison_form, comparison_forms
 
 # "浏览次数:311", "阅读量 1024", "已分享 12 次": counters that change on every visit.
 # A counter label needs its colon or its number: "提升网站访问量" is prose.
@@ -16,6 +18,7 @@ _COUNTER = re.compile(
 _PAGE_META_LABEL = re.compile(r"(?:发布日期|发布时间|更新时间|来源|信息来源|作者|编辑|责任编辑|字号|时间)\s*[:：]")
 _MAX_META_LINE = 120
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
+_MAX_FURNITURE_CHARS = 2 * _MAX_META_LINE  # longer paragraphs are document text
 # Page actions: a paragraph made of nothing else is furniture (【打印本页】【关闭窗口】, 字号：大 中 小).
 _ACTIONS = re.compile(
     r"打印本页|打印此页|打印正文|打印|关闭窗口|关闭本页|关闭|返回顶部|回到顶部|返回首页|返回|收藏本页|加入收藏|收藏"
@@ -28,7 +31,20 @@ _PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|
 def is_furniture(display: str) -> bool:
     """A paragraph that is page furniture by what it says: counters, actions, page metadata.
     Read in comparison form, so Traditional and full-width editions match the same patterns."""
-    text = comparison_form(display)
+    return _is_furniture_form(comparison_form(display))
+
+
+def without_furniture(blocks: Iterable[Block]) -> list[Block]:
+    """The blocks less the furniture paragraphs. Furniture is a short line; only short paragraphs
+    are read in comparison form, in one pass (the script converter is the cost)."""
+    blocks = list(blocks)
+    paragraphs = [b for b in blocks if b.kind != "table" and len(b.text) <= _MAX_FURNITURE_CHARS]
+    forms = comparison_forms([clean_display(b.text) for b in paragraphs])
+    furniture = {id(b) for b, form in zip(paragraphs, forms) if _is_furniture_form(form)}
+    return [b for b in blocks if id(b) not in furniture]
+
+
+def _is_furniture_form(text: str) -> bool:
     # page chrome states no sentence: "访问量10万人次以上。" is a target, not a counter
     if len(text) <= _MAX_META_LINE and not _SENTENCE_END.search(text) and (
         _COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2

@@ -24,7 +24,7 @@ from watcher.decode import decode
 from watcher.errors import ExtractError
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
-from watcher.extract.furniture import is_furniture
+from watcher.extract.furniture import without_furniture
 from watcher.normalise import clean_display, comparison_form
 
 # ---------------------------------------------------------------- what is not the document
@@ -402,7 +402,7 @@ def _attachments(root: Tag, url: str) -> tuple[str, ...]:
 
 def _blocks(root: Tag) -> list[Block]:
     walker = _Walker(score=False).run_element(root)
-    return [b for b in walker.blocks if b.kind == "table" or not is_furniture(clean_display(b.text))]
+    return without_furniture(walker.blocks)
 
 
 # ---------------------------------------------------------------- entry point

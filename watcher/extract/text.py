@@ -21,7 +21,7 @@ import unicodedata
 from typing import Iterable, Sequence
 
 from watcher.decode import decode
-from watcher.extract.furniture import is_furniture
+from watcher.extract.furniture import without_furniture
 from watcher.model import Block, Document
 from watcher.normalise import clean_display, comparison_form
 from watcher.numbering import HEADING_NUMBER
@@ -309,5 +309,5 @@ def extract_text(
 ) -> Document:
     """A plain-text body (any encoding) → Document; `encoding` is the source's configured one."""
     lines = decode(body, http_charset=http_charset, override=encoding).splitlines()
-    blocks = (b for b in parse_lines(lines) if b.kind == "table" or not is_furniture(clean_display(b.text)))
+    blocks = without_furniture(parse_lines(lines))
     return assemble(blocks, fmt="text", title=_title_line(lines))
