@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 
 from watcher.model import Block, Clause, Document, Unit
-from watcher.normalise import comparison_form, comparison_forms
+from watcher.normalise import comparison_forms
 from watcher.numbering import marker
 
 _CN = "一二三四五六七八九十"
@@ -46,11 +46,6 @@ def strip_marker(text: str) -> str:
         text = text[len(found[1]) :]
     sub = _SUBMEASURE.match(text)
     return text[sub.end() :] if sub else text
-
-
-def clause_key(text: str) -> str:
-    """Comparison form of a clause with its numbering removed, so renumbering compares equal."""
-    return comparison_form(strip_marker(text.strip()))
 
 
 def _split_after(text: str, pattern: re.Pattern[str]) -> list[str]:

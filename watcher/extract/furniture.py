@@ -8,7 +8,7 @@ import re
 from typing import Iterable
 
 from watcher.model import Block
-from watcher.normalise import clean_display, comparison_form, comparison_forms
+from watcher.normalise import clean_display, comparison_forms
 
 # "浏览次数:311", "阅读量 1024", "已分享 12 次": counters that change on every visit.
 # A counter label needs its colon or its number: "提升网站访问量" is prose.
@@ -28,12 +28,6 @@ _ACTION_REST = re.compile(r"[\s\[\]【】()（）:：|｜/·•>»<«\-]+")
 _PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：]")
 
 
-def is_furniture(display: str) -> bool:
-    """A paragraph that is page furniture by what it says: counters, actions, page metadata.
-    Read in comparison form, so Traditional and full-width editions match the same patterns."""
-    return _is_furniture_form(comparison_form(display))
-
-
 def without_furniture(blocks: Iterable[Block]) -> list[Block]:
     """The blocks less the furniture paragraphs. Furniture is a short line; only short paragraphs
     are read in comparison form, in one pass (the script converter is the cost)."""
@@ -45,6 +39,7 @@ def without_furniture(blocks: Iterable[Block]) -> list[Block]:
 
 
 def _is_furniture_form(text: str) -> bool:
+    """Read in comparison form, so Traditional and full-width editions match the same patterns."""
     # page chrome states no sentence: "访问量10万人次以上。" is a target, not a counter
     if len(text) <= _MAX_META_LINE and not _SENTENCE_END.search(text) and (
         _COUNTER.search(text) or len(_PAGE_META_LABEL.findall(text)) >= 2
