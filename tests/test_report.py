@@ -55,8 +55,9 @@ def test_json_is_the_contract_form():
         "new": NEW_TARGET,
         "target": {
             "metric": "科技型中小企业数",
-            "old": {"value": 3700, "unit": "家", "year": 2025, "comparator": ">=", "text": "达3700家"},
-            "new": {"value": 4000, "unit": "家", "year": 2025, "comparator": ">=", "text": "达4000家"},
+            "role": "target",
+            "old": {"value": 3700, "unit": "家", "year": 2025, "comparator": ">=", "text": "达3700家", "role": "target"},
+            "new": {"value": 4000, "unit": "家", "year": 2025, "comparator": ">=", "text": "达4000家", "role": "target"},
         },
         "inline": [["=", "到2025年，力争科技型中小企业数达"], ["-", "3700"], ["+", "4000"], ["=", "家。"]],
     }

@@ -15,7 +15,7 @@ Clauses with no counterpart, reported once per unit:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from diff_match_patch import diff_match_patch
@@ -76,7 +76,7 @@ def clause_targets(clause: Clause) -> tuple[Target, ...]:
         return row_targets(clause.header, clause.cells) if clause.header else ()
     if clause.kind == "heading":
         return ()
-    return extract_targets(clause.text, year=clause.year)
+    return extract_targets(clause.text, year=clause.year, role=clause.role)
 
 
 def _text(clauses: Sequence[Clause]) -> str:
@@ -160,14 +160,33 @@ def headline_target(targets: Sequence[Target]) -> Target:
     return max(enumerate(targets), key=lambda item: (item[1].year or 0, item[0]))[1]
 
 
+def _ends(target: Target) -> tuple[Target, Target]:
+    """The two ends of a range as indicators of their own (1万元以上3万元以下: 1万元 and 3万元)."""
+    assert target.value_max is not None
+    low = replace(target, value_max=None, comparator=">=")
+    return low, replace(target, value=target.value_max, value_max=None, comparator="<=")
+
+
+def _changed_ends(before: Target, after: Target) -> list[tuple[Target, Target]]:
+    """One pair per indicator that changed: each end of a range that moved is one (labelling rule:
+    the two ends of a range are two indicators); a fixed amount that became a range, or the other
+    way round, is one."""
+    if before.same_quantity(after):
+        return []
+    if before.value_max is None or after.value_max is None or (before.unit, before.year) != (after.unit, after.year):
+        return [(before, after)]
+    pairs = [(o, n) for o, n in zip(_ends(before), _ends(after)) if o.value != n.value]
+    return pairs or [(before, after)]
+
+
 def _target_changes(olds: Sequence[Clause], news: Sequence[Clause]) -> list[tuple[ChangeKind, TargetChange]]:
     old_targets = [t for c in olds for t in clause_targets(c)]
     new_targets = [t for c in news for t in clause_targets(c)]
     found: list[tuple[ChangeKind, TargetChange]] = []
     for before, after in match_targets(old_targets, new_targets):
         if before is not None and after is not None:
-            if not before.same_quantity(after):
-                found.append(("target_changed", TargetChange(after.metric or before.metric, before, after)))
+            for old_end, new_end in _changed_ends(before, after):
+                found.append(("target_changed", TargetChange(after.metric or before.metric, old_end, new_end)))
         elif after is not None:
             found.append(("target_added", TargetChange(after.metric, None, after)))
         elif before is not None:

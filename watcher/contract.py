@@ -30,6 +30,7 @@ def target_to_dict(target: Target) -> dict[str, Any]:
     }
     if target.value_max is not None:
         d["value_max"] = json_number(target.value_max)
+    d["role"] = target.role
     return d
 
 
@@ -43,6 +44,7 @@ def target_from_dict(metric: str, d: Mapping[str, Any]) -> Target:
         year=None if d.get("year") is None else int(d["year"]),
         text=d.get("text") or "",
         value_max=None if value_max is None else float(value_max),
+        role=d.get("role") or "target",
     )
 
 
@@ -58,6 +60,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         t = change.target
         d["target"] = {
             "metric": t.metric,
+            "role": t.role,
             "old": None if t.old is None else target_to_dict(t.old),
             "new": None if t.new is None else target_to_dict(t.new),
         }

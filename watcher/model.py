@@ -112,6 +112,7 @@ class Clause:
     cells: tuple[str, ...] = ()  # for rows: the cells
     units: tuple[int, ...] = ()  # ids of the numbered items / sub-measures it belongs to, outermost first
     year: int | None = None  # deadline year in force from earlier in its paragraph (到2025年…)
+    role: "Role" = "target"  # what its figures are, from its section and the cues before it in its paragraph
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,10 @@ class Unit:
 # ---------------------------------------------------------------- targets
 
 Comparator = Literal[">=", ">", "<=", "<", "=", "~"]
+# What a figure is to its document: a planned `target` (到2025年, 力争, 今年…预期), a `reported` outcome
+# (去年…达到, 过去五年…), a `baseline` (基期, the earlier columns of a table) or a `threshold` (a
+# quantified provision of a regulation: an amount, a fine, a period, a quorum).
+Role = Literal["target", "reported", "baseline", "threshold"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ class Target:
     year: int | None = None
     text: str = ""  # the literal words, e.g. "达3700家"
     value_max: float | None = None  # upper bound of a range (1-2家 → value 1, value_max 2)
+    role: Role = "target"
 
     def same_quantity(self, other: "Target") -> bool:
         return (self.value, self.value_max, self.unit, self.comparator, self.year) == (
@@ -178,6 +184,11 @@ class TargetChange:
     metric: str
     old: Target | None
     new: Target | None
+
+    @property
+    def role(self) -> Role:
+        side = self.new if self.new is not None else self.old
+        return side.role if side is not None else "target"
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from watcher.model import Block, Clause, Document, Unit
+from watcher.model import Block, Clause, Document, Role, Unit
 from watcher.normalise import comparison_forms
 from watcher.numbering import marker
+from watcher.targets import role_cue
+from watcher.vocabulary import ARTICLE_OPENING, CROSS_REFERENCE, MIN_ARTICLES, SECTION_CUES, alternation
 
 _CN = "一二三四五六七八九十"
 
@@ -31,6 +33,13 @@ _ENUM_COLON = re.compile(rf"(?<=[：:])(?=(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})�
 _DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*(\d{4})\s*年")
 
 _MAX_HEADING_CHARS = 60
+_SECTION_CUE = re.compile("|".join(f"(?P<{role}>{alternation(words)})" for role, words in SECTION_CUES))
+
+
+def section_role(title: str) -> Role | None:
+    """The role a heading gives the figures under it (…工作回顾 → reported), if it gives one."""
+    found = _SECTION_CUE.search(title)
+    return found.lastgroup if found else None  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -83,7 +92,9 @@ def _title(text: str) -> str:
 class _Builder:
     """Walks the blocks once, keeping the open headings on a stack."""
 
-    def __init__(self) -> None:
+    def __init__(self, role: Role | None = None) -> None:
+        self.document_role = role  # a regulation's figures are all thresholds
+        self.roles: dict[int, Role] = {}  # unit id → the role its heading gives
         self.clauses: list[Clause] = []
         self.units: dict[int, Unit] = {}
         self.stack: list[tuple[float, int, str]] = []  # (rank, unit id, path element)
@@ -95,7 +106,16 @@ class _Builder:
         unit_id = len(self.units)
         self.units[unit_id] = Unit(unit_id, rank, title, numbered)
         self.stack.append((rank, unit_id, title))
+        if (role := section_role(title)) is not None:
+            self.roles[unit_id] = role
         return unit_id
+
+    @property
+    def role(self) -> Role:
+        """The role in force: the document's, else the innermost heading's that gives one."""
+        if self.document_role is not None:
+            return self.document_role
+        return next((self.roles[u] for _, u, _ in reversed(self.stack) if u in self.roles), "target")
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -150,6 +170,7 @@ class _Builder:
 
     def body(self, text: str, number: int, numbered: tuple[float, str] | None) -> None:
         year: int | None = None
+        role = self.role
         base = len(self.stack)
         for position, sentence in enumerate(sentences(text)):
             sub = _SUBMEASURE.match(sentence)
@@ -164,7 +185,9 @@ class _Builder:
                 measure=bool(sub) or opens_item,
                 item=(numbered[1].strip() if opens_item and numbered else sub.group(0) if sub else None),
                 year=year,
+                role=role,
             )
+            role = role_cue(sentence, role)
             deadline = _DEADLINE.search(sentence)
             if deadline:
                 year = int(deadline.group(1))
@@ -186,14 +209,29 @@ def _looks_like_heading(text: str) -> bool:
     return len(body) <= _MAX_HEADING_CHARS and not re.search(r"[。；;！!？?]", body)
 
 
+def _is_regulation(document: Document) -> bool:
+    """Numbered in articles (第一条 …): a regulation, whose figures are thresholds."""
+    articles = sum(1 for b in document.blocks if b.kind != "table" and ARTICLE_OPENING.match(b.text))
+    return articles >= MIN_ARTICLES
+
+
+def _comparable(text: str) -> str:
+    """What a clause is compared on before normalisation: without its cross-references, which are
+    renumbered with the articles they point at."""
+    return CROSS_REFERENCE.sub("§", text)
+
+
 def segment(document: Document) -> Segmented:
-    builder = _Builder()
+    builder = _Builder("threshold" if _is_regulation(document) else None)
     for number, block in enumerate(document.blocks):
         if block.kind == "table":
             builder.table(block, number)
         else:
             builder.paragraph(block, number)
-    texts = ["\t".join(_row_body(c.cells)) if c.kind == "row" else strip_marker(c.text.strip()) for c in builder.clauses]
+    texts = [
+        "\t".join(_row_body(c.cells)) if c.kind == "row" else _comparable(strip_marker(c.text.strip()))
+        for c in builder.clauses
+    ]
     keys = comparison_forms(texts)
     clauses = tuple(replace(c, key=key) for c, key in zip(builder.clauses, keys))
     return Segmented(clauses, builder.units)

@@ -37,8 +37,16 @@ from typing import NamedTuple
 import opencc
 from rapidfuzz import fuzz
 
-from watcher.model import Comparator, Target
+from watcher.model import Comparator, Role, Target
 from watcher.normalise import clean_display, comparison_form
+from watcher.vocabulary import (
+    FUTURE_CUES,
+    FUTURE_YEAR,
+    INCREMENT_BASE,
+    INCREMENT_VERBS,
+    ROLE_CUES,
+    alternation,
+)
 
 __all__ = ["extract_targets", "row_targets", "metric_key", "match_targets"]
 
@@ -73,9 +81,12 @@ _CN = rf"[{_CN_NUM}]+(?:点[零〇一二三四五六七八九]+)?"
 # Measure words; longest first. "人" is not a unit in 人才/人员…, "家" not in 家电/家居….
 _BASE_UNITS = (
     "个百分点|百分点|个工作日|平方公里|平方千米|平方米|立方米|千瓦时|千瓦|兆瓦|公里|公顷|美元|"
-    "人次|人年|人(?![才员口民群工士])|家(?![电具居庭纺乡族])|个(?!人)|项|件|名|位|户|所|座|条|台|套|"
-    "次|期|场|倍|亩|吨|篇|部|款|种|支|辆|张|天|小时|分钟|元|米"
+    "人次|人年|人(?![才员口民群工士])|家(?![电具居庭纺乡族])|个月|个(?!人)|项|件|名|位|户|所|座|条|台|套|"
+    "次|期|场|倍|亩|吨|篇|部|款|种|支|辆|张|天|小时|分钟|元|米|工作日|周|日(?![报常])|年(?![度底末初均代级])"
 )
+# Measure words with which a small Chinese numeral is a quantity even without a comparator
+# (三个月, 五万元, 两倍, 九十日), where 三年, 两个, 一批 are words.
+_STRONG_UNIT = re.compile(r"(?:个月|工作日|日|天|小时|分钟|周|元|倍)(?:/|$)")
 _LATIN_UNITS = r"kWh|MWh|GWh|kW|MW|GW|km|kg"
 _UNIT = (
     rf"(?:万亿|千万|百万|万|亿)?(?:{_BASE_UNITS})(?:/(?:人|年|户|亩|平方米))?"
@@ -107,6 +118,8 @@ _POST_CMP_RE = re.compile(f"(?:[(（][^()（）]{{1,4}}[)）])?(?P<word>{_POST_W
 _RANGE_SEP = r"\s*(?:-|~|—|–|至|到)\s*"
 _QTY = re.compile(
     rf"(?:百分之(?P<pct>{_CN})"
+    rf"|(?P<den>{_CN}|\d+)分之(?P<numer>{_CN}|\d+)"
+    rf"|(?P<half>过半数|超过半数|半数)"
     rf"|(?P<num>{_AR}|{_CN})(?:\s*(?P<unit0>%|万|亿)?{_RANGE_SEP}(?P<num2>{_AR}|{_CN}))?"
     rf"\s*(?P<approx>多|余)?\s*(?P<unit>{_UNIT})?)"
 )
@@ -134,12 +147,14 @@ _MAX_QUOTED_NAME = 30  # a longer quotation is prose, not a name
 # stripped when two characters or more remain (孵化器 stays 孵化器).
 _MODALS = (
     "力争|确保|争取|努力|预计|计划|力求|有望|基本|初步|进一步|全面|持续|稳步|加快|大力|积极|着力|"
-    "共计|总共|一共|已经|能够|同时|其中|此外|另外|现有|目前|当前|并且|以及|或者"
+    "共计|总共|一共|已经|能够|同时|其中|此外|另外|现有|目前|当前|并且|以及|或者|"
+    "今年|去年|明年|全年|年末|年内|当年|本年|上年|拟|先发行|处以|并处|可处|处|"
+    "应当经|应当由|应当有|应当|必须|可以|须经"
 )
 _VERBS = (
     "新引进|引进培育|联合举办|建设|建成|新建|创建|组建|共建|培育|培养|打造|引进|引育|招引|集聚|聚集|"
     "孵化|形成|设立|布局|争创|创成|认定|开展|实施|完成|申报|承担|遴选|促成|取得|举办|开设|获评|"
-    "获得|拥有|建立|带动|推动|吸引|服务|发展|入选|入库|备案|联合|新增|累计|实现|获"
+    "获得|拥有|建立|带动|推动|吸引|服务|发展|入选|入库|备案|联合|新增|累计|实现|获|发行|安排|罚|给予"
 )
 # Qualifiers kept in a metric (they change what is counted) but dropped by metric_key.
 _QUALIFIERS = "新增|累计|新|全区|全市|全县|全省|全镇|全乡|我区|我市|我县|我省|本区|本市|本县"
@@ -156,15 +171,15 @@ _LEAD_NOISE = re.compile(
     r"截至目前|近年来|现阶段)\s*"
 )
 _TRAIL_FILLER = re.compile(
-    r"(?:分别为|分别达到|分别达|分别|仅为|仅占|均为|均|都|为|是|已|将|共计|合计|总计|的|力争|确保|"
-    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、)$"
+    r"(?:分别为|分别达到|分别达|分别|仅为|仅占|均为|平均|均|都|为|是|已|将|共计|合计|总计|的|力争|确保|"
+    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、|拟按|拟|按|控制在|保持在|稳定在|维持在|在)$"
 )
 # A phrase that compares with what was said before it: its metric continues the previous one.
 _COMPARISON_LEAD = re.compile(r"^(?:同比|较|相比|高于|低于|占)")
 _COMPARISON_WORD = re.compile(r"^(?:相比|比较)")  # left after its year: 同2017年相比
 # "提升至3.62%": a change of the previous metric, with no subject of its own.
 _CHANGE_ONLY = re.compile(r"^(?:提升|提高|增长|增加|上升|下降|降低|减少|扩大|缩小)?(?:至|到|为)$")
-_OBJECT_STOP = re.compile(r"[\d%()（）]|和|及|以及|并|等|[，,、；;：:。！？!?\t]")
+_OBJECT_STOP = re.compile(r"[\d%()（）]|和|及|以及|并|且|或|等|分之|半数|[，,、；;：:。！？!?\t]")
 _NOT_OBJECT = re.compile(r"^(?:提升|提高|增长|增加|下降|降低|减少|达到|达|为|是|占|比|较|至|到)")
 _RANK_AFTER = re.compile(r"位次|名次|排名")  # used with match(s, pos): no "^"
 
@@ -317,9 +332,36 @@ class _Hit(NamedTuple):
     qual: bool
 
 
+def _fraction(m: re.Match[str]) -> float | None:
+    """三分之二 → 2/3, 过半数 → 1/2; None when a part is not a numeral."""
+    if m["half"]:
+        return 0.5
+    den, numer = _number(m["den"]), _number(m["numer"])
+    return numer / den if den and numer is not None and numer < den else None
+
+
+def _fraction_hit(s: str, m: re.Match[str]) -> _Hit | None:
+    value = _fraction(m)
+    if value is None:
+        return None
+    a, b = m.span()
+    post = _POST_CMP_RE.match(s, b)
+    pre = _PRE_CMP_RE.search(s, max(0, a - 4), a)
+    comparator: Comparator = ">" if m["half"] and m["half"] != "半数" else "="
+    if post:
+        comparator = _POST_CMP_MAP[post.group("word")]
+    elif pre:
+        comparator = _PRE_CMP_MAP[pre.group().strip()]
+    return _Hit(pre.start() if pre else a, post.end() if post else b, a, value, None, "", comparator, False)
+
+
 def _numeric_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
     for m in _QTY.finditer(s):
         a, b = m.span()
+        if m["den"] or m["half"]:
+            if not _inside(a, excluded) and (hit := _fraction_hit(s, m)) is not None:
+                yield hit
+            continue
         token = m["pct"] or m["num"]
         unit = "%" if m["pct"] else (m["unit"] or "")
         if m["unit0"] and m["unit0"] != unit and not unit.startswith(m["unit0"]):
@@ -341,8 +383,11 @@ def _numeric_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
             comparator = ">"
         elif pre:
             comparator = _PRE_CMP_MAP[pre.group().strip()]
+        if s[a - 1 : a] == "前" and s[a - 2 : a] != "提前" and unit in ("名", "位", "年", ""):
+            continue  # 前10名, 前三年: a rank or a span, not a quantity
         if not token[0].isdigit() and not m["pct"]:
-            if not unit or (value < 10 and comparator in (None, "=")):
+            strong = bool(_STRONG_UNIT.search(unit)) or (unit == "年" and comparator in (">=", "<=", ">", "<"))
+            if not unit or (value < 10 and comparator in (None, "=", "~") and not strong):
                 continue  # 一批, 三大, 两个分中心, 近三年: words, not indicators
         elif not unit and (comparator is None or 1900 <= value <= 2100):
             continue  # a bare number: a code, a year or a name
@@ -356,7 +401,7 @@ def _bounded(s: str, a: int, b: int) -> bool:
     after = s[b] if b < len(s) else " "
     if before.isascii() and (before.isalnum() or before in "+.#/_-&"):
         return False
-    if before in "第前每〔[【":
+    if before in "第每〔[【月":  # 月: the day of a date (3月1日)
         return False
     if after.isascii() and (after.isalpha() or after in "+#_&"):
         return False
@@ -377,11 +422,61 @@ def _qual_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
         yield _Hit(start, m.end(), start, None, None, "", None, True)
 
 
-def extract_targets(text: str, *, year: int | None = None) -> tuple[Target, ...]:
+# 比去年, 较上年: a comparison with the past, not a figure of the past
+_ROLE_CUE = re.compile(
+    "|".join(f"(?<![比较同与和])(?P<{role}>{alternation(words)})" for role, words in ROLE_CUES)
+    + f"|(?P<future>{FUTURE_YEAR})"
+)
+_FUTURE_CUE = re.compile(alternation(FUTURE_CUES) + f"|{FUTURE_YEAR}")
+_INCREMENT = re.compile(rf"(?:比|较)(?:{alternation(INCREMENT_BASE)})?(?:{alternation(INCREMENT_VERBS)})了?$")
+_RATE_UNITS = ("%", "‰")
+
+
+def role_cue(text: str, in_force: Role = "target") -> Role:
+    """The role that the last cue of `text` gives the figures after it, or `in_force` when it has none.
+
+    A reported or baseline role in force (a review section) gives way only to a cue of the future
+    (今年, 到2025年); a threshold (a regulation) to none."""
+    if in_force == "threshold":
+        return in_force
+    if in_force in ("reported", "baseline"):
+        return "target" if _FUTURE_CUE.search(text) else in_force
+    role = in_force
+    for m in _ROLE_CUE.finditer(text):
+        role = "reported" if m.lastgroup == "reported" else "target"
+    return role
+
+
+def _ranges(s: str, hits: list[_Hit]) -> list[_Hit]:
+    """X以上Y以下 in one unit (一万元以上五万元以下) is one indicator from X to Y."""
+    merged: list[_Hit] = []
+    for hit in hits:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and prev.comparator == ">="
+            and hit.comparator == "<="
+            and prev.value_max is None
+            and hit.value_max is None
+            and prev.unit == hit.unit
+            and prev.value is not None
+            and hit.value is not None
+            and prev.value < hit.value
+            and not s[prev.end : hit.start].strip()
+        ):
+            merged[-1] = prev._replace(end=hit.end, value_max=hit.value, comparator="=")
+            continue
+        merged.append(hit)
+    return merged
+
+
+def extract_targets(text: str, *, year: int | None = None, role: Role = "target") -> tuple[Target, ...]:
     """Every indicator in one clause (display text, full- or half-width, Simplified or Traditional).
 
     `year` is the deadline year in force from context (e.g. an earlier "到2025年" in the paragraph);
-    a year inside the clause (到2025年 / 2025年底前 / 至2027年) overrides it.
+    a year inside the clause (到2025年 / 2025年底前 / 至2027年) overrides it. `role` is the role in
+    force from context; a cue in the clause before a figure (今年, 去年, 力争 …) overrides it.
+    An increment (比去年增加1800亿元) is said of the indicator before it and is none of its own.
     """
     s = _fold(text)
     if not s:
@@ -391,14 +486,18 @@ def extract_targets(text: str, *, year: int | None = None) -> tuple[Target, ...]
     quals = list(_qual_hits(s, excluded))
     taken = [(h.start, h.end) for h in quals]
     hits = [h for h in _numeric_hits(s, excluded) if not _inside(h.value_start, taken)]
-    hits = sorted(hits + quals, key=lambda h: h.start)
+    hits = _ranges(s, sorted(hits + quals, key=lambda h: h.start))
 
     targets: list[Target] = []
     lo = 0
     for hit in hits:
         if hit.start < lo:
             continue  # inside the object of the previous indicator
-        left = _read_left(_left_phrase(s, lo, hit.start))
+        raw_left = _left_phrase(s, lo, hit.start)
+        if _INCREMENT.search(raw_left) and hit.unit not in _RATE_UNITS and targets:
+            lo = hit.end
+            continue
+        left = _read_left(raw_left)
         prev = targets[-1] if targets else None
         metric, comparator = left.subject, hit.comparator
         lo = hit.end
@@ -429,6 +528,7 @@ def extract_targets(text: str, *, year: int | None = None) -> tuple[Target, ...]
                 year=in_force[-1] if in_force else year,
                 text=s[hit.start : hit.end].strip(),
                 value_max=hit.value_max,
+                role=role_cue(s[: hit.start], role),
             )
         )
     return tuple(targets)

@@ -1,0 +1,62 @@
+"""The differ's word lists: what a figure is to its document, and what makes a paragraph a provision.
+
+Vocabulary, not rules: each list is read once into a pattern by the stage that uses it (targets
+reads the role cues, segment the section cues and the provision numbering, classify the obligation
+and principle words). Add words here, not in the stages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from watcher.model import Role
+
+# ---------------------------------------------------------------- roles of figures
+
+# Words in a clause that say what the figures after them are. The nearest one before a figure wins
+# over the role in force from the paragraph or the section.
+ROLE_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
+    ("reported", ("去年", "上年", "过去一年", "过去五年", "过去", "五年来", "一年来", "多年来", "已经", "完成了",
+                  "实现了", "达到了", "同比", "全年完成", "实际完成")),
+    ("target", ("今年", "明年", "预期目标", "预期", "力争", "拟", "计划", "目标", "确保", "争取", "安排")),
+)
+# A deadline year ahead (到2025年) is a target cue too; it is read with the year patterns.
+FUTURE_YEAR = r"(?:到|至)\s*(?:19|20)\d{2}\s*年"
+# Cues strong enough to end a reported section's role (a review section speaks of the past).
+FUTURE_CUES = ("今年", "明年")
+
+# Headings of sections whose figures are outcomes (a work report's review) or plans.
+SECTION_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
+    ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "发展现状", "取得的进展")),
+    ("target", ("目标", "任务", "部署", "建议", "安排", "展望", "政策取向", "重点工作")),
+)
+
+# An increment: a change against the previous period (比去年增加1800亿元, 比去年预算低0.4个百分点),
+# said of an indicator, not an indicator of its own. Growth rates (比上年增长6%) stay indicators.
+INCREMENT_BASE = ("去年预算", "上年预算", "去年", "上年", "上一年", "前一年", "年初", "预算", "上期")
+INCREMENT_VERBS = ("增加", "减少", "增长", "下降", "提高", "降低", "多", "少", "高", "低", "扩大", "缩小")
+
+# ---------------------------------------------------------------- provisions
+
+# A document numbered in articles (第一条 …) is a regulation: its figures are thresholds.
+ARTICLE_OPENING = re.compile(r"^\s*第[一二三四五六七八九十百零〇]+条")
+MIN_ARTICLES = 3
+
+# Words that make a paragraph a provision: an obligation, a power, a prohibition or a sanction.
+OBLIGATION_WORDS = (
+    "应当", "不得", "可以", "禁止", "必须", "有权", "负责", "责令", "罚款", "没收", "吊销", "撤销",
+    "予以", "给予", "处分", "追究", "依法", "须", "应", "严禁", "具有同等法律效力", "适用", "不予",
+)
+# A paragraph whose only statement is a principle (坚持…领导, 贯彻…方针) is not a provision.
+PRINCIPLE_WORDS = ("坚持", "贯彻", "遵循", "秉持", "体现")
+
+# Cross-references to articles, paragraphs and items (依照本条例第二十条, 前款第（一）项): renumbered
+# with the articles they point at, so they are left out of the comparison of clauses.
+CROSS_REFERENCE = re.compile(
+    r"第[一二三四五六七八九十百零〇\d]+(?:条|款|项)(?:之[一二三四五六七八九十]+)?|第[(（][一二三四五六七八九十\d]+[)）]项"
+)
+
+
+def alternation(words: tuple[str, ...]) -> str:
+    """A regular-expression alternation of `words`, longest first."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
