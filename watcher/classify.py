@@ -15,16 +15,20 @@ Clauses with no counterpart, reported once per unit:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from diff_match_patch import diff_match_patch
 
 from watcher.align import Pair
+from watcher.ledger import Entry, pair_ledgers
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
 from watcher.normalise import comparison_forms, loose_form
+from watcher.numbering import ARTICLE_RANK
 from watcher.segment import Segmented
 from watcher.targets import extract_targets, match_targets, row_targets
+from watcher.vocabulary import OBLIGATION_WORDS, PRINCIPLE_WORDS, alternation
 
 # Verbs and adverbs that open an action (a measure) in plan prose.
 _ACTION = re.compile(
@@ -40,6 +44,9 @@ _ACTION = re.compile(
 )
 # A paragraph opened by the name of a programme (…工程。…行动。) is a measure, numbered or not.
 _PROGRAMME = re.compile(r"^[^，,。；;]{2,24}(?:工程|行动|计划|专项|项目|活动|试点|示范)[。．.：:]?$")
+# A provision: an obligation, power, prohibition or sanction; a principle only (…应当坚持…领导…。).
+_OBLIGATION = re.compile(alternation(OBLIGATION_WORDS))
+_PRINCIPLE_ONLY = re.compile(rf"^[^。；;]*?(?:应当)?(?:{alternation(PRINCIPLE_WORDS)})[^。；;]*[。；;]?$")
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
 
@@ -101,10 +108,39 @@ class _Sides:
         return [self.new.clauses[j] for j in pair.new]
 
 
+# ---------------------------------------------------------------- reports of one aligned unit
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An indicator of one side that its own clause pair did not account for: a ledger entry that
+    the whole-document pairing may still give a counterpart."""
+
+    target: Target
+    added: bool  # on the new side
+    clause: Clause
+    path: tuple[str, ...]
+    old: str | None  # the texts a target_added/removed about it shows
+    new: str | None
+    inline: tuple[InlineOp, ...] = ()
+    old_path: tuple[str, ...] | None = None
+    absorbed: bool = False  # already part of a reported measure or text: no change of its own
+
+
+@dataclass(frozen=True)
+class _Report:
+    """What one aligned pair or one unpaired unit reports: changes of its own, indicators left for
+    the ledger, and what it says instead when none of them comes to a change."""
+
+    changes: tuple[Change, ...] = ()
+    items: tuple[_Item, ...] = ()
+    fallback: tuple[Change, ...] = ()
+
+
 # ---------------------------------------------------------------- paired clauses
 
 
-def _paired(pair: Pair, sides: _Sides) -> list[Change]:
+def _paired(pair: Pair, sides: _Sides) -> _Report:
     olds, news = sides.olds(pair), sides.news(pair)
     old_text, new_text = _text(olds), _text(news)
     path, old_path = news[0].path, olds[0].path
@@ -115,22 +151,29 @@ def _paired(pair: Pair, sides: _Sides) -> list[Change]:
     if _header_changed(olds, news) or inherited_year:
         # The same words under a new column header (2025年 → 2026年), or after a deadline stated
         # earlier in the paragraph that moved (到2026年 → 到2027年): the indicators changed year.
-        found = _target_changes(olds, news)
-        if found:
-            return _target_change_list(found, olds, news, old_text, new_text, moved_from)
+        changed, left_old, left_new = _target_changes(olds, news)
+        if changed or left_old or left_new:
+            found = changed + [("target_removed", TargetChange(t.metric, t, None)) for t, _ in left_old]
+            found += [("target_added", TargetChange(t.metric, None, t)) for t, _ in left_new]
+            return _Report(_target_change_list(found, olds, news, old_text, new_text, moved_from))
     if old_key == new_key or loose_form(old_key) == loose_form(new_key):
         if pair.moved and not all(c.kind == "row" for c in (*olds, *news)):
-            return [Change("clause_moved", path, old_text, new_text, old_path=old_path)]
+            return _Report((Change("clause_moved", path, old_text, new_text, old_path=old_path),))
         if old_text == new_text and not pair.moved:
-            return []
+            return _Report()
         # width, script, wrapping — or table rows floated by the page or PDF layout. No inline
         # diff: a redline of every width or script change is noise, and costly.
-        return [Change("formatting", path, old_text, new_text, old_path=moved_from)]
-    target_changes = _target_changes(olds, news)
-    if target_changes:
-        return _target_change_list(target_changes, olds, news, old_text, new_text, moved_from)
+        return _Report((Change("formatting", path, old_text, new_text, old_path=moved_from),))
+    changed, left_old, left_new = _target_changes(olds, news)
     inline = inline_diff(old_text, new_text)
-    return [Change("clause_modified", path, old_text, new_text, inline=inline, old_path=moved_from)]
+    items = tuple(
+        _Item(t, False, c, olds[0].path, old_text, new_text, inline, moved_from) for t, c in left_old
+    ) + tuple(_Item(t, True, c, path, old_text, new_text, inline, moved_from) for t, c in left_new)
+    return _Report(
+        _target_change_list(changed, olds, news, old_text, new_text, moved_from, inline),
+        items,
+        (Change("clause_modified", path, old_text, new_text, inline=inline, old_path=moved_from),),
+    )
 
 
 def _target_change_list(
@@ -140,13 +183,17 @@ def _target_change_list(
     old_text: str,
     new_text: str,
     moved_from: tuple[str, ...] | None,
-) -> list[Change]:
+    inline: tuple[InlineOp, ...] | None = None,
+) -> tuple[Change, ...]:
     """One change per indicator of a paired clause; a removal sits at the path it had."""
-    inline = inline_diff(old_text, new_text)
-    return [
+    if not found:
+        return ()
+    if inline is None:
+        inline = inline_diff(old_text, new_text)
+    return tuple(
         Change(kind, olds[0].path if kind == "target_removed" else news[0].path, old_text, new_text, change, inline, moved_from)
         for kind, change in found
-    ]
+    )
 
 
 def _header_changed(olds: Sequence[Clause], news: Sequence[Clause]) -> bool:
@@ -162,36 +209,52 @@ def headline_target(targets: Sequence[Target]) -> Target:
 
 def _ends(target: Target) -> tuple[Target, Target]:
     """The two ends of a range as indicators of their own (1万元以上3万元以下: 1万元 and 3万元)."""
-    assert target.value_max is not None
     low = replace(target, value_max=None, comparator=">=")
     return low, replace(target, value=target.value_max, value_max=None, comparator="<=")
 
 
 def _changed_ends(before: Target, after: Target) -> list[tuple[Target, Target]]:
-    """One pair per indicator that changed: each end of a range that moved is one (labelling rule:
-    the two ends of a range are two indicators); a fixed amount that became a range, or the other
-    way round, is one."""
+    """One pair per indicator that changed: each bound of a range stated by its bounds that moved is
+    one (1万元以上3万元以下: two limits); a fixed amount that became a range, the other way round,
+    or a range like 1-2家, is one."""
     if before.same_quantity(after):
         return []
-    if before.value_max is None or after.value_max is None or (before.unit, before.year) != (after.unit, after.year):
+    bounds = before.comparator == after.comparator == ">="
+    if not bounds or before.value_max is None or after.value_max is None or (before.unit, before.year) != (after.unit, after.year):
         return [(before, after)]
     pairs = [(o, n) for o, n in zip(_ends(before), _ends(after)) if o.value != n.value]
     return pairs or [(before, after)]
 
 
-def _target_changes(olds: Sequence[Clause], news: Sequence[Clause]) -> list[tuple[ChangeKind, TargetChange]]:
-    old_targets = [t for c in olds for t in clause_targets(c)]
-    new_targets = [t for c in news for t in clause_targets(c)]
+def _changed(before: Target, after: Target) -> list[tuple[ChangeKind, TargetChange]]:
+    return [
+        ("target_changed", TargetChange(after.metric or before.metric, o, n)) for o, n in _changed_ends(before, after)
+    ]
+
+
+_Left = list[tuple[Target, Clause]]
+
+
+def _target_changes(
+    olds: Sequence[Clause], news: Sequence[Clause]
+) -> tuple[list[tuple[ChangeKind, TargetChange]], _Left, _Left]:
+    """The indicators of two aligned clauses: those that changed, and those left without a
+    counterpart on each side (for the ledger)."""
+    old_targets = [(t, c) for c in olds for t in clause_targets(c)]
+    new_targets = [(t, c) for c in news for t in clause_targets(c)]
+    old_clause = {id(t): c for t, c in old_targets}
+    new_clause = {id(t): c for t, c in new_targets}
     found: list[tuple[ChangeKind, TargetChange]] = []
-    for before, after in match_targets(old_targets, new_targets):
+    left_old: _Left = []
+    left_new: _Left = []
+    for before, after in match_targets([t for t, _ in old_targets], [t for t, _ in new_targets]):
         if before is not None and after is not None:
-            for old_end, new_end in _changed_ends(before, after):
-                found.append(("target_changed", TargetChange(after.metric or before.metric, old_end, new_end)))
+            found.extend(_changed(before, after))
         elif after is not None:
-            found.append(("target_added", TargetChange(after.metric, None, after)))
+            left_new.append((after, new_clause[id(after)]))
         elif before is not None:
-            found.append(("target_removed", TargetChange(before.metric, before, None)))
-    return found
+            left_old.append((before, old_clause[id(before)]))
+    return found, left_old, left_new
 
 
 # ---------------------------------------------------------------- unpaired clauses
@@ -239,7 +302,7 @@ def _whole_paragraphs(unpaired: set[int], segmented: Segmented, owned: set[int])
     return {
         members[0]: members
         for members in blocks.values()
-        if len(members) > 1 and all(i in unpaired and i not in owned for i in members)
+        if all(i in unpaired and i not in owned for i in members)
     }
 
 
@@ -247,11 +310,21 @@ def _one_side(kind_added: ChangeKind, kind_removed: ChangeKind, added: bool) -> 
     return kind_added if added else kind_removed
 
 
+def _absorbed(members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str) -> tuple[_Item, ...]:
+    """The indicators of clauses already reported as a measure or as text: part of that change."""
+    side = {"new": text} if added else {"old": text}
+    return tuple(
+        _Item(t, added, c, path, side.get("old"), side.get("new"), absorbed=True)
+        for c in members
+        for t in clause_targets(c)
+    )
+
+
 def _unpaired(
     indices: Iterable[int], segmented: Segmented, added: bool, other_title: str = ""
-) -> list[tuple[int, Change]]:
-    """Changes for the clauses of one side that have no counterpart, with their position:
-    a whole numbered unit is one measure, a whole paragraph one change, a lone clause its own.
+) -> list[tuple[int, _Report]]:
+    """Reports for the clauses of one side that have no counterpart, with their position:
+    a whole numbered unit is one measure, a whole paragraph one report, a lone clause its own.
     `other_title` is the comparison form of the other version's title."""
     indices = sorted(indices)
     unpaired = set(indices)
@@ -259,7 +332,7 @@ def _unpaired(
     owner = _whole_units(unpaired, segmented, unit_members)
     paragraphs = _whole_paragraphs(unpaired, segmented, set(owner))
     in_paragraph = {i for members in paragraphs.values() for i in members[1:]}
-    changes: list[tuple[int, Change]] = []
+    reports: list[tuple[int, _Report]] = []
     reported_units: set[int] = set()
     side = "new" if added else "old"
     measure = _one_side("measure_added", "measure_removed", added)
@@ -269,32 +342,47 @@ def _unpaired(
         if not loose or (other_title and loose == loose_form(other_title)):
             # numbering left alone on a line by wrapping, or the title printed in one edition and
             # kept as metadata in the other
-            changes.append((index, Change("formatting", clause.path, **{side: clause.text})))
+            reports.append((index, _Report((Change("formatting", clause.path, **{side: clause.text}),))))
             continue
         unit = owner.get(index)
         if unit is not None:
             if unit not in reported_units:
                 reported_units.add(unit)
-                text = _text([segmented.clauses[i] for i in unit_members[unit]])
+                members = [segmented.clauses[i] for i in unit_members[unit]]
+                text = _text(members)
                 # units and path elements are pushed together, so the unit's depth cuts the path
                 unit_path = clause.path[: clause.units.index(unit) + 1]
-                changes.append((index, Change(measure, unit_path, **{side: text})))
+                change = Change(measure, unit_path, **{side: text})
+                reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text))))
             continue
         if index in in_paragraph:
             continue
-        members = [segmented.clauses[i] for i in paragraphs.get(index, [index])]
-        changes.extend((index, change) for change in _lone(members, segmented, added))
-    return changes
+        if index in paragraphs:
+            members = [segmented.clauses[i] for i in paragraphs[index]]
+            reports.append((index, _lone(members, segmented, added, whole=True)))
+        else:
+            reports.append((index, _lone([clause], segmented, added, whole=False)))
+    return reports
 
 
-def _lone(members: list[Clause], segmented: Segmented, added: bool) -> list[Change]:
-    """One paragraph or one clause with no counterpart: a measure when it is numbered or holds an
-    action that is not just a quantified aim; otherwise its indicators when it states some;
-    otherwise descriptive text."""
+def _states_provision(members: Sequence[Clause]) -> bool:
+    """A paragraph that states an obligation, a power, a prohibition or a sanction, and not only a
+    principle (坚持…领导)."""
+    text = "".join(c.text for c in members)
+    if not _OBLIGATION.search(text):
+        return False
+    return not _PRINCIPLE_ONLY.match(text)
+
+
+def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool) -> _Report:
+    """One paragraph or one clause with no counterpart: a measure when it is numbered, holds an
+    action that is not just a quantified aim, or is a whole paragraph that states a provision;
+    otherwise its indicators when it states some; otherwise descriptive text."""
     first = members[0]
     side = "new" if added else "old"
     text = _text(members)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
+    text_change = Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})
     targets_of = {c.index: clause_targets(c) for c in members}
     # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
     quantified = {i for i, targets in targets_of.items() if any(t.value is not None for t in targets)}
@@ -302,20 +390,92 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool) -> list[Chan
         first.measure
         or (len(members) > 1 and _PROGRAMME.match(first.text))
         or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
+        or (whole and first.kind == "sentence" and _states_provision(members))
     ):
-        return [measure]
-    targets = [t for c in members for t in targets_of[c.index]]
-    if targets and first.kind == "row":
-        targets = [headline_target(targets)]  # a new row is one new indicator
-    if targets and first.kind != "heading":
-        kind = _one_side("target_added", "target_removed", added)
-        return [
-            Change(kind, first.path, target=TargetChange(t.metric, None if added else t, t if added else None), **{side: text})
-            for t in targets
-        ]
+        return _Report((measure,), _absorbed(members, added, first.path, text))
+    pairs = [(t, c) for c in members for t in targets_of[c.index]]
+    if pairs and first.kind == "row":
+        pairs = [(headline_target([t for t, _ in pairs]), first)]  # a new row is one new indicator
+    if pairs and first.kind != "heading":
+        side_text = {"new": text} if added else {"old": text}
+        items = tuple(_Item(t, added, c, first.path, side_text.get("old"), side_text.get("new")) for t, c in pairs)
+        fallback = (measure,) if any(_is_action(c, segmented.units) for c in members) else (text_change,)
+        return _Report((), items, fallback)
     if any(_is_action(c, segmented.units) for c in members):
-        return [measure]
-    return [Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})]
+        return _Report((measure,), _absorbed(members, added, first.path, text))
+    return _Report((text_change,), _absorbed(members, added, first.path, text))
+
+
+# ---------------------------------------------------------------- the ledger across the document
+
+
+def _articles(segmented: Segmented) -> list[int | None]:
+    """The provision (article) each clause belongs to, if any."""
+    return [
+        next((u for u in reversed(c.units) if segmented.units[u].level == ARTICLE_RANK), None)
+        for c in segmented.clauses
+    ]
+
+
+def _scopes(old: Segmented, new: Segmented, pairs: Sequence[Pair]) -> tuple[list[int | None], list[int | None]]:
+    """Provision scopes numbered alike on both sides: an old article and the new article most of
+    its aligned clauses went to."""
+    old_articles, new_articles = _articles(old), _articles(new)
+    votes: Counter[tuple[int, int]] = Counter()
+    for pair in pairs:
+        for i in pair.old:
+            for j in pair.new:
+                a, b = old_articles[i], new_articles[j]
+                if a is not None and b is not None:
+                    votes[(a, b)] += 1
+    counterpart: dict[int, int] = {}
+    claimed: set[int] = set()
+    for (a, b), _ in votes.most_common():
+        if a not in counterpart and b not in claimed:
+            counterpart[a] = b
+            claimed.add(b)
+    back = {b: a for a, b in counterpart.items()}
+    return old_articles, [back.get(b) if b is not None else None for b in new_articles]
+
+
+def _ledger_changes(
+    old_items: list[tuple[float, _Item]], new_items: list[tuple[float, _Item]], old_scope: list[int | None],
+    new_scope: list[int | None],
+) -> tuple[list[tuple[float, Change]], set[int], set[int]]:
+    """Pair the indicators left over on both sides over the whole document; the changes they come
+    to, at their place, and which items (by id) yielded one."""
+    def pairable(item: _Item) -> bool:
+        return not (item.absorbed and item.target.role == "threshold")
+
+    olds = [(k, item) for k, item in old_items if pairable(item)]
+    news = [(k, item) for k, item in new_items if pairable(item)]
+    old_entries = [Entry(item.target, item.clause.index, old_scope[item.clause.index]) for _, item in olds]
+    new_entries = [Entry(item.target, item.clause.index, new_scope[item.clause.index]) for _, item in news]
+    changes: list[tuple[float, Change]] = []
+    reported: set[int] = set()
+    settled: set[int] = set()  # paired, with or without a change
+    for i, j in pair_ledgers(old_entries, new_entries):
+        (_, before), (order, after) = olds[i], news[j]
+        settled.update((id(before), id(after)))
+        found = _changed(before.target, after.target)
+        if not found:
+            continue
+        reported.update((id(before), id(after)))
+        same_pair = before.old == after.old and before.new == after.new
+        old_text, new_text = before.old, after.new
+        inline = after.inline if same_pair else inline_diff(old_text or "", new_text or "")
+        old_path = after.old_path if same_pair else (before.path if before.path != after.path else None)
+        changes.extend(
+            (order, Change(kind, after.path, old_text, new_text, change, inline, old_path)) for kind, change in found
+        )
+    for order, item in (*old_items, *new_items):
+        if id(item) in settled or item.absorbed:
+            continue
+        reported.add(id(item))
+        kind = _one_side("target_added", "target_removed", item.added)
+        change = TargetChange(item.target.metric, None if item.added else item.target, item.target if item.added else None)
+        changes.append((order, Change(kind, item.path, item.old, item.new, change, item.inline, item.old_path)))
+    return changes, reported, settled
 
 
 # ---------------------------------------------------------------- entry point
@@ -329,21 +489,34 @@ def classify(
     removed = [i for p in pairs if p.removed for i in p.old]
     added = [j for p in pairs if p.added for j in p.new]
     old_title, new_title = comparison_forms(list(titles))
-    removed_changes = dict(_group_by_index(_unpaired(removed, old, added=False, other_title=new_title)))
-    added_changes = dict(_group_by_index(_unpaired(added, new, added=True, other_title=old_title)))
-    changes: list[Change] = []
-    for pair in pairs:
+    removed_reports = dict(_group_by_index(_unpaired(removed, old, added=False, other_title=new_title)))
+    added_reports = dict(_group_by_index(_unpaired(added, new, added=True, other_title=old_title)))
+    reports: list[tuple[float, _Report]] = []
+    for order, pair in enumerate(pairs):
         if pair.old and pair.new:
-            for change in _paired(pair, sides):
-                _append_merging_moves(changes, change, sides, pair)
+            reports.append((order, _paired(pair, sides)))
         elif pair.new:
-            changes.extend(added_changes.pop(pair.new[0], []))
+            reports.extend((order, r) for r in added_reports.pop(pair.new[0], []))
         else:
-            changes.extend(removed_changes.pop(pair.old[0], []))
+            reports.extend((order, r) for r in removed_reports.pop(pair.old[0], []))
+    old_items = [(order, item) for order, r in reports for item in r.items if not item.added]
+    new_items = [(order, item) for order, r in reports for item in r.items if item.added]
+    old_scope, new_scope = _scopes(old, new, pairs)
+    ledger, reported, _ = _ledger_changes(old_items, new_items, old_scope, new_scope)
+    placed: list[tuple[float, int, Change]] = []
+    for order, report in reports:
+        own = list(report.changes)
+        if not any(c.kind.startswith("target_") for c in own) and not any(id(i) in reported for i in report.items):
+            own.extend(report.fallback)
+        placed.extend((order, len(placed), change) for change in own)
+    placed.extend((order + 0.5, len(placed) + n, change) for n, (order, change) in enumerate(ledger))
+    changes: list[Change] = []
+    for _, _, change in sorted(placed, key=lambda p: (p[0], p[1])):
+        _append_merging_moves(changes, change)
     return changes
 
 
-def _append_merging_moves(changes: list[Change], change: Change, sides: _Sides, pair: Pair) -> None:
+def _append_merging_moves(changes: list[Change], change: Change) -> None:
     """Sentences of one paragraph that moved together are one move."""
     previous = changes[-1] if changes else None
     if (
@@ -364,8 +537,8 @@ def _append_merging_moves(changes: list[Change], change: Change, sides: _Sides, 
     changes.append(change)
 
 
-def _group_by_index(items: list[tuple[int, Change]]) -> Iterable[tuple[int, list[Change]]]:
-    grouped: dict[int, list[Change]] = {}
-    for index, change in items:
-        grouped.setdefault(index, []).append(change)
+def _group_by_index(items: list[tuple[int, _Report]]) -> Iterable[tuple[int, list[_Report]]]:
+    grouped: dict[int, list[_Report]] = {}
+    for index, report in items:
+        grouped.setdefault(index, []).append(report)
     return grouped.items()

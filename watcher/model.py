@@ -144,7 +144,9 @@ class Target:
     comparator: Comparator | None = None
     year: int | None = None
     text: str = ""  # the literal words, e.g. "达3700家"
-    value_max: float | None = None  # upper bound of a range (1-2家 → value 1, value_max 2)
+    # upper bound of a range: 1-2家 → value 1, value_max 2, comparator "="; a range stated by its
+    # bounds (1万元以上3万元以下) has comparator ">=": at least value, at most value_max, two limits
+    value_max: float | None = None
     role: Role = "target"
 
     def same_quantity(self, other: "Target") -> bool:

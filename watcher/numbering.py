@@ -12,11 +12,13 @@ import re
 _CN = "一二三四五六七八九十"
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
+ARTICLE_RANK = 0.75  # 第一条: the provision of a regulation
+
 # (rank, pattern without anchor); a smaller rank is a higher level.
 _PATTERNS: tuple[tuple[float, str], ...] = (
     (0, rf"第[{_CN}百]+[章部篇]\s*"),
     (0.5, rf"第[{_CN}百]+节\s*"),
-    (0.75, rf"第[{_CN}百]+条\s*"),
+    (ARTICLE_RANK, rf"第[{_CN}百零〇]+条\s*"),
     (1, rf"[{_CN}]{{1,3}}\s*[、.．]\s*"),
     (2, rf"[（(]\s*[{_CN}]{{1,3}}\s*[)）]\s*[、.．]?\s*"),
     # 1. / 1、 / 1． — but not a decimal (3.6%, ２．２８), a year (2025年) or a date (1.19)

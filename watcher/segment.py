@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 
 from watcher.model import Block, Clause, Document, Role, Unit
 from watcher.normalise import comparison_forms
-from watcher.numbering import marker
+from watcher.numbering import ARTICLE_RANK, marker
 from watcher.targets import role_cue
-from watcher.vocabulary import ARTICLE_OPENING, CROSS_REFERENCE, MIN_ARTICLES, SECTION_CUES, alternation
+from watcher.vocabulary import CROSS_REFERENCE, MIN_ARTICLES, SECTION_CUES, alternation
 
 _CN = "一二三四五六七八九十"
 
@@ -211,7 +211,9 @@ def _looks_like_heading(text: str) -> bool:
 
 def _is_regulation(document: Document) -> bool:
     """Numbered in articles (第一条 …): a regulation, whose figures are thresholds."""
-    articles = sum(1 for b in document.blocks if b.kind != "table" and ARTICLE_OPENING.match(b.text))
+    articles = sum(
+        1 for b in document.blocks if b.kind != "table" and (found := marker(b.text.strip())) and found[0] == ARTICLE_RANK
+    )
     return articles >= MIN_ARTICLES
 
 

@@ -464,7 +464,7 @@ def _ranges(s: str, hits: list[_Hit]) -> list[_Hit]:
             and prev.value < hit.value
             and not s[prev.end : hit.start].strip()
         ):
-            merged[-1] = prev._replace(end=hit.end, value_max=hit.value, comparator="=")
+            merged[-1] = prev._replace(end=hit.end, value_max=hit.value)  # ">=": bounds, see model.Target
             continue
         merged.append(hit)
     return merged

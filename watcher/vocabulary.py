@@ -38,8 +38,8 @@ INCREMENT_VERBS = ("增加", "减少", "增长", "下降", "提高", "降低", "
 
 # ---------------------------------------------------------------- provisions
 
-# A document numbered in articles (第一条 …) is a regulation: its figures are thresholds.
-ARTICLE_OPENING = re.compile(r"^\s*第[一二三四五六七八九十百零〇]+条")
+# A document numbered in articles (第一条 …) at least this often is a regulation: its figures are
+# thresholds.
 MIN_ARTICLES = 3
 
 # Words that make a paragraph a provision: an obligation, a power, a prohibition or a sanction.
