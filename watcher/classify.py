@@ -26,7 +26,7 @@ from watcher.ledger import Entry, pair_ledgers
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
 from watcher.normalise import comparison_forms, loose_form
 from watcher.numbering import ARTICLE_RANK
-from watcher.segment import Segmented
+from watcher.segment import Segmented, strip_marker
 from watcher.targets import extract_targets, match_targets, row_targets
 from watcher.vocabulary import OBLIGATION_WORDS, PRINCIPLE_WORDS, alternation
 
@@ -352,7 +352,10 @@ def _unpaired(
                 text = _text(members)
                 # units and path elements are pushed together, so the unit's depth cuts the path
                 unit_path = clause.path[: clause.units.index(unit) + 1]
-                change = Change(measure, unit_path, **{side: text})
+                kind = measure
+                if segmented.units[unit].level == ARTICLE_RANK and _PRINCIPLE_ONLY.match(strip_marker(text)):
+                    kind = _one_side("clause_added", "clause_removed", added)  # a principle, not a provision
+                change = Change(kind, unit_path, **{side: text})
                 reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text))))
             continue
         if index in in_paragraph:
@@ -383,6 +386,8 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool)
     text = _text(members)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
     text_change = Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})
+    if whole and first.kind == "sentence" and _PRINCIPLE_ONLY.match(strip_marker(text)):
+        return _Report((text_change,), _absorbed(members, added, first.path, text))  # a principle
     targets_of = {c.index: clause_targets(c) for c in members}
     # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
     quantified = {i for i, targets in targets_of.items() if any(t.value is not None for t in targets)}

@@ -15,20 +15,17 @@ was rewritten, moved, split or printed in a new paragraph still finds its counte
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from watcher.model import Target
-from watcher.targets import metric_key
+from watcher.targets import dimension, metric_key
 
 CLOSE_METRIC = 80.0  # rapidfuzz ratio of metric keys: one indicator whose name was reworded
 LOOSE_METRIC = 50.0  # inside one provision, with the same quantity
 
-_SCALE = re.compile(r"^(?:万亿|千万|百万|十万|万|亿|千|百)")
-_TIME_UNITS = frozenset({"年", "个月", "月", "周", "日", "天", "工作日", "个工作日", "小时", "分钟"})
 
 
 @dataclass(frozen=True)
@@ -38,12 +35,6 @@ class Entry:
     target: Target
     position: int  # clause index in its version, for nearness
     scope: int | None = None  # the provision (article) it belongs to, numbered alike on both sides
-
-
-def dimension(unit: str) -> str:
-    """What a unit measures, so that 8000亿元 and 1.35万亿元, or 三个月 and 九十日, compare."""
-    base = _SCALE.sub("", unit) or unit
-    return "time" if base in _TIME_UNITS else base
 
 
 def _same_quantity(a: Target, b: Target) -> bool:
@@ -57,21 +48,21 @@ def pair_ledgers(old: Sequence[Entry], new: Sequence[Entry]) -> list[tuple[int, 
     pairs: dict[int, int] = {}
     taken: set[int] = set()
 
-    def allowed(i: int, j: int) -> bool:
+    def allowed(i: int, j: int, any_unit: bool) -> bool:
         a, b = old[i].target, new[j].target
-        if a.role != b.role or dimension(a.unit) != dimension(b.unit):
+        if a.role != b.role or (not any_unit and dimension(a.unit) != dimension(b.unit)):
             return False
         if a.role == "threshold":
             return old[i].scope is not None and old[i].scope == new[j].scope
         return True
 
-    def run(score: Callable[[int, int], float | None]) -> None:
+    def run(score: Callable[[int, int], float | None], any_unit: bool = False) -> None:
         candidates = []
         for i in range(len(old)):
             if i in pairs:
                 continue
             for j in range(len(new)):
-                if j in taken or not allowed(i, j):
+                if j in taken or not allowed(i, j, any_unit):
                     continue
                 s = score(i, j)
                 if s is not None:
@@ -96,4 +87,7 @@ def pair_ledgers(old: Sequence[Entry], new: Sequence[Entry]) -> list[tuple[int, 
         else None
     )
     run(lambda i, j: similarity(i, j) if scoped(i, j) and old[i].target.role == "threshold" else None)
+    # last, inside one provision: a multiple or a fixed amount that became an amount of another kind
+    # (处所需费用3倍的罚款 → 处5万元以上20万元以下的罚款)
+    run(lambda i, j: similarity(i, j) if scoped(i, j) and old[i].target.role == "threshold" else None, any_unit=True)
     return sorted(pairs.items())

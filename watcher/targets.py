@@ -667,12 +667,23 @@ def _cell_target(
 
 # ---------------------------------------------------------------- matching across versions
 
+_SCALE = re.compile(r"^(?:万亿|千万|百万|十万|万|亿|千|百)")
+_TIME_UNITS = frozenset({"年", "个月", "月", "周", "日", "天", "工作日", "个工作日", "小时", "分钟"})
+
+
+def dimension(unit: str) -> str:
+    """What a unit measures, so that 8000亿元 and 1.35万亿元, or 三个月 and 九十日, compare."""
+    base = _SCALE.sub("", unit) or unit
+    return "time" if base in _TIME_UNITS else base
+
+
 _KEY_LEAD = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
 _KEY_TRAIL = re.compile(r"(?:总数|数量|总量|数)$")
 _KEY_UNIT = re.compile(rf"\((?:{_UNIT})\)")
 _KEY_DROP = re.compile(r"[的\"'“”‘’\s]")
 _KEY_SYNONYMS = (("规模以上", "规上"),)
 _FUZZY_CUTOFF = 60.0
+_SAME_QUANTITY_CUTOFF = 40.0
 
 
 def metric_key(metric: str) -> str:
@@ -720,6 +731,8 @@ def match_targets(
 
     pair_where(lambda i, j: old_keys[i] == new_keys[j] and old[i].year == new[j].year)
     pair_where(lambda i, j: old_keys[i] == new_keys[j])
+    # the same quantity under a reworded metric is the same indicator (过半数 … 过半数)
+    pair_where(lambda i, j: old[i].same_quantity(new[j]) and fuzz.ratio(old_keys[i], new_keys[j]) >= _SAME_QUANTITY_CUTOFF)
     scored = sorted(
         (
             (-fuzz.ratio(old_keys[i], new_keys[j]), i, j)
@@ -733,7 +746,7 @@ def match_targets(
             break
         if i not in pairs and j not in pairs.values():
             pairs[i] = j
-    pair_where(lambda i, j: old[i].unit == new[j].unit)
+    pair_where(lambda i, j: dimension(old[i].unit) == dimension(new[j].unit))
 
     # document order: a pair stands where its new side stands, a dropped one after its predecessor
     result: list[tuple[float, Target | None, Target | None]] = []

@@ -45,7 +45,7 @@ MIN_ARTICLES = 3
 # Words that make a paragraph a provision: an obligation, a power, a prohibition or a sanction.
 OBLIGATION_WORDS = (
     "应当", "不得", "可以", "禁止", "必须", "有权", "负责", "责令", "罚款", "没收", "吊销", "撤销",
-    "予以", "给予", "处分", "追究", "依法", "须", "应", "严禁", "具有同等法律效力", "适用", "不予",
+    "予以", "给予", "处分", "追究", "依法", "须", "应", "严禁", "法律效力", "不予",
 )
 # A paragraph whose only statement is a principle (坚持…领导, 贯彻…方针) is not a provision.
 PRINCIPLE_WORDS = ("坚持", "贯彻", "遵循", "秉持", "体现")
