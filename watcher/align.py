@@ -17,7 +17,7 @@ from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
 
 from watcher.model import Clause
-from watcher.normalise import loose_form
+from watcher.normalise import comparison_form, loose_form
 
 # Similarity (0–100, rapidfuzz ratio on comparison forms) above which two clauses are one reworded
 # clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
@@ -29,6 +29,8 @@ _MIN_CONTAINED = 6  # characters a shortened clause must still have
 ROW_WEIGHT = 0.25  # a table row counts this much against a sentence when deciding what moved
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
+PARAGRAPH_THRESHOLD = 45.0  # similarity of what is left of two paragraphs in one gap to pair them
+ITEM_THRESHOLD = 70.0  # how much of an item must stand in the other when both open with its number
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,49 @@ def _absorb_fragments(
     return result
 
 
+def _paragraphs(ids: list[int], clauses: Sequence[Clause]) -> list[tuple[int, ...]]:
+    """The clauses left in a gap, grouped by the paragraph they come from (rows stay alone)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for k in ids:
+        clause = clauses[k]
+        groups.setdefault((clause.block, k if clause.kind == "row" else -1), []).append(k)
+    return [tuple(g) for g in groups.values()]
+
+
+def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
+    """What is left of two paragraphs in one gap, rewritten beyond clause similarity (a provision
+    whose wording changed throughout, an item cut short), pairs as one when the paragraphs are alike
+    as a whole, or open with the same item number and one stands almost whole in the other."""
+    olds, news = _paragraphs(old_ids, old), _paragraphs(new_ids, new)
+    if not olds or not news or len(olds) * len(news) > _MAX_CELLS:
+        return []
+    candidates = []
+    for r, group_o in enumerate(olds):
+        a = "".join(old[k].key for k in group_o)
+        for c, group_n in enumerate(news):
+            b = "".join(new[k].key for k in group_n)
+            if min(len(a), len(b)) < _SHORT:
+                continue
+            score = fuzz.ratio(a, b)
+            same_item = old[group_o[0]].item is not None and _item(old[group_o[0]]) == _item(new[group_n[0]])
+            if score >= PARAGRAPH_THRESHOLD or (same_item and fuzz.partial_ratio(a, b) >= ITEM_THRESHOLD):
+                candidates.append((score, r, c))
+    candidates.sort(key=lambda item: (-item[0], abs(item[1] - item[2])))
+    used_old: set[int] = set()
+    used_new: set[int] = set()
+    pairs = []
+    for score, r, c in candidates:
+        if r not in used_old and c not in used_new:
+            used_old.add(r)
+            used_new.add(c)
+            pairs.append(Pair(olds[r], news[c], score))
+    return pairs
+
+
+def _item(clause: Clause) -> str:
+    return loose_form(comparison_form(clause.item or ""))
+
+
 def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
     """Pair what is left across the whole document: exact keys first, then close rewordings."""
     by_key: dict[str, list[int]] = {}
@@ -291,6 +336,7 @@ def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
     i = j = 0
     for oi, nj, length, _ in _sequence_diff(okeys, nkeys) + [(len(okeys), len(nkeys), 0, 0)]:
         gap = _pair_gap(list(range(i, oi)), list(range(j, nj)), okeys, nkeys)
+        gap += _pair_paragraphs(_unpaired(list(range(i, oi)), gap, True), _unpaired(list(range(j, nj)), gap, False), old, new)
         pairs.extend(gap)
         gap_old = {k for p in gap for k in p.old}
         gap_new = {k for p in gap for k in p.new}
