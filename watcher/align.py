@@ -253,11 +253,10 @@ def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Claus
         a = "".join(old[k].key for k in group_o)
         for c, group_n in enumerate(news):
             b = "".join(new[k].key for k in group_n)
-            if min(len(a), len(b)) < _SHORT:
-                continue
             score = fuzz.ratio(a, b)
             same_item = old[group_o[0]].item is not None and _item(old[group_o[0]]) == _item(new[group_n[0]])
-            if score >= PARAGRAPH_THRESHOLD or (same_item and fuzz.partial_ratio(a, b) >= ITEM_THRESHOLD):
+            alike = score >= PARAGRAPH_THRESHOLD and min(len(a), len(b)) >= _SHORT
+            if alike or (same_item and max(score, fuzz.partial_ratio(a, b)) >= ITEM_THRESHOLD):
                 candidates.append((score, r, c))
     candidates.sort(key=lambda item: (-item[0], abs(item[1] - item[2])))
     used_old: set[int] = set()

@@ -392,7 +392,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool)
     # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
     quantified = {i for i, targets in targets_of.items() if any(t.value is not None for t in targets)}
     if (
-        first.measure
+        (first.measure and first.kind != "heading")  # a heading alone is renamed or new text; a whole new unit is one measure
         or (len(members) > 1 and _PROGRAMME.match(first.text))
         or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
         or (whole and first.kind == "sentence" and _states_provision(members))

@@ -253,12 +253,19 @@ def _one_cell_a_line(lines: Sequence[str], start: int) -> tuple[list[Block], int
     return [table] + [Block("paragraph", text=cell) for cell in rest], last_cell
 
 
+# Markdown: "## 第一章 总则" is a heading of level 2; an HTML comment line is not text.
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*\s*$")
+_COMMENT_LINE = re.compile(r"^\s*<!--.*-->\s*$")
+
+
 def _title_line(lines: Sequence[str]) -> str:
     """A first line that reads as a title: short, CJK, no sentence punctuation, no label or number."""
     for line in lines:
         text = line.strip()
-        if not text:
+        if not text or _COMMENT_LINE.match(text):
             continue
+        if heading := _MARKDOWN_HEADING.match(text):
+            text = heading.group(2)
         plain = clean_display(text)
         if (
             0 < len(plain) <= _MAX_CAPTION
@@ -279,7 +286,10 @@ def parse_lines(lines: Sequence[str]) -> list[Block]:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if _is_blank(line):
+        if _is_blank(line) or _COMMENT_LINE.match(line):
+            i += 1
+        elif heading := _MARKDOWN_HEADING.match(line.strip()):
+            blocks.append(Block("heading", text=heading.group(2), level=len(heading.group(1))))
             i += 1
         elif _is_tab_row(line):
             table, i = _tab_rows(lines, i)
