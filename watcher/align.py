@@ -26,6 +26,7 @@ MOVE_THRESHOLD = 80.0
 FRAGMENT_THRESHOLD = 90.0  # how much of a split-off half (or a shortened clause) must stand in the other
 CONTAINED_SHARE = 0.35  # a shortened clause keeps at least this share of its length
 _MIN_CONTAINED = 6  # characters a shortened clause must still have
+COHERENCE_BONUS = 10.0  # similarity points for staying in the paragraph a neighbouring clause went to
 ROW_WEIGHT = 0.25  # a table row counts this much against a sentence when deciding what moved
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
@@ -131,10 +132,37 @@ def _split_merge(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], n
     return pairs
 
 
+class _Paragraphs:
+    """Which new paragraph each old clause's neighbours went to, as pairs are made: a clause whose
+    neighbour in its paragraph went to a paragraph is likelier to have gone there too."""
+
+    def __init__(self, old: Sequence[Clause], new: Sequence[Clause], partner: dict[int, int]) -> None:
+        self.old, self.new, self.partner = old, new, partner
+
+    def coherent(self, oi: int, nj: int) -> bool:
+        block = self.old[oi].block
+        return any(
+            k in self.partner and self.old[k].block == block and self.new[self.partner[k]].block == self.new[nj].block
+            for k in (oi - 1, oi + 1)
+            if 0 <= k < len(self.old)
+        )
+
+    def link(self, pairs: Sequence[Pair]) -> None:
+        for pair in pairs:
+            for i in pair.old:
+                self.partner[i] = pair.new[0]
+
+
 def _best_first(
-    old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str], base: float
+    old_ids: list[int],
+    new_ids: list[int],
+    okeys: Sequence[str],
+    nkeys: Sequence[str],
+    base: float,
+    paragraphs: _Paragraphs | None = None,
 ) -> list[Pair]:
-    """Pair by similarity, best first, each clause at most once."""
+    """Pair by similarity, best first, each clause at most once. Nearly equal clauses go first;
+    among the rest, one in the paragraph that the old clause's neighbour went to is preferred."""
     if not old_ids or not new_ids or len(old_ids) * len(new_ids) > _MAX_CELLS:
         return []
     candidates = []
@@ -147,25 +175,47 @@ def _best_first(
     used_old: set[int] = set()
     used_new: set[int] = set()
     pairs: list[Pair] = []
-    for score, r, c in candidates:
-        if r in used_old or c in used_new:
-            continue
-        oi, nj = old_ids[r], new_ids[c]
-        if score < _threshold(okeys[oi], nkeys[nj], base):
-            continue
-        used_old.add(r)
-        used_new.add(c)
-        pairs.append(Pair((oi,), (nj,), score))
+
+    def accept(ordered: list[tuple[float, int, int]]) -> None:
+        for score, r, c in ordered:
+            if r in used_old or c in used_new:
+                continue
+            oi, nj = old_ids[r], new_ids[c]
+            if score < _threshold(okeys[oi], nkeys[nj], base):
+                continue
+            used_old.add(r)
+            used_new.add(c)
+            pairs.append(Pair((oi,), (nj,), score))
+
+    close = [item for item in candidates if item[0] >= FRAGMENT_THRESHOLD]
+    accept(close)
+    if paragraphs is not None:
+        paragraphs.link(pairs)
+        bonus = {
+            (r, c): COHERENCE_BONUS
+            for score, r, c in candidates
+            if r not in used_old and c not in used_new and paragraphs.coherent(old_ids[r], new_ids[c])
+        }
+        candidates.sort(key=lambda item: (-(item[0] + bonus.get((item[1], item[2]), 0.0)), abs(item[1] - item[2])))
+    accept(candidates)
     return pairs
 
 
-def _pair_gap(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+def _pair_gap(
+    old_ids: list[int],
+    new_ids: list[int],
+    okeys: Sequence[str],
+    nkeys: Sequence[str],
+    paragraphs: _Paragraphs | None = None,
+) -> list[Pair]:
     pairs = _split_merge(old_ids, new_ids, okeys, nkeys)
+    if paragraphs is not None:
+        paragraphs.link(pairs)
     done_old = {i for p in pairs for i in p.old}
     done_new = {j for p in pairs for j in p.new}
     rest_old = [i for i in old_ids if i not in done_old]
     rest_new = [j for j in new_ids if j not in done_new]
-    pairs += _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD)
+    pairs += _best_first(rest_old, rest_new, okeys, nkeys, GAP_THRESHOLD, paragraphs)
     pairs += _contained(_unpaired(rest_old, pairs, True), _unpaired(rest_new, pairs, False), okeys, nkeys)
     return _absorb_fragments(pairs, old_ids, new_ids, okeys, nkeys)
 
@@ -333,8 +383,10 @@ def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
     leftover_old: list[int] = []
     leftover_new: list[int] = []
     i = j = 0
-    for oi, nj, length, _ in _sequence_diff(okeys, nkeys) + [(len(okeys), len(nkeys), 0, 0)]:
-        gap = _pair_gap(list(range(i, oi)), list(range(j, nj)), okeys, nkeys)
+    runs = _sequence_diff(okeys, nkeys)
+    paragraphs = _Paragraphs(old, new, {oi + d: nj + d for oi, nj, length, _ in runs for d in range(length)})
+    for oi, nj, length, _ in runs + [(len(okeys), len(nkeys), 0, 0)]:
+        gap = _pair_gap(list(range(i, oi)), list(range(j, nj)), okeys, nkeys, paragraphs)
         gap += _pair_paragraphs(_unpaired(list(range(i, oi)), gap, True), _unpaired(list(range(j, nj)), gap, False), old, new)
         pairs.extend(gap)
         gap_old = {k for p in gap for k in p.old}

@@ -371,11 +371,13 @@ def _numeric_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
         value = _number(token)
         if value is None:
             continue
+        post = _POST_CMP_RE.match(s, b)
+        if not unit and post and post.group("word") in ("以上", "及以上") and (bound := _QTY.match(s, post.end())):
+            unit = bound["unit"] or ""  # 五千以上一万元以下: the lower bound is in the upper bound's unit
         value_max = _number(m["num2"]) if m["num2"] else None
         if m["num2"] and (value_max is None or value_max <= value):
             continue  # 2022-01: a date, not a range
         pre = _PRE_CMP_RE.search(s, max(0, a - 4), a)
-        post = _POST_CMP_RE.match(s, b)
         comparator: Comparator | None = None
         if post:
             comparator = _POST_CMP_MAP[post.group("word")]
