@@ -154,7 +154,11 @@ class _Builder:
         if not text:
             return
         found = marker(text)
-        is_heading = block.kind == "heading" or (found is not None and _looks_like_heading(text))
+        # an article (第五条 …) states a provision however short it is; other numbered lines are
+        # headings when they state no sentence
+        is_heading = block.kind == "heading" or (
+            found is not None and found[0] != ARTICLE_RANK and _looks_like_heading(text)
+        )
         if _BOX.match(text) and len(text) <= _MAX_HEADING_CHARS:
             self.open_unit(_BOX_RANK, _title(text), numbered=False)
             self.box_block = number
