@@ -28,7 +28,7 @@ from watcher.normalise import comparison_forms, loose_form
 from watcher.numbering import ARTICLE_RANK
 from watcher.segment import Segmented, strip_marker
 from watcher.targets import extract_targets, match_targets, row_targets
-from watcher.vocabulary import OBLIGATION_WORDS, PRINCIPLE_WORDS, alternation
+from watcher.vocabulary import DOCUMENT_NUMBER, OBLIGATION_WORDS, PRINCIPLE_WORDS, RECORD_LINE, alternation
 
 # Verbs and adverbs that open an action (a measure) in plan prose.
 _ACTION = re.compile(
@@ -156,7 +156,7 @@ def _paired(pair: Pair, sides: _Sides) -> _Report:
             found = changed + [("target_removed", TargetChange(t.metric, t, None)) for t, _ in left_old]
             found += [("target_added", TargetChange(t.metric, None, t)) for t, _ in left_new]
             return _Report(_target_change_list(found, olds, news, old_text, new_text, moved_from))
-    if old_key == new_key or loose_form(old_key) == loose_form(new_key):
+    if old_key == new_key or loose_form(old_key) == loose_form(new_key) or all(map(_is_metadata, (*olds, *news))):
         if pair.moved and not all(c.kind == "row" for c in (*olds, *news)):
             return _Report((Change("clause_moved", path, old_text, new_text, old_path=old_path),))
         if old_text == new_text and not pair.moved:
@@ -320,13 +320,44 @@ def _absorbed(members: Sequence[Clause], added: bool, path: tuple[str, ...], tex
     )
 
 
+def _is_metadata(clause: Clause) -> bool:
+    """A line about the document (its history, its number), not of it."""
+    return clause.kind != "row" and bool(RECORD_LINE.match(clause.key) or DOCUMENT_NUMBER.match(clause.key))
+
+
+def _title_blocks(indices: list[int], segmented: Segmented, titles: Sequence[str]) -> set[int]:
+    """Runs of consecutive clauses that together print a title again (a title block set on three
+    lines: 最高人民法院 / 关于审理…案件 / 适用法律…的解释)."""
+    forms = {loose_form(t) for t in titles if t}
+    forms.discard("")
+    found: set[int] = set()
+    if not forms:
+        return found
+    runs: list[list[int]] = []
+    for k in indices:
+        if runs and runs[-1][-1] == k - 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    for run in runs:
+        for a in range(len(run)):
+            text = ""
+            for b in range(a, min(len(run), a + 6)):
+                text += loose_form(segmented.clauses[run[b]].key)
+                if text in forms:
+                    found.update(run[a : b + 1])
+                    break
+    return found
+
+
 def _unpaired(
-    indices: Iterable[int], segmented: Segmented, added: bool, other_title: str = ""
+    indices: Iterable[int], segmented: Segmented, added: bool, titles: Sequence[str] = ()
 ) -> list[tuple[int, _Report]]:
     """Reports for the clauses of one side that have no counterpart, with their position:
     a whole numbered unit is one measure, a whole paragraph one report, a lone clause its own.
-    `other_title` is the comparison form of the other version's title."""
+    `titles` are the comparison forms of the two versions' titles."""
     indices = sorted(indices)
+    title_blocks = _title_blocks(indices, segmented, titles)
     unpaired = set(indices)
     unit_members = _unit_members(segmented)
     owner = _whole_units(unpaired, segmented, unit_members)
@@ -339,9 +370,9 @@ def _unpaired(
     for index in indices:
         clause = segmented.clauses[index]
         loose = loose_form(clause.key)
-        if not loose or (other_title and loose == loose_form(other_title)):
-            # numbering left alone on a line by wrapping, or the title printed in one edition and
-            # kept as metadata in the other
+        if not loose or index in title_blocks or _is_metadata(clause):
+            # numbering left alone on a line by wrapping, the title printed again (in one edition,
+            # kept as metadata in the other), or a line of the document's history
             reports.append((index, _Report((Change("formatting", clause.path, **{side: clause.text}),))))
             continue
         unit = owner.get(index)
@@ -494,8 +525,8 @@ def classify(
     removed = [i for p in pairs if p.removed for i in p.old]
     added = [j for p in pairs if p.added for j in p.new]
     old_title, new_title = comparison_forms(list(titles))
-    removed_reports = dict(_group_by_index(_unpaired(removed, old, added=False, other_title=new_title)))
-    added_reports = dict(_group_by_index(_unpaired(added, new, added=True, other_title=old_title)))
+    removed_reports = dict(_group_by_index(_unpaired(removed, old, added=False, titles=(old_title, new_title))))
+    added_reports = dict(_group_by_index(_unpaired(added, new, added=True, titles=(old_title, new_title))))
     reports: list[tuple[float, _Report]] = []
     for order, pair in enumerate(pairs):
         if pair.old and pair.new:

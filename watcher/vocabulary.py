@@ -57,6 +57,18 @@ CROSS_REFERENCE = re.compile(
 )
 
 
+# ---------------------------------------------------------------- metadata lines
+
+# Lines about a document rather than of it: its history (2012年2月15日 国务院第192次常务会议通过,
+# 2023年7月20日 《…的决定》第五次修订) and its document number (法释〔2022〕8号). Read in
+# comparison form (half-width brackets).
+RECORD_VERBS = ("通过", "公布", "发布", "施行", "修订", "修正", "批准", "印发", "废止", "颁布")
+RECORD_LINE = re.compile(
+    r"^\(?(?:19|20)\d{2}年\d{1,2}月\d{1,2}日.{0,100}?(?:" + "|".join(RECORD_VERBS) + r")\)?$"
+)
+DOCUMENT_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}[\[(]\d{4}[\])]第?\d{1,4}号$")
+
+
 def alternation(words: tuple[str, ...]) -> str:
     """A regular-expression alternation of `words`, longest first."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
