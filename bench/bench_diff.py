@@ -24,7 +24,7 @@ from diff_match_patch import diff_match_patch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from watcher.diff import diff_documents  # noqa: E402
+from watcher.differ import diff_documents  # noqa: E402
 from watcher.extract import extract, extract_file  # noqa: E402
 from watcher.model import Document  # noqa: E402
 

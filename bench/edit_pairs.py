@@ -36,7 +36,7 @@ import docx
 import opencc
 
 from watcher.contract import change_to_dict
-from watcher.diff import diff_documents
+from watcher.differ import diff_documents
 from watcher.extract import extract
 from watcher.extract.text import extract_text
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from watcher.align import align
+from watcher.differ.align import align
 from watcher.model import Block, Document
 from watcher.normalise import clean_display
-from watcher.segment import segment
+from watcher.differ.segment import segment
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

@@ -3,7 +3,7 @@ comparison signs, shortened lists, inherited deadlines, programme names, full-wi
 
 from __future__ import annotations
 
-from watcher.diff import diff_documents
+from watcher.differ import diff_documents
 from watcher.extract import extract
 from watcher.model import Change
 

@@ -14,7 +14,7 @@ from typing import Callable
 import opencc
 import pytest
 
-from watcher.diff import diff_documents
+from watcher.differ import diff_documents
 from watcher.extract import extract
 from watcher.model import Diff
 

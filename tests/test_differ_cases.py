@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from watcher.diff import diff_documents
+from watcher.differ import diff_documents
 from watcher.extract import extract_file
 from watcher.model import Change, Target
 from watcher.normalise import comparison_form

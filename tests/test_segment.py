@@ -8,7 +8,7 @@ import pytest
 
 from watcher.model import Block, Document
 from watcher.normalise import clean_display
-from watcher.segment import marker, segment, sentences
+from watcher.differ.segment import marker, segment, sentences
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

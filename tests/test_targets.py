@@ -15,7 +15,7 @@ import opencc
 import pytest
 
 from watcher.model import Target
-from watcher.targets import extract_targets, match_targets, metric_key, row_targets
+from watcher.differ.targets import extract_targets, match_targets, metric_key, row_targets
 
 DATA = Path(__file__).parent / "data" / "targets"
 CORPUS = Path(__file__).parent / "data" / "corpus"

@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "extract": "watcher.extract",
     "extract_file": "watcher.extract",
-    "diff_documents": "watcher.diff",
+    "diff_documents": "watcher.differ",
     "RENDERERS": "watcher.report",
     "load_settings": "watcher.config",
     "check_all": "watcher.check",

@@ -23,7 +23,7 @@ from posixpath import basename
 from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
-from watcher.diff import diff_documents, document_hash
+from watcher.differ import diff_documents, document_hash
 from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract import extract
 from watcher.extract.html import followable_link

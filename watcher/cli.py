@@ -85,7 +85,8 @@ def diff_command(ctx: click.Context, old: str, new: str, fmt: str, show_all: boo
 
     Exit status like diff(1): 0 no change of substance, 1 changes, 2 error.
     """
-    from watcher.diff import diff_documents, load_side
+    from watcher.differ import diff_documents
+    from watcher.references import load_side
     from watcher.report import RENDERERS
 
     config_path = ctx.obj["config_path"]

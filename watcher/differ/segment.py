@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from watcher.model import Block, Clause, Document, Role, Unit
 from watcher.normalise import comparison_forms
 from watcher.numbering import ARTICLE_RANK, marker
-from watcher.targets import role_cue
+from watcher.differ.targets import role_cue
 from watcher.vocabulary import CROSS_REFERENCE, MIN_ARTICLES, SECTION_CUES, alternation
 
 _CN = "一二三四五六七八九十"

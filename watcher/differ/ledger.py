@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from watcher.model import Target
-from watcher.targets import dimension, metric_key
+from watcher.differ.targets import dimension, metric_key
 
 CLOSE_METRIC = 80.0  # rapidfuzz ratio of metric keys: one indicator whose name was reworded
 LOOSE_METRIC = 50.0  # inside one provision, with the same quantity

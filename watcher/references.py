@@ -1,42 +1,15 @@
-"""The clause-level diff of two documents: segment → align → classify.
-
-`diff_documents` is the library entry point; `load_side` turns a command-line operand (a local
-file or a stored version reference) into a Document and its VersionInfo.
-"""
+"""What the operands of `watcher diff` refer to: a local file or a stored version (SOURCE@N, id …),
+each read into a Document and its VersionInfo. The I/O edge of the command; the diff itself is
+`watcher.differ.diff_documents`."""
 
 from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
 
-from watcher.align import align
-from watcher.classify import classify
+from watcher.differ import document_hash
 from watcher.errors import ExtractError, VersionNotFound
-from watcher.model import Diff, Document, VersionInfo
-from watcher.normalise import comparison_form, content_hash
-from watcher.segment import segment
-
-
-def document_hash(document: Document) -> str:
-    """The identity of a version: the hash of its comparison form."""
-    return content_hash(comparison_form(document.text))
-
-
-def diff_documents(
-    old: Document,
-    new: Document,
-    *,
-    old_info: VersionInfo | None = None,
-    new_info: VersionInfo | None = None,
-) -> Diff:
-    old_segments, new_segments = segment(old), segment(new)
-    pairs = align(old_segments.clauses, new_segments.clauses)
-    changes = classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
-    return Diff(
-        old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
-        new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),
-        changes=tuple(changes),
-    )
+from watcher.model import Document, VersionInfo
 
 
 def file_info(path: str, document: Document) -> VersionInfo:

@@ -21,13 +21,13 @@ from typing import Iterable, Sequence
 
 from diff_match_patch import diff_match_patch
 
-from watcher.align import Pair
-from watcher.ledger import Entry, pair_ledgers
+from watcher.differ.align import Pair
+from watcher.differ.ledger import Entry, pair_ledgers
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
 from watcher.normalise import comparison_forms, loose_form
 from watcher.numbering import ARTICLE_RANK
-from watcher.segment import Segmented, strip_marker
-from watcher.targets import extract_targets, match_targets, row_targets
+from watcher.differ.segment import Segmented, strip_marker
+from watcher.differ.targets import extract_targets, match_targets, row_targets
 from watcher.vocabulary import DOCUMENT_NUMBER, OBLIGATION_WORDS, PRINCIPLE_WORDS, RECORD_LINE, alternation
 
 # Verbs and adverbs that open an action (a measure) in plan prose.

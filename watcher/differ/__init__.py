@@ -1,0 +1,40 @@
+"""The clause-level differ: two Documents → a Diff of changes of the contract's kinds.
+
+segment (clauses with heading paths, roles and units) → align (old clauses ↔ new clauses) →
+classify (changes per aligned pair or unpaired unit), with the targets of each clause read by
+`targets` and the indicators that clause alignment leaves over paired over the whole document by
+`ledger`. Everything here is pure: documents in, changes out. Its normal forms are
+`watcher.normalise`, its word lists `watcher.vocabulary` and `watcher.numbering`.
+"""
+
+from __future__ import annotations
+
+from watcher.differ.align import align
+from watcher.differ.classify import classify
+from watcher.differ.segment import segment
+from watcher.model import Diff, Document, VersionInfo
+from watcher.normalise import comparison_form, content_hash
+
+__all__ = ["diff_documents", "document_hash"]
+
+
+def document_hash(document: Document) -> str:
+    """The identity of a version: the hash of its comparison form."""
+    return content_hash(comparison_form(document.text))
+
+
+def diff_documents(
+    old: Document,
+    new: Document,
+    *,
+    old_info: VersionInfo | None = None,
+    new_info: VersionInfo | None = None,
+) -> Diff:
+    old_segments, new_segments = segment(old), segment(new)
+    pairs = align(old_segments.clauses, new_segments.clauses)
+    changes = classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
+    return Diff(
+        old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
+        new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),
+        changes=tuple(changes),
+    )
