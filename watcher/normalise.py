@@ -69,6 +69,23 @@ def simplified(text: str) -> str:
     return t2s.convert(s2t.convert(text)).translate(_VARIANTS)
 
 
+# Full-width ASCII → half-width, except "，" (a full-width comma is always a clause delimiter).
+_READING_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if code != 0xFF0C}
+_READING_WIDTH.update({0x3000: 0x20, 0x301C: 0x7E, 0x2212: 0x2D})
+_CJK = r"\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’"
+_SPACE_BY_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
+_ANY_SPACE = re.compile(r"\s+")
+
+
+def reading_form(text: str) -> str:
+    """The form figures are read in: full-width digits, letters and signs half-width (the
+    full-width comma kept), Traditional script Simplified (t2s), white space next to Chinese
+    characters removed. Unlike the comparison form it keeps punctuation and words as written."""
+    text = clean_display(text).translate(_READING_WIDTH)
+    text = _SPACE_BY_CJK.sub("", _ANY_SPACE.sub(" ", text)).strip()
+    return _converters()[0].convert(text) if not text.isascii() else text
+
+
 def strip_controls(text: str) -> str:
     """Text without C0/C1 control characters (tab and newline kept; a carriage return becomes a
     line break, since it could overwrite a line on a terminal)."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-_CN = "一二三四五六七八九十"
+CN_DIGITS = "一二三四五六七八九十"
+_CN = CN_DIGITS
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 ARTICLE_RANK = 0.75  # 第一条: the provision of a regulation
@@ -30,6 +31,18 @@ _PATTERNS: tuple[tuple[float, str], ...] = (
 MARKERS: tuple[tuple[float, re.Pattern[str]], ...] = tuple((rank, re.compile("^" + p)) for rank, p in _PATTERNS)
 # Any heading number at the start of a line.
 HEADING_NUMBER = re.compile(r"^\s*(?:" + "|".join(p for _, p in _PATTERNS) + ")")
+
+
+# 一是… / 第一是…: a sub-measure opened inside a paragraph.
+SUBMEASURE = rf"(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是"
+# 专栏3, 表一, 附表2: the caption of a box or a table (not 表示…, not 表3.2's decimal).
+BOX_CAPTION = re.compile(r"^(?:专栏|專欄|附表|表)\s*(?:[0-9０-９]+|[一二三四五六七八九十]+)(?![0-9０-９.．])")
+# The sequence number of a table row: 1, 1., （1）, 一、, ①, A.
+INDEX_CELL = re.compile(
+    rf"^\s*(?:\d{{1,3}}\s*[.、．]?|[(（]\d{{1,3}}[)）]|[{_CN}]+[、.．]?|[(（][{_CN}]+[)）]|[①-⑳]|[A-Za-z][.、]?)\s*$"
+)
+# What ends a sentence.
+SENTENCE_ENDS = "。；;！!？?"
 
 
 def marker(text: str) -> tuple[float, str] | None:

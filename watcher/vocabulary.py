@@ -20,8 +20,11 @@ ROLE_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
                   "实现了", "达到了", "同比", "全年完成", "实际完成")),
     ("target", ("今年", "明年", "预期目标", "预期", "力争", "拟", "计划", "目标", "确保", "争取", "安排")),
 )
-# A deadline year ahead (到2025年) is a target cue too; it is read with the year patterns.
+# A deadline (到2025年, 截至2027年): the year the figures after it are for, and a target cue.
+DEADLINE_YEAR = r"(?:到|至|截至|截止到?)\s*((?:19|20)\d{2})\s*年"
 FUTURE_YEAR = r"(?:到|至)\s*(?:19|20)\d{2}\s*年"
+# Words of time that open a clause and are no part of a metric (截至目前，…).
+LEAD_PERIODS = ("截至目前", "近年来", "现阶段")
 # Cues strong enough to end a reported section's role (a review section speaks of the past).
 FUTURE_CUES = ("今年", "明年")
 

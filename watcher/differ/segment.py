@@ -14,23 +14,20 @@ from dataclasses import dataclass, replace
 
 from watcher.model import Block, Clause, Document, Role, Unit
 from watcher.normalise import comparison_forms
-from watcher.numbering import ARTICLE_RANK, marker
+from watcher.numbering import ARTICLE_RANK, BOX_CAPTION, INDEX_CELL, SENTENCE_ENDS, SUBMEASURE, marker
 from watcher.differ.targets import role_cue
-from watcher.vocabulary import CROSS_REFERENCE, MIN_ARTICLES, SECTION_CUES, alternation
+from watcher.vocabulary import CROSS_REFERENCE, DEADLINE_YEAR, MIN_ARTICLES, SECTION_CUES, alternation
 
-_CN = "一二三四五六七八九十"
-
-_BOX = re.compile(r"^(?:专栏|專欄|表|附表|图)\s*\d+")
 _BOX_RANK = 9  # boxes and tables nest under whatever heading is open
-_SUBMEASURE = re.compile(rf"^(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是")
+_SUBMEASURE = re.compile("^" + SUBMEASURE)
 
 # Sentence ends; a closing quote or bracket right after the end stays with the sentence.
-_SENTENCE = re.compile(r"[^。；;！!？?]*(?:[。；;！!？?]+[”’」』)）]*|$)")
+_SENTENCE = re.compile(rf"[^{SENTENCE_ENDS}]*(?:[{SENTENCE_ENDS}]+[”’」』)）]*|$)")
 # "．" or "." closing a sentence (after a CJK character or a closing mark, not before a digit)
 _STOP_AS_PERIOD = re.compile(r"(?<=[\u3400-\u9fff”’」』)）])[.．](?!\d)")
 # "…面临诸多挑战：一是…" — a colon that opens an enumeration of sub-measures ends a clause too.
-_ENUM_COLON = re.compile(rf"(?<=[：:])(?=(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是)")
-_DEADLINE = re.compile(r"(?:到|至|截至|截止到?)\s*(\d{4})\s*年")
+_ENUM_COLON = re.compile(rf"(?<=[：:])(?={SUBMEASURE})")
+_DEADLINE = re.compile(DEADLINE_YEAR)
 
 _MAX_HEADING_CHARS = 60
 _SECTION_CUE = re.compile("|".join(f"(?P<{role}>{alternation(words)})" for role, words in SECTION_CUES))
@@ -159,7 +156,7 @@ class _Builder:
         is_heading = block.kind == "heading" or (
             found is not None and found[0] != ARTICLE_RANK and _looks_like_heading(text)
         )
-        if _BOX.match(text) and len(text) <= _MAX_HEADING_CHARS:
+        if BOX_CAPTION.match(text) and len(text) <= _MAX_HEADING_CHARS:
             self.open_unit(_BOX_RANK, _title(text), numbered=False)
             self.box_block = number
             self.add(text, "heading", number)
@@ -198,19 +195,16 @@ class _Builder:
         del self.stack[base:]
 
 
-_INDEX_CELL = re.compile(r"^\s*\d{1,3}\s*[.、．]?\s*$")
-
-
 def _row_body(cells: tuple[str, ...]) -> tuple[str, ...]:
     """A row without its sequence number, so that renumbered rows compare equal."""
-    return cells[1:] if len(cells) > 1 and _INDEX_CELL.match(cells[0]) else cells
+    return cells[1:] if len(cells) > 1 and INDEX_CELL.match(cells[0]) else cells
 
 
 def _looks_like_heading(text: str) -> bool:
     """A numbered line that is only a title is a heading; one that ends a sentence (an item of one
     sentence, "（1）到2026年累计建成联合实验室30家。") is an item and states what it says."""
     body = text.rstrip("：: ")
-    return len(body) <= _MAX_HEADING_CHARS and not re.search(r"[。；;！!？?]", body)
+    return len(body) <= _MAX_HEADING_CHARS and not any(end in body for end in SENTENCE_ENDS)
 
 
 def _is_regulation(document: Document) -> bool:

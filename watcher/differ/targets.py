@@ -1,8 +1,8 @@
 """Quantified indicators (targets and reported figures) in a clause or an indicator-table row.
 
-A clause is parsed in a *folded* form: full-width digits, letters and signs made half-width (the
-full-width comma is kept: it never is a thousands separator), Traditional script made Simplified, white
-space next to Chinese characters removed. `Target.metric`, `.unit` and `.text` are given in that form,
+A clause is parsed in its reading form (`watcher.normalise.reading_form`): full-width digits, letters
+and signs made half-width (the full-width comma is kept: it never is a thousands separator),
+Traditional script made Simplified, white space next to Chinese characters removed. `Target.metric`, `.unit` and `.text` are given in that form,
 so that the same indicator published in another width or script is the same Target; the clause itself
 keeps the words as published.
 
@@ -30,16 +30,16 @@ Conventions (the classifier and the reports rely on them):
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple
 
-import opencc
 from rapidfuzz import fuzz
 
 from watcher.model import Comparator, Role, Target
-from watcher.normalise import clean_display, comparison_form
+from watcher.normalise import comparison_form, reading_form
+from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
+    LEAD_PERIODS,
     FUTURE_CUES,
     FUTURE_YEAR,
     INCREMENT_BASE,
@@ -49,28 +49,6 @@ from watcher.vocabulary import (
 )
 
 __all__ = ["extract_targets", "row_targets", "metric_key", "match_targets"]
-
-# ---------------------------------------------------------------- folding
-
-# Full-width ASCII → half-width, except "，" (a full-width comma is always a clause delimiter).
-_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F) if code != 0xFF0C}
-_WIDTH.update({0x3000: 0x20, 0x301C: 0x7E, 0x2212: 0x2D})
-_CJK = r"\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef“”‘’"
-_SPACE = re.compile(r"\s+")
-_SPACE_BY_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
-
-
-@lru_cache(maxsize=1)
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def _fold(text: str) -> str:
-    """Width, script and white space folded; see the module docstring."""
-    text = clean_display(text).translate(_WIDTH)
-    text = _SPACE_BY_CJK.sub("", _SPACE.sub(" ", text)).strip()
-    return _t2s().convert(text) if not text.isascii() else text
-
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -165,10 +143,10 @@ _LEAD_QUAL = re.compile(rf"^(?:{_QUALIFIERS})")
 _LEAD_ANY = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
 _LEAD_CONNECTOR = re.compile(rf"^(?:{_CONNECTORS})")
 _CONNECTORS_ONLY = re.compile(rf"(?:{_CONNECTORS})+")
+# What stands before a metric and is not part of it: a list number, a dash, a plan period.
 _LEAD_NOISE = re.compile(
-    r"^(?:——|[-—]+|\(?\d{1,2}[).、]|\d{1,2}\.(?!\d)|[(（][一二三四五六七八九十]+[)）]|"
-    r"[一二三四五六七八九十]+[是、]|[①-⑳]|[“\"]?十[一二三四五六七八九]五[”\"]?(?:期间|时期|末|初|以来)?|"
-    r"截至目前|近年来|现阶段)\s*"
+    rf"^(?:——|[-—]+|{HEADING_NUMBER.pattern[1:]}|{SUBMEASURE}|[“\"]?十[一二三四五六七八九]五[”\"]?"
+    rf"(?:期间|时期|末|初|以来)?|{alternation(LEAD_PERIODS)})\s*"
 )
 _TRAIL_FILLER = re.compile(
     r"(?:分别为|分别达到|分别达|分别|仅为|仅占|均为|平均|均|都|为|是|已|将|共计|合计|总计|的|力争|确保|"
@@ -480,7 +458,7 @@ def extract_targets(text: str, *, year: int | None = None, role: Role = "target"
     force from context; a cue in the clause before a figure (今年, 去年, 力争 …) overrides it.
     An increment (比去年增加1800亿元) is said of the indicator before it and is none of its own.
     """
-    s = _fold(text)
+    s = reading_form(text)
     if not s:
         return ()
     marks, year_spans = _year_marks(s)
@@ -544,10 +522,6 @@ def _fallback_metric(s: str, hit: _Hit) -> str:
 
 # ---------------------------------------------------------------- indicator tables
 
-_INDEX_CELL = re.compile(
-    r"^(?:\d{1,3}[.、]?|[(（]\d{1,3}[)）]|[一二三四五六七八九十]+[、.]?|[(（][一二三四五六七八九十]+[)）]|"
-    r"[①-⑳]|[A-Za-z][.、]?)$"
-)
 _EMPTY_CELL = re.compile(r"^[-—–/\\─_~·.、无]*$")
 _HEADER_WORDS = re.compile(
     r"指标|目标|名称|序号|编号|单位|备注|属性|类别|年份|完成|预期|规划|现状|基期|基准|年度|数值|责任|内容|项目"
@@ -579,7 +553,7 @@ def _is_header_cell(cell: str) -> bool:
 def _column_header(header: Sequence[str], cells: Sequence[str], j: int) -> str:
     # Merged or missing header cells: value columns are the last ones, so align on the right.
     k = j + len(header) - len(cells)
-    return _fold(header[k]) if 0 <= k < len(header) else ""
+    return reading_form(header[k]) if 0 <= k < len(header) else ""
 
 
 def row_targets(
@@ -594,11 +568,11 @@ def row_targets(
     the cell (>70, ≥, 以上 …); a short cell with no single number (提高幅度不低于…) gives value None
     with the text kept; a long cell is read as prose. Header rows themselves give nothing.
     """
-    folded = [_fold(c) for c in cells]
-    if [_fold(h) for h in header] == folded:
+    folded = [reading_form(c) for c in cells]
+    if [reading_form(h) for h in header] == folded:
         return ()
     label_at = next(
-        (j for j, c in enumerate(folded) if c and not _INDEX_CELL.match(c) and not _CELL.match(c)), None
+        (j for j, c in enumerate(folded) if c and not INDEX_CELL.match(c) and not _CELL.match(c)), None
     )
     if label_at is None:
         return ()

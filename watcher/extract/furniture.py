@@ -9,6 +9,7 @@ from typing import Iterable
 
 from watcher.model import Block
 from watcher.normalise import clean_display, comparison_forms
+from watcher.numbering import SENTENCE_ENDS
 
 # "浏览次数:311", "阅读量 1024", "已分享 12 次": counters that change on every visit.
 # A counter label needs its colon or its number: "提升网站访问量" is prose.
@@ -17,7 +18,7 @@ _COUNTER = re.compile(
 )
 _PAGE_META_LABEL = re.compile(r"(?:发布日期|发布时间|更新时间|来源|信息来源|作者|编辑|责任编辑|字号|时间)\s*[:：]")
 _MAX_META_LINE = 120
-_SENTENCE_END = re.compile(r"[。；;！!？?]")
+_SENTENCE_END = re.compile(f"[{SENTENCE_ENDS}]")
 _MAX_FURNITURE_CHARS = 2 * _MAX_META_LINE  # longer paragraphs are document text
 # Page actions: a paragraph made of nothing else is furniture (【打印本页】【关闭窗口】, 字号：大 中 小).
 _ACTIONS = re.compile(

@@ -24,7 +24,7 @@ from watcher.decode import decode
 from watcher.extract.furniture import without_furniture
 from watcher.model import Block, Document
 from watcher.normalise import clean_display, comparison_form
-from watcher.numbering import HEADING_NUMBER
+from watcher.numbering import BOX_CAPTION, HEADING_NUMBER, SENTENCE_ENDS
 
 # ---------------------------------------------------------------- shared primitives
 
@@ -80,11 +80,10 @@ def assemble(blocks: Iterable[Block], *, fmt: str, title: str = "", attachments:
 
 # ---------------------------------------------------------------- table layouts of plain text
 
-_CAPTION = re.compile(r"^(?:表|附表|专栏|專欄)\s*(?:[0-9０-９]+|[一二三四五六七八九十]+)(?![0-9０-９.．])")
 _YEAR_HEADER = re.compile(r"^\d{4}\s*年?$")
 # A figure: 3.2, >2.8, 60%, 1.34(2019), ≥500, 1,398 — a value cell, not a label or a year header.
 _VALUE = re.compile(r"^[<>≤≥＜＞约~～]?\s*[-+]?\d[\d,，.．]*\s*[%％‰]?\s*(?:[（(]\d{4}[)）])?$")
-_SENTENCE_ENDS = ("。", "；", ";", "！", "!", "？", "?")
+_SENTENCE_ENDS = tuple(SENTENCE_ENDS)
 _MAX_FRAGMENT = 10  # a wrapped piece of a tab-led cell is at most this long
 _MAX_CELL = 40  # a one-cell-a-line cell is at most this long
 _MAX_CAPTION = 60
@@ -138,7 +137,7 @@ def _is_cell_line(line: str) -> bool:
         and "\t" not in text
         and not SENTENCE_PUNCT.search(text)
         and not (HEADING_NUMBER.match(text) and not text.isdigit())
-        and not _CAPTION.match(text)
+        and not BOX_CAPTION.match(text)
     )
 
 
@@ -273,7 +272,7 @@ def _title_line(lines: Sequence[str]) -> str:
             and not SENTENCE_PUNCT.search(plain)
             and not re.search(r"[:：\t]", text)
             and not HEADING_NUMBER.match(plain)
-            and not _CAPTION.match(plain)
+            and not BOX_CAPTION.match(plain)
         ):
             return plain
         return ""
@@ -304,7 +303,7 @@ def parse_lines(lines: Sequence[str]) -> list[Block]:
             text = line.strip()
             blocks.append(Block("paragraph", text=text))
             caption = clean_display(text)
-            if _CAPTION.match(caption) and len(caption) <= _MAX_CAPTION:
+            if BOX_CAPTION.match(caption) and len(caption) <= _MAX_CAPTION:
                 rebuilt = _one_cell_a_line(lines, i)
                 if rebuilt is not None:
                     found, i = rebuilt
