@@ -378,7 +378,7 @@ def test_haishu_table_rows_give_baseline_and_target_with_label_units() -> None:
     by_label = {row[1]: row_targets(HAISHU_HEADER, row) for row in HAISHU_ROWS}
     assert len(by_label) == 8 and all(len(targets) == 2 for targets in by_label.values())
     assert by_label["有效国家高新技术企业数(家)"] == (
-        Target("有效国家高新技术企业数(家)", 247, "家", "=", 2020, "247"),
+        Target("有效国家高新技术企业数(家)", 247, "家", "=", 2020, "247", role="baseline"),
         Target("有效国家高新技术企业数(家)", 500, "家", "=", 2025, "500"),
     )
     assert [(t.value, t.unit, t.year) for t in by_label["技术交易额(亿元)"]] == [(17.5, "亿元", 2020), (25, "亿元", 2025)]

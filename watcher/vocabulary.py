@@ -28,6 +28,9 @@ LEAD_PERIODS = ("截至目前", "近年来", "现阶段")
 # Cues strong enough to end a reported section's role (a review section speaks of the past).
 FUTURE_CUES = ("今年", "明年")
 
+# Column headers of an indicator table's baseline values (the earlier years' columns are too).
+BASELINE_HEADERS = ("基期", "基准", "现状", "基数")
+
 # Headings of sections whose figures are outcomes (a work report's review) or plans.
 SECTION_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
     ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "发展现状", "取得的进展")),

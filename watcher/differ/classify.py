@@ -80,7 +80,7 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
 
 def clause_targets(clause: Clause) -> tuple[Target, ...]:
     if clause.kind == "row":
-        return row_targets(clause.header, clause.cells) if clause.header else ()
+        return row_targets(clause.header, clause.cells, role=clause.role) if clause.header else ()
     if clause.kind == "heading":
         return ()
     return extract_targets(clause.text, year=clause.year, role=clause.role)

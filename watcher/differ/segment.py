@@ -142,7 +142,7 @@ class _Builder:
             return
         header = rows[0]
         for row in rows:
-            self.add("\t".join(row), "row", number, header=header if row is not header else (), cells=row)
+            self.add("\t".join(row), "row", number, header=header if row is not header else (), cells=row, role=self.role)
         if self.stack and self.stack[-1][0] == _BOX_RANK and self.box_block == number - 1:
             self.stack.pop()  # a box captioning just this table ends with it
 

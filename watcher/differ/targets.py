@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from rapidfuzz import fuzz
@@ -39,6 +40,7 @@ from watcher.model import Comparator, Role, Target
 from watcher.normalise import comparison_form, reading_form
 from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
+    BASELINE_HEADERS,
     LEAD_PERIODS,
     FUTURE_CUES,
     FUTURE_YEAR,
@@ -557,7 +559,7 @@ def _column_header(header: Sequence[str], cells: Sequence[str], j: int) -> str:
 
 
 def row_targets(
-    header: Sequence[str], cells: Sequence[str], *, year: int | None = None
+    header: Sequence[str], cells: Sequence[str], *, year: int | None = None, role: Role = "target"
 ) -> tuple[Target, ...]:
     """Indicators of one indicator-table row.
 
@@ -594,12 +596,26 @@ def row_targets(
         head_unit = m.group(1) if (m := _PAREN_UNIT.search(head)) else ""
         fallback_unit = label_unit or head_unit or row_unit
         value_column = bool(_VALUE_HEADER.search(head))
+        col_role: Role = "baseline" if role != "threshold" and _BASELINE_HEADER.search(head) else role
         target = _cell_target(label, cell, col_year, fallback_unit, value_column)
         if target is not None:
-            targets.append(target)
+            targets.append(replace(target, role=col_role))
         elif len(cell) > _SHORT_CELL:
-            targets.extend(extract_targets(cell, year=col_year))
-    return tuple(targets)
+            targets.extend(extract_targets(cell, year=col_year, role=col_role))
+    return tuple(_earlier_columns(targets))
+
+
+_BASELINE_HEADER = re.compile(alternation(BASELINE_HEADERS))
+
+
+def _earlier_columns(targets: list[Target]) -> list[Target]:
+    """A planned value under an earlier year than the row's latest (2020年完成值 beside 2025年目标值)
+    is the row's baseline."""
+    latest = max((t.year for t in targets if t.year is not None), default=None)
+    return [
+        replace(t, role="baseline") if t.role == "target" and t.year is not None and latest and t.year < latest else t
+        for t in targets
+    ]
 
 
 def _cell_target(
