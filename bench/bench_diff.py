@@ -9,12 +9,21 @@ Run from the project root:  .venv/bin/python bench/bench_diff.py
    changed, an item inserted, a paragraph dropped), and a 250 KB and 500 KB prefix of it, to show
    how the time grows with the size.
 Prints the best of several runs; these machines are noisy, so it is a script and not a timed test.
+
+`--against REV` (a commit, e.g. the one before a change to the differ) also times the differ of REV
+on the same inputs in the same run (a git worktree of REV in a temporary folder, run in a child
+process) and prints both with their ratio.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -22,9 +31,13 @@ from typing import Callable
 from diff_match_patch import diff_match_patch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# the package timed: this checkout, or another commit's worktree (--against)
+sys.path.insert(0, os.environ.get("WATCHER_BENCH_PACKAGE", str(ROOT)))
 
-from watcher.differ import diff_documents  # noqa: E402
+try:
+    from watcher.differ import diff_documents  # noqa: E402
+except ImportError:  # a commit from before the differ became a package
+    from watcher.diff import diff_documents  # type: ignore[no-redef]  # noqa: E402
 from watcher.extract import extract, extract_file  # noqa: E402
 from watcher.model import Document  # noqa: E402
 
@@ -93,7 +106,60 @@ def big_pair(size: int) -> tuple[Document, Document]:
     return old, new
 
 
+def timings() -> dict[str, float]:
+    """The differ's time on the benchmark's inputs, in seconds (best of several runs)."""
+    pairs = case_pairs()
+    name, old, new = max(pairs, key=lambda p: len(p[1].text) + len(p[2].text))
+    out = {"largest case pair (60 KB)": best_of(5, lambda: diff_documents(old, new))}
+    for size in (250_000, 1_000_000):
+        big_old, big_new = big_pair(size)
+        out[f"{size / 1e6:.2f} MB pair"] = best_of(3, lambda: diff_documents(big_old, big_new))
+    return out
+
+
+def _child_timings(package: str) -> dict[str, float]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--timings-json"],
+        env={**os.environ, "WATCHER_BENCH_PACKAGE": package},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(child.stdout)
+
+
+def against(rev: str, rounds: int = 3) -> None:
+    """Both differs on the same inputs in this run, this checkout's and REV's, in child processes
+    that take turns (so that a busy spell of the machine weighs on both), best of each."""
+    with tempfile.TemporaryDirectory() as folder:
+        tree = os.path.join(folder, "tree")
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", tree, rev], check=True, capture_output=True)
+        try:
+            runs: dict[str, list[dict[str, float]]] = {"ours": [], "theirs": []}
+            for _ in range(rounds):
+                runs["ours"].append(_child_timings(str(ROOT)))
+                runs["theirs"].append(_child_timings(tree))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", tree], check=False)
+    ours = {k: min(r[k] for r in runs["ours"]) for k in runs["ours"][0]}
+    theirs = {k: min(r[k] for r in runs["theirs"]) for k in runs["theirs"][0]}
+    print(f"against {rev} ({rounds} rounds, taking turns, best of each):")
+    print(f"  {'input':28} {'this checkout':>14} {rev[:12]:>14} {'ratio':>7}")
+    for label, seconds in ours.items():
+        print(f"  {label:28} {seconds * 1000:11.1f} ms {theirs[label] * 1000:11.1f} ms {seconds / theirs[label]:7.2f}")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--against", metavar="REV", help="also time the differ of this commit, in the same run")
+    parser.add_argument("--timings-json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.timings_json:
+        print(json.dumps(timings()))
+        return
+    if args.against:
+        against(args.against)
+        return
     pairs = case_pairs()
     name, old, new = max(pairs, key=lambda p: len(p[1].text) + len(p[2].text))
     compare(f"largest case pair: {name}", old, new)

@@ -142,6 +142,14 @@ class _Report:
 
 def _paired(pair: Pair, sides: _Sides) -> _Report:
     olds, news = sides.olds(pair), sides.news(pair)
+    if (
+        len(olds) == len(news) == 1
+        and not pair.moved
+        and olds[0].text == news[0].text
+        and olds[0].year == news[0].year
+        and olds[0].header == news[0].header
+    ):
+        return _Report()  # the same clause, in the same place, under the same header and deadline
     old_text, new_text = _text(olds), _text(news)
     path, old_path = news[0].path, olds[0].path
     old_key = "".join(c.key for c in olds)
@@ -280,10 +288,17 @@ def _unit_members(segmented: Segmented) -> dict[int, list[int]]:
     """The clauses of each unit, leaving out boxes and tables nested in it: a box printed after an
     item is often about the item before, so it does not decide whether an item is new."""
     members: dict[int, list[int]] = {}
+    boxes = {u for u, unit in segmented.units.items() if not unit.numbered}
     for clause in segmented.clauses:
-        for depth, unit in enumerate(clause.units):
-            if any(not segmented.units[inner].numbered for inner in clause.units[depth + 1 :]):
-                continue
+        units = clause.units
+        # the units from the innermost box or table inwards (that box included)
+        start = 0
+        if boxes:
+            for depth in range(len(units) - 1, -1, -1):
+                if units[depth] in boxes:
+                    start = depth
+                    break
+        for unit in units[start:]:
             members.setdefault(unit, []).append(clause.index)
     return members
 
@@ -311,11 +326,14 @@ def _one_side(kind_added: ChangeKind, kind_removed: ChangeKind, added: bool) -> 
 
 
 def _absorbed(members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str) -> tuple[_Item, ...]:
-    """The indicators of clauses already reported as a measure or as text: part of that change."""
+    """The indicators of clauses already reported as a measure or as text: part of that change,
+    paired elsewhere only when they are not thresholds (a regulation's new provision brings its
+    own amounts)."""
     side = {"new": text} if added else {"old": text}
     return tuple(
         _Item(t, added, c, path, side.get("old"), side.get("new"), absorbed=True)
         for c in members
+        if c.role != "threshold"
         for t in clause_targets(c)
     )
 
@@ -357,6 +375,8 @@ def _unpaired(
     a whole numbered unit is one measure, a whole paragraph one report, a lone clause its own.
     `titles` are the comparison forms of the two versions' titles."""
     indices = sorted(indices)
+    if not indices:
+        return []
     title_blocks = _title_blocks(indices, segmented, titles)
     unpaired = set(indices)
     unit_members = _unit_members(segmented)
@@ -498,7 +518,8 @@ def _ledger_changes(
             continue
         reported.update((id(before), id(after)))
         same_pair = before.old == after.old and before.new == after.new
-        old_text, new_text = before.old, after.new
+        # across the document, the sentences that state the figures (not the whole units)
+        old_text, new_text = (before.old, after.new) if same_pair else (before.clause.text, after.clause.text)
         inline = after.inline if same_pair else inline_diff(old_text or "", new_text or "")
         old_path = after.old_path if same_pair else (before.path if before.path != after.path else None)
         changes.extend(
@@ -537,7 +558,10 @@ def classify(
             reports.extend((order, r) for r in removed_reports.pop(pair.old[0], []))
     old_items = [(order, item) for order, r in reports for item in r.items if not item.added]
     new_items = [(order, item) for order, r in reports for item in r.items if item.added]
-    old_scope, new_scope = _scopes(old, new, pairs)
+    if any(item.target.role == "threshold" for _, item in (*old_items, *new_items)):
+        old_scope, new_scope = _scopes(old, new, pairs)
+    else:  # only a regulation's thresholds are scoped
+        old_scope, new_scope = [None] * len(old.clauses), [None] * len(new.clauses)
     ledger, reported, _ = _ledger_changes(old_items, new_items, old_scope, new_scope)
     placed: list[tuple[float, int, Change]] = []
     for order, report in reports:

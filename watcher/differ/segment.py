@@ -10,7 +10,8 @@ classifier can report a whole new item as one measure.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
 from watcher.model import Block, Clause, Document, Role, Unit
 from watcher.normalise import comparison_forms
@@ -92,7 +93,7 @@ class _Builder:
     def __init__(self, role: Role | None = None) -> None:
         self.document_role = role  # a regulation's figures are all thresholds
         self.roles: dict[int, Role] = {}  # unit id → the role its heading gives
-        self.clauses: list[Clause] = []
+        self.clauses: list[dict[str, Any]] = []  # Clause fields; the key is added in one batch
         self.units: dict[int, Unit] = {}
         self.stack: list[tuple[float, int, str]] = []  # (rank, unit id, path element)
         self.box_block = -1  # block number of the last box or table caption
@@ -124,16 +125,7 @@ class _Builder:
 
     def add(self, text: str, kind: str, block: int, **extra: object) -> None:
         self.clauses.append(
-            Clause(
-                text=text,
-                key="",  # filled in one batch by segment()
-                path=self.path,
-                kind=kind,  # type: ignore[arg-type]
-                index=len(self.clauses),
-                block=block,
-                units=self.unit_ids,
-                **extra,  # type: ignore[arg-type]
-            )
+            dict(text=text, path=self.path, kind=kind, index=len(self.clauses), block=block, units=self.unit_ids, **extra)
         )
 
     def table(self, block: Block, number: int) -> None:
@@ -210,7 +202,9 @@ def _looks_like_heading(text: str) -> bool:
 def _is_regulation(document: Document) -> bool:
     """Numbered in articles (第一条 …): a regulation, whose figures are thresholds."""
     articles = sum(
-        1 for b in document.blocks if b.kind != "table" and (found := marker(b.text.strip())) and found[0] == ARTICLE_RANK
+        1
+        for b in document.blocks
+        if b.kind != "table" and b.text.lstrip().startswith("第") and (found := marker(b.text.strip())) and found[0] == ARTICLE_RANK
     )
     return articles >= MIN_ARTICLES
 
@@ -218,7 +212,7 @@ def _is_regulation(document: Document) -> bool:
 def _comparable(text: str) -> str:
     """What a clause is compared on before normalisation: without its cross-references, which are
     renumbered with the articles they point at."""
-    return CROSS_REFERENCE.sub("§", text)
+    return CROSS_REFERENCE.sub("§", text) if "第" in text else text
 
 
 def segment(document: Document) -> Segmented:
@@ -229,9 +223,9 @@ def segment(document: Document) -> Segmented:
         else:
             builder.paragraph(block, number)
     texts = [
-        "\t".join(_row_body(c.cells)) if c.kind == "row" else _comparable(strip_marker(c.text.strip()))
+        "\t".join(_row_body(c["cells"])) if c["kind"] == "row" else _comparable(strip_marker(c["text"].strip()))
         for c in builder.clauses
     ]
     keys = comparison_forms(texts)
-    clauses = tuple(replace(c, key=key) for c, key in zip(builder.clauses, keys))
+    clauses = tuple(Clause(key=key, **fields) for fields, key in zip(builder.clauses, keys))
     return Segmented(clauses, builder.units)

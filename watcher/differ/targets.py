@@ -405,9 +405,11 @@ def _qual_hits(s: str, excluded: list[tuple[int, int]]) -> Iterator[_Hit]:
 
 
 # 比去年, 较上年: a comparison with the past, not a figure of the past
+_CUE_FIRST = "".join(sorted({w[0] for _, words in ROLE_CUES for w in words} | {"到", "至"}))
 _ROLE_CUE = re.compile(
-    "|".join(f"(?<![比较同与和])(?P<{role}>{alternation(words)})" for role, words in ROLE_CUES)
-    + f"|(?P<future>{FUTURE_YEAR})"
+    f"(?=[{_CUE_FIRST}])(?:"  # a cheap first test: most positions start no cue
+    + "|".join(f"(?<![比较同与和])(?P<{role}>{alternation(words)})" for role, words in ROLE_CUES)
+    + f"|(?P<future>{FUTURE_YEAR}))"
 )
 _FUTURE_CUE = re.compile(alternation(FUTURE_CUES) + f"|{FUTURE_YEAR}")
 _INCREMENT = re.compile(rf"(?:比|较)(?:{alternation(INCREMENT_BASE)})?(?:{alternation(INCREMENT_VERBS)})了?$")
