@@ -478,7 +478,7 @@ def extract_targets(text: str, *, year: int | None = None, role: Role = "target"
         if hit.start < lo:
             continue  # inside the object of the previous indicator
         raw_left = _left_phrase(s, lo, hit.start)
-        if _INCREMENT.search(raw_left) and hit.unit not in _RATE_UNITS and targets:
+        if _INCREMENT.search(raw_left) and hit.unit not in _RATE_UNITS:
             lo = hit.end
             continue
         left = _read_left(raw_left)
