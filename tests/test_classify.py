@@ -116,3 +116,13 @@ def test_an_action_with_a_qualitative_aim_is_a_measure_and_one_with_figures_a_ta
     aim = "到2025年，力争规上企业研发机构达到800家。"
     assert [c.kind for c in changes(tasks, tasks + action + "\n")] == ["measure_added"]
     assert [c.kind for c in changes(tasks, tasks + aim + "\n")] == ["target_added"]
+
+
+def test_a_redline_shows_no_difference_that_is_formatting_only() -> None:
+    from watcher.differ.classify import inline_diff
+
+    ops = inline_diff("到2025年,力争科技型中小企业数达3700家.", "到2025年，力争科技型中小企業數達4000家。")
+    assert [op for op in ops if op[0] != "="] == [("-", "3700"), ("+", "4000")]
+    assert "".join(text for op, text in ops if op != "-") == "到2025年，力争科技型中小企業數達4000家。"
+    (change,) = changes("推动企业开放应用场景, 建立清单.\n", "推动企业开放应用场景，建立需求清单。\n")
+    assert [op for op in change.inline if op[0] != "="] == [("+", "需求")]

@@ -54,25 +54,45 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
 
 def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
-    """Character diff after semantic clean-up, on tokens so that numbers stay whole (-3700 +4000)."""
-    table: dict[str, str] = {}
-    tokens: list[str] = []
+    """Character diff after semantic clean-up, on tokens so that numbers stay whole (-3700 +4000).
 
-    def encode(text: str) -> str:
-        out = []
-        for token in _TOKEN.findall(text):
-            if token not in table:
-                table[token] = chr(0x100 + len(tokens))
-                tokens.append(token)
-            out.append(table[token])
-        return "".join(out)
+    Tokens are compared in loose comparison form, so a redline never shows what is formatting only
+    (punctuation, a Traditional character, a space), as the classifier calls such a clause
+    formatting; equal runs show the new text."""
+    old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
+    distinct = list(dict.fromkeys(old_tokens + new_tokens))
+    forms = dict(zip(distinct, map(loose_form, comparison_forms(distinct))))
+    symbols: dict[str, str] = {}
+
+    def encode(tokens: list[str]) -> str:
+        return "".join(symbols.setdefault(forms[t], chr(0x100 + len(symbols))) for t in tokens)
 
     engine = diff_match_patch()
     engine.Diff_Timeout = 1.0
-    diffs = engine.diff_main(encode(old), encode(new), False)
+    diffs = engine.diff_main(encode(old_tokens), encode(new_tokens), False)
     engine.diff_cleanupSemantic(diffs)
-    ops = {0: "=", -1: "-", 1: "+"}
-    return tuple((ops[op], "".join(tokens[ord(ch) - 0x100] for ch in text)) for op, text in diffs if text)  # type: ignore[misc]
+    ops: list[InlineOp] = []
+    i = j = 0
+    for op, text in diffs:
+        n = len(text)
+        if op == 0:
+            piece, kind = "".join(new_tokens[j : j + n]), "="
+            i, j = i + n, j + n
+        elif op == -1:
+            piece, kind = "".join(old_tokens[i : i + n]), "-"
+            i += n
+        else:
+            piece, kind = "".join(new_tokens[j : j + n]), "+"
+            j += n
+        if kind != "=" and not "".join(forms[t] for t in _TOKEN.findall(piece)):
+            if kind == "-":
+                continue  # a space or a lost mark dropped: nothing to show
+            kind = "="  # one added: shown as it now stands
+        if ops and ops[-1][0] == kind == "=":
+            ops[-1] = ("=", ops[-1][1] + piece)
+        elif piece:
+            ops.append((kind, piece))  # type: ignore[arg-type]
+    return tuple(ops)
 
 
 # ---------------------------------------------------------------- helpers on clauses
