@@ -7,7 +7,15 @@ from pathlib import Path
 import opencc
 import pytest
 
-from watcher.normalise import clean_display, comparison_form, comparison_forms, content_hash, loose_form
+from watcher.normalise import (
+    clean_display,
+    comparison_form,
+    comparison_forms,
+    content_hash,
+    loose_form,
+    reading_form,
+    reading_forms,
+)
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 SENTENCE = "到2025年，力争科技型中小企业数达3700家（其中国家级3家）；坚持“技术+制度”双轮驱动。"
@@ -51,6 +59,8 @@ def test_a_whole_traditional_edition_of_a_plan_compares_equal() -> None:
 def test_batch_and_single_forms_agree() -> None:
     lines = [line for line in (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines() if line][:200]
     assert comparison_forms(lines) == [comparison_form(line) for line in lines]
+    traditional = [opencc.OpenCC("s2tw").convert(line).replace("，", "， ") for line in lines]
+    assert reading_forms(lines + traditional) == [reading_form(line) for line in lines + traditional]
 
 
 def test_loose_form_drops_marks_but_keeps_decimals_and_percent() -> None:

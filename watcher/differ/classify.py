@@ -24,7 +24,7 @@ from diff_match_patch import diff_match_patch
 from watcher.differ.align import Pair
 from watcher.differ.ledger import Entry, pair_ledgers
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
-from watcher.normalise import comparison_forms, loose_form
+from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
 from watcher.differ.segment import Segmented, strip_marker
 from watcher.differ.targets import extract_targets, match_targets, row_targets
@@ -98,12 +98,12 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
 # ---------------------------------------------------------------- helpers on clauses
 
 
-def clause_targets(clause: Clause) -> tuple[Target, ...]:
+def clause_targets(clause: Clause, reading: str | None = None) -> tuple[Target, ...]:
     if clause.kind == "row":
         return row_targets(clause.header, clause.cells, role=clause.role) if clause.header else ()
     if clause.kind == "heading":
         return ()
-    return extract_targets(clause.text, year=clause.year, role=clause.role)
+    return extract_targets(clause.text, year=clause.year, role=clause.role, reading=reading)
 
 
 def _text(clauses: Sequence[Clause]) -> str:
@@ -116,16 +116,42 @@ def _text(clauses: Sequence[Clause]) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True)
 class _Sides:
-    old: Segmented
-    new: Segmented
+    """The two segmented versions, and the indicators of their clauses, read once each: the
+    clauses whose indicators may be asked for (all but those of unchanged pairs) are put in their
+    reading form in one batch."""
+
+    def __init__(self, old: Segmented, new: Segmented, pairs: Sequence[Pair]) -> None:
+        self.old, self.new = old, new
+        wanted = [
+            clause
+            for pair in pairs
+            if not _unchanged(pair, old, new)
+            for clause in (*(old.clauses[i] for i in pair.old), *(new.clauses[j] for j in pair.new))
+            if clause.kind == "sentence"
+        ]
+        self._readings = dict(zip((c.text for c in wanted), reading_forms([c.text for c in wanted])))
+        self._targets: dict[int, tuple[Target, ...]] = {}
 
     def olds(self, pair: Pair) -> list[Clause]:
         return [self.old.clauses[i] for i in pair.old]
 
     def news(self, pair: Pair) -> list[Clause]:
         return [self.new.clauses[j] for j in pair.new]
+
+    def targets(self, clause: Clause) -> tuple[Target, ...]:
+        found = self._targets.get(id(clause))
+        if found is None:
+            found = self._targets[id(clause)] = clause_targets(clause, self._readings.get(clause.text))
+        return found
+
+
+def _unchanged(pair: Pair, old: Segmented, new: Segmented) -> bool:
+    """The same clause, in the same place, under the same header and deadline."""
+    if len(pair.old) != 1 or len(pair.new) != 1 or pair.moved:
+        return False
+    a, b = old.clauses[pair.old[0]], new.clauses[pair.new[0]]
+    return a.text == b.text and a.year == b.year and a.header == b.header
 
 
 # ---------------------------------------------------------------- reports of one aligned unit
@@ -161,15 +187,9 @@ class _Report:
 
 
 def _paired(pair: Pair, sides: _Sides) -> _Report:
+    if _unchanged(pair, sides.old, sides.new):
+        return _Report()
     olds, news = sides.olds(pair), sides.news(pair)
-    if (
-        len(olds) == len(news) == 1
-        and not pair.moved
-        and olds[0].text == news[0].text
-        and olds[0].year == news[0].year
-        and olds[0].header == news[0].header
-    ):
-        return _Report()  # the same clause, in the same place, under the same header and deadline
     old_text, new_text = _text(olds), _text(news)
     path, old_path = news[0].path, olds[0].path
     old_key = "".join(c.key for c in olds)
@@ -179,7 +199,7 @@ def _paired(pair: Pair, sides: _Sides) -> _Report:
     if _header_changed(olds, news) or inherited_year:
         # The same words under a new column header (2025年 → 2026年), or after a deadline stated
         # earlier in the paragraph that moved (到2026年 → 到2027年): the indicators changed year.
-        changed, left_old, left_new = _target_changes(olds, news)
+        changed, left_old, left_new = _target_changes(olds, news, sides)
         if changed or left_old or left_new:
             found = changed + [("target_removed", TargetChange(t.metric, t, None)) for t, _ in left_old]
             found += [("target_added", TargetChange(t.metric, None, t)) for t, _ in left_new]
@@ -192,7 +212,7 @@ def _paired(pair: Pair, sides: _Sides) -> _Report:
         # width, script, wrapping — or table rows floated by the page or PDF layout. No inline
         # diff: a redline of every width or script change is noise, and costly.
         return _Report((Change("formatting", path, old_text, new_text, old_path=moved_from),))
-    changed, left_old, left_new = _target_changes(olds, news)
+    changed, left_old, left_new = _target_changes(olds, news, sides)
     inline = inline_diff(old_text, new_text)
     items = tuple(
         _Item(t, False, c, olds[0].path, old_text, new_text, inline, moved_from) for t, c in left_old
@@ -264,12 +284,12 @@ _Left = list[tuple[Target, Clause]]
 
 
 def _target_changes(
-    olds: Sequence[Clause], news: Sequence[Clause]
+    olds: Sequence[Clause], news: Sequence[Clause], sides: _Sides
 ) -> tuple[list[tuple[ChangeKind, TargetChange]], _Left, _Left]:
     """The indicators of two aligned clauses: those that changed, and those left without a
     counterpart on each side (for the ledger)."""
-    old_targets = [(t, c) for c in olds for t in clause_targets(c)]
-    new_targets = [(t, c) for c in news for t in clause_targets(c)]
+    old_targets = [(t, c) for c in olds for t in sides.targets(c)]
+    new_targets = [(t, c) for c in news for t in sides.targets(c)]
     old_clause = {id(t): c for t, c in old_targets}
     new_clause = {id(t): c for t, c in new_targets}
     found: list[tuple[ChangeKind, TargetChange]] = []
@@ -345,7 +365,9 @@ def _one_side(kind_added: ChangeKind, kind_removed: ChangeKind, added: bool) -> 
     return kind_added if added else kind_removed
 
 
-def _absorbed(members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str) -> tuple[_Item, ...]:
+def _absorbed(
+    members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str, sides: _Sides
+) -> tuple[_Item, ...]:
     """The indicators of clauses already reported as a measure or as text: part of that change,
     paired elsewhere only when they are not thresholds (a regulation's new provision brings its
     own amounts)."""
@@ -354,7 +376,7 @@ def _absorbed(members: Sequence[Clause], added: bool, path: tuple[str, ...], tex
         _Item(t, added, c, path, side.get("old"), side.get("new"), absorbed=True)
         for c in members
         if c.role != "threshold"
-        for t in clause_targets(c)
+        for t in sides.targets(c)
     )
 
 
@@ -389,7 +411,7 @@ def _title_blocks(indices: list[int], segmented: Segmented, titles: Sequence[str
 
 
 def _unpaired(
-    indices: Iterable[int], segmented: Segmented, added: bool, titles: Sequence[str] = ()
+    indices: Iterable[int], segmented: Segmented, added: bool, sides: _Sides, titles: Sequence[str] = ()
 ) -> list[tuple[int, _Report]]:
     """Reports for the clauses of one side that have no counterpart, with their position:
     a whole numbered unit is one measure, a whole paragraph one report, a lone clause its own.
@@ -427,15 +449,15 @@ def _unpaired(
                 if segmented.units[unit].level == ARTICLE_RANK and _PRINCIPLE_ONLY.match(strip_marker(text)):
                     kind = _one_side("clause_added", "clause_removed", added)  # a principle, not a provision
                 change = Change(kind, unit_path, **{side: text})
-                reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text))))
+                reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text, sides))))
             continue
         if index in in_paragraph:
             continue
         if index in paragraphs:
             members = [segmented.clauses[i] for i in paragraphs[index]]
-            reports.append((index, _lone(members, segmented, added, whole=True)))
+            reports.append((index, _lone(members, segmented, added, sides, whole=True)))
         else:
-            reports.append((index, _lone([clause], segmented, added, whole=False)))
+            reports.append((index, _lone([clause], segmented, added, sides, whole=False)))
     return reports
 
 
@@ -448,7 +470,7 @@ def _states_provision(members: Sequence[Clause]) -> bool:
     return not _PRINCIPLE_ONLY.match(text)
 
 
-def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool) -> _Report:
+def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Sides, whole: bool) -> _Report:
     """One paragraph or one clause with no counterpart: a measure when it is numbered, holds an
     action that is not just a quantified aim, or is a whole paragraph that states a provision;
     otherwise its indicators when it states some; otherwise descriptive text."""
@@ -458,8 +480,8 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
     text_change = Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})
     if whole and first.kind == "sentence" and _PRINCIPLE_ONLY.match(strip_marker(text)):
-        return _Report((text_change,), _absorbed(members, added, first.path, text))  # a principle
-    targets_of = {c.index: clause_targets(c) for c in members}
+        return _Report((text_change,), _absorbed(members, added, first.path, text, sides))  # a principle
+    targets_of = {c.index: sides.targets(c) for c in members}
     # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
     quantified = {i for i, targets in targets_of.items() if any(t.value is not None for t in targets)}
     if (
@@ -468,7 +490,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool)
         or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
         or (whole and first.kind == "sentence" and _states_provision(members))
     ):
-        return _Report((measure,), _absorbed(members, added, first.path, text))
+        return _Report((measure,), _absorbed(members, added, first.path, text, sides))
     pairs = [(t, c) for c in members for t in targets_of[c.index]]
     if pairs and first.kind == "row":
         pairs = [(headline_target([t for t, _ in pairs]), first)]  # a new row is one new indicator
@@ -478,8 +500,8 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, whole: bool)
         fallback = (measure,) if any(_is_action(c, segmented.units) for c in members) else (text_change,)
         return _Report((), items, fallback)
     if any(_is_action(c, segmented.units) for c in members):
-        return _Report((measure,), _absorbed(members, added, first.path, text))
-    return _Report((text_change,), _absorbed(members, added, first.path, text))
+        return _Report((measure,), _absorbed(members, added, first.path, text, sides))
+    return _Report((text_change,), _absorbed(members, added, first.path, text, sides))
 
 
 # ---------------------------------------------------------------- the ledger across the document
@@ -562,12 +584,12 @@ def classify(
     old: Segmented, new: Segmented, pairs: Sequence[Pair], titles: tuple[str, str] = ("", "")
 ) -> list[Change]:
     """`titles` are the two versions' document titles (metadata, not clauses)."""
-    sides = _Sides(old, new)
+    sides = _Sides(old, new, pairs)
     removed = [i for p in pairs if p.removed for i in p.old]
     added = [j for p in pairs if p.added for j in p.new]
     old_title, new_title = comparison_forms(list(titles))
-    removed_reports = dict(_group_by_index(_unpaired(removed, old, added=False, titles=(old_title, new_title))))
-    added_reports = dict(_group_by_index(_unpaired(added, new, added=True, titles=(old_title, new_title))))
+    removed_reports = dict(_group_by_index(_unpaired(removed, old, False, sides, titles=(old_title, new_title))))
+    added_reports = dict(_group_by_index(_unpaired(added, new, True, sides, titles=(old_title, new_title))))
     reports: list[tuple[float, _Report]] = []
     for order, pair in enumerate(pairs):
         if pair.old and pair.new:

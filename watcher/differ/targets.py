@@ -454,15 +454,18 @@ def _ranges(s: str, hits: list[_Hit]) -> list[_Hit]:
     return merged
 
 
-def extract_targets(text: str, *, year: int | None = None, role: Role = "target") -> tuple[Target, ...]:
+def extract_targets(
+    text: str, *, year: int | None = None, role: Role = "target", reading: str | None = None
+) -> tuple[Target, ...]:
     """Every indicator in one clause (display text, full- or half-width, Simplified or Traditional).
 
     `year` is the deadline year in force from context (e.g. an earlier "到2025年" in the paragraph);
     a year inside the clause (到2025年 / 2025年底前 / 至2027年) overrides it. `role` is the role in
     force from context; a cue in the clause before a figure (今年, 去年, 力争 …) overrides it.
     An increment (比去年增加1800亿元) is said of the indicator before it and is none of its own.
+    `reading` is the text's reading form when the caller has it already (read in a batch).
     """
-    s = reading_form(text)
+    s = reading_form(text) if reading is None else reading
     if not s:
         return ()
     marks, year_spans = _year_marks(s)

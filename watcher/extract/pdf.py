@@ -321,12 +321,14 @@ class _Budget:
 
     def __init__(self, stream_cap: int, total_cap: int) -> None:
         self.stream_cap, self.total_cap, self.total = stream_cap, total_cap, 0
-        self._seen: set[int] = set()
+        # the streams themselves are kept: an id alone can be taken again by a later stream once
+        # the first is freed, and that stream would then go unmeasured
+        self._seen: dict[int, PDFStream] = {}
 
     def charge(self, stream: PDFStream) -> None:
         if id(stream) in self._seen:
             return
-        self._seen.add(id(stream))
+        self._seen[id(stream)] = stream
         size = _decoded_size(stream, self.stream_cap)
         if size > self.stream_cap:
             where = f"object {stream.objid}" if stream.objid is not None else "a stream"
