@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from watcher.differ import diff_documents, document_hash
+from watcher.differ.ledger import indicators
 from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract import extract
 from watcher.extract.html import followable_link
@@ -142,6 +143,7 @@ def _store_new(
             content_type=fetched.content_type,
             charset=_charset(fetched.headers.get("content-type", "")),
             fetched_at=fetched_at,
+            ledger=indicators(document),
         )
         substantive = store.add_changes(version.id, latest.id, diff) if diff and latest else 0
         result = replace(
@@ -429,5 +431,5 @@ def _reextract_one(store: Store, version: StoredVersion, source: Source | None) 
     except Exception as exc:  # an extractor bug costs this version its re-extraction, not the run
         log.exception("re-extraction of %s failed", version.ref)
         return Reextraction(version, "", f"unexpected error: {type(exc).__name__}: {exc}")
-    store.update_extraction(version.id, document, sha256)
+    store.update_extraction(version.id, document, sha256, indicators(document))
     return Reextraction(version, sha256)

@@ -79,11 +79,27 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     help="text: a redline for the terminal; json: the diff contract; markdown; html: one page.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list formatting-only changes.")
+@click.option(
+    "--targets",
+    is_flag=True,
+    help="Compare the two target ledgers instead: each indicator kept, raised, lowered, changed, new or "
+    "dropped (successive editions: this year's work report against last year's).",
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["target", "reported", "baseline", "threshold"]),
+    help="With --targets: the roles compared (repeatable; default target and threshold).",
+)
 @click.pass_context
-def diff_command(ctx: click.Context, old: str, new: str, fmt: str, show_all: bool) -> None:
+def diff_command(
+    ctx: click.Context, old: str, new: str, fmt: str, show_all: bool, targets: bool, roles: tuple[str, ...]
+) -> None:
     """Compare two versions: stored references (SOURCE@N, SOURCE@-1, an id) or local files.
 
-    Exit status like diff(1): 0 no change of substance, 1 changes, 2 error.
+    Exit status like diff(1): 0 no change of substance (with --targets: every target kept),
+    1 changes, 2 error.
     """
     from watcher.differ import diff_documents
     from watcher.references import load_side
@@ -92,9 +108,34 @@ def diff_command(ctx: click.Context, old: str, new: str, fmt: str, show_all: boo
     config_path = ctx.obj["config_path"]
     old_doc, old_info = load_side(old, config_path)
     new_doc, new_info = load_side(new, config_path)
+    if targets:
+        from watcher.differ.ledger import PLANNED, compare_editions
+        from watcher.report.targets import FORMATS, render_editions
+
+        if fmt not in FORMATS:
+            raise click.UsageError(f"--targets prints {', '.join(FORMATS)}, not {fmt}")
+        comparisons = compare_editions(old_doc, new_doc, roles or PLANNED)
+        click.echo(render_editions(old_info, new_info, comparisons, fmt))
+        ctx.exit(1 if any(c.status != "kept" for c in comparisons) else 0)
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
     click.echo(RENDERERS[fmt](result, show_all))
     ctx.exit(1 if result.substantive else 0)
+
+
+@cli.command("targets")
+@click.argument("ref")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.pass_context
+def targets_command(ctx: click.Context, ref: str, fmt: str) -> None:
+    """The target ledger of a version (SOURCE@N, an id) or a local file: every indicator with
+    its value, unit, year and role (target, reported, baseline, threshold)."""
+    from watcher.differ.ledger import indicators
+    from watcher.references import load_side, stored_ledger
+    from watcher.report.targets import render_ledger
+
+    ledger = stored_ledger(ref, ctx.obj["config_path"])
+    document, info = load_side(ref, ctx.obj["config_path"])
+    click.echo(render_ledger(info, ledger if ledger is not None else indicators(document), fmt))
 
 
 # ---------------------------------------------------------------- watching: check, sources, history, show, reextract

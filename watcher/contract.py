@@ -6,11 +6,13 @@ objects with `change_from_dict` and need no recomputation; the JSON renderer pri
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from watcher.model import Change, Diff, InlineOp, Target, TargetChange, VersionInfo
+from watcher.model import Change, Diff, Indicator, InlineOp, Target, TargetChange, TargetComparison, VersionInfo
 
 SCHEMA = "watcher.diff/1"
+EDITIONS_SCHEMA = "watcher.targets/1"  # `watcher diff --targets`: two target ledgers compared
+LEDGER_SCHEMA = "watcher.ledger/1"  # `watcher targets`: one version's target ledger
 
 
 def json_number(value: float | int | None) -> float | int | None:
@@ -116,6 +118,46 @@ def diff_to_dict(diff: Diff) -> dict[str, Any]:
         "new": _info_to_dict(diff.new),
         "summary": diff.summary,
         "changes": [change_to_dict(c) for c in diff.changes],
+    }
+
+
+def indicator_to_dict(indicator: Indicator) -> dict[str, Any]:
+    """A ledger entry: the target's fields with its metric, heading path and clause."""
+    return {
+        "metric": indicator.target.metric,
+        **target_to_dict(indicator.target),
+        "path": list(indicator.path),
+        "clause": indicator.clause,
+    }
+
+
+def indicator_from_dict(d: Mapping[str, Any]) -> Indicator:
+    return Indicator(target_from_dict(d.get("metric") or "", d), tuple(d.get("path") or ()), d.get("clause") or "")
+
+
+def ledger_to_dict(info: VersionInfo, ledger: Sequence[Indicator]) -> dict[str, Any]:
+    return {"schema": LEDGER_SCHEMA, "version": _info_to_dict(info), "targets": [indicator_to_dict(i) for i in ledger]}
+
+
+def editions_to_dict(old: VersionInfo, new: VersionInfo, comparisons: Sequence[TargetComparison]) -> dict[str, Any]:
+    """Two target ledgers compared: each indicator with its status and both sides."""
+    summary: dict[str, int] = {}
+    for c in comparisons:
+        summary[c.status] = summary.get(c.status, 0) + 1
+    return {
+        "schema": EDITIONS_SCHEMA,
+        "old": _info_to_dict(old),
+        "new": _info_to_dict(new),
+        "summary": summary,
+        "targets": [
+            {
+                "metric": c.metric,
+                "status": c.status,
+                "old": None if c.old is None else indicator_to_dict(c.old),
+                "new": None if c.new is None else indicator_to_dict(c.new),
+            }
+            for c in comparisons
+        ],
     }
 
 

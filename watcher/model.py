@@ -93,6 +93,12 @@ class Document:
 
 # ---------------------------------------------------------------- segmented clauses
 
+# What a figure is to its document: a planned `target` (到2025年, 力争, 今年…预期), a `reported` outcome
+# (去年…达到, 过去五年…), a `baseline` (基期, the earlier columns of a table) or a `threshold` (a
+# quantified provision of a regulation: an amount, a fine, a period, a quorum).
+Role = Literal["target", "reported", "baseline", "threshold"]
+
+
 ClauseKind = Literal["heading", "sentence", "row"]
 
 
@@ -112,7 +118,7 @@ class Clause:
     cells: tuple[str, ...] = ()  # for rows: the cells
     units: tuple[int, ...] = ()  # ids of the numbered items / sub-measures it belongs to, outermost first
     year: int | None = None  # deadline year in force from earlier in its paragraph (到2025年…)
-    role: "Role" = "target"  # what its figures are, from its section and the cues before it in its paragraph
+    role: Role = "target"  # what its figures are, from its section and the cues before it in its paragraph
 
 
 @dataclass(frozen=True)
@@ -128,10 +134,6 @@ class Unit:
 # ---------------------------------------------------------------- targets
 
 Comparator = Literal[">=", ">", "<=", "<", "=", "~"]
-# What a figure is to its document: a planned `target` (到2025年, 力争, 今年…预期), a `reported` outcome
-# (去年…达到, 过去五年…), a `baseline` (基期, the earlier columns of a table) or a `threshold` (a
-# quantified provision of a regulation: an amount, a fine, a period, a quorum).
-Role = Literal["target", "reported", "baseline", "threshold"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +159,28 @@ class Target:
             other.comparator,
             other.year,
         ) and (self.value is not None or self.text == other.text)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One entry of a version's target ledger: an indicator, the heading path it stands under and
+    the clause that states it."""
+
+    target: Target
+    path: tuple[str, ...] = ()
+    clause: str = ""
+
+
+# How an indicator fares from one edition to the next (watcher diff --targets).
+TargetStatus = Literal["raised", "lowered", "changed", "new", "dropped", "kept"]
+
+
+@dataclass(frozen=True)
+class TargetComparison:
+    metric: str
+    status: TargetStatus
+    old: Indicator | None
+    new: Indicator | None
 
 
 # ---------------------------------------------------------------- changes and diffs

@@ -26,7 +26,7 @@ from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
 from watcher.errors import LockedError, StoreError, VersionNotFound
-from watcher.model import Block, CheckResult, Diff, Document, Source, StoredVersion
+from watcher.model import Block, CheckResult, Diff, Document, Indicator, Source, StoredVersion, Target
 from watcher.contract import change_to_dict
 
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
@@ -127,6 +127,34 @@ def m0005_check_hashes(db: Database) -> None:
     _table(db, "checks").add_column("sha256", str)
 
 
+def m0006_indicators(db: Database) -> None:
+    """Each version's target ledger, one row an indicator, for queries over versions (the value of
+    a metric version by version). Versions stored before it get theirs from `watcher reextract`."""
+    table = _table(db, "indicators")
+    table.create(
+        {
+            "id": int,
+            "version_id": int,
+            "position": int,
+            "metric": str,
+            "value": float,
+            "value_max": float,
+            "unit": str,
+            "comparator": str,
+            "year": int,
+            "role": str,
+            "text": str,
+            "path": str,
+            "clause": str,
+        },
+        pk="id",
+        foreign_keys=[("version_id", "versions", "id")],
+    )
+    table.create_index(["version_id", "position"])
+    table.create_index(["metric"])
+    _table(db, "versions").add_column("ledger_rows", int)  # NULL: no ledger stored yet
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -135,6 +163,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0003_digest_changes,
     m0004_digest_checks,
     m0005_check_hashes,
+    m0006_indicators,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
@@ -281,8 +310,10 @@ class Store:
         content_type: str = "",
         charset: str | None = None,
         fetched_at: str | None = None,
+        ledger: Sequence[Indicator] | None = None,
     ) -> StoredVersion:
-        """Store a new distinct version (number = the source's last number + 1)."""
+        """Store a new distinct version (number = the source's last number + 1), with its target
+        ledger when one is given."""
         with self.db.atomic():
             number = self._row(
                 "SELECT COALESCE(MAX(number), 0) + 1 AS n FROM versions WHERE source = ?", [source]
@@ -302,15 +333,40 @@ class Store:
             table = _table(self.db, "versions")
             table.insert(row)
             version_id = table.last_pk
+            if ledger is not None:
+                self._put_ledger(int(version_id), ledger)
         return self.version(int(version_id))
 
     @_serialised
-    def update_extraction(self, version_id: int, document: Document, sha256: str) -> None:
-        """Replace a version's extracted text and blocks (after the extractor improved)."""
+    def update_extraction(
+        self, version_id: int, document: Document, sha256: str, ledger: Sequence[Indicator] | None = None
+    ) -> None:
+        """Replace a version's extracted text and blocks (after the extractor improved), and its
+        target ledger when one is given."""
         with self.db.atomic():
             _table(self.db, "versions").update(
                 version_id, {"sha256": sha256, **_extraction_columns(document)}
             )
+            if ledger is not None:
+                self._put_ledger(version_id, ledger)
+
+    def _put_ledger(self, version_id: int, ledger: Sequence[Indicator]) -> None:
+        self.db.execute("DELETE FROM indicators WHERE version_id = ?", [version_id])
+        _table(self.db, "indicators").insert_all(
+            [{"version_id": version_id, "position": k, **_indicator_row(i)} for k, i in enumerate(ledger)]
+        )
+        _table(self.db, "versions").update(version_id, {"ledger_rows": len(ledger)})
+
+    def indicators(self, version_id: int) -> tuple[Indicator, ...] | None:
+        """A version's target ledger as stored, in document order; None when it has none stored
+        (a version from before the ledger, until `watcher reextract`)."""
+        rows = list(
+            self.db.query("SELECT * FROM indicators WHERE version_id = ? ORDER BY position", [version_id])
+        )
+        if not rows:
+            has = self._row("SELECT ledger_rows FROM versions WHERE id = ?", [version_id])
+            return () if has and has["ledger_rows"] == 0 else None
+        return tuple(_indicator(row) for row in rows)
 
     @_serialised
     def add_check(
@@ -683,6 +739,36 @@ def _stored(row: dict[str, Any]) -> StoredVersion:
         content_type=row["content_type"] or "",
         title=row["title"] or "",
     )
+
+
+def _indicator_row(indicator: Indicator) -> dict[str, Any]:
+    t = indicator.target
+    return {
+        "metric": t.metric,
+        "value": t.value,
+        "value_max": t.value_max,
+        "unit": t.unit,
+        "comparator": t.comparator,
+        "year": t.year,
+        "role": t.role,
+        "text": t.text,
+        "path": json.dumps(list(indicator.path), ensure_ascii=False),
+        "clause": indicator.clause,
+    }
+
+
+def _indicator(row: dict[str, Any]) -> Indicator:
+    target = Target(
+        metric=row["metric"],
+        value=row["value"],
+        unit=row["unit"] or "",
+        comparator=row["comparator"],
+        year=row["year"],
+        text=row["text"] or "",
+        value_max=row["value_max"],
+        role=row["role"] or "target",
+    )
+    return Indicator(target, tuple(json.loads(row["path"] or "[]")), row["clause"] or "")
 
 
 def _extraction_columns(document: Document) -> dict[str, Any]:

@@ -15,19 +15,18 @@ Clauses with no counterpart, reported once per unit:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from diff_match_patch import diff_match_patch
 
 from watcher.differ.align import Pair
-from watcher.differ.ledger import Entry, pair_ledgers
+from watcher.differ.ledger import Entry, pair_ledgers, provision_scopes
 from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
 from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
 from watcher.differ.segment import Segmented, strip_marker
-from watcher.differ.targets import extract_targets, match_targets, row_targets
+from watcher.differ.targets import clause_targets, match_targets
 from watcher.vocabulary import DOCUMENT_NUMBER, OBLIGATION_WORDS, PRINCIPLE_WORDS, RECORD_LINE, alternation
 
 # Verbs and adverbs that open an action (a measure) in plan prose.
@@ -96,14 +95,6 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
 
 
 # ---------------------------------------------------------------- helpers on clauses
-
-
-def clause_targets(clause: Clause, reading: str | None = None) -> tuple[Target, ...]:
-    if clause.kind == "row":
-        return row_targets(clause.header, clause.cells, role=clause.role) if clause.header else ()
-    if clause.kind == "heading":
-        return ()
-    return extract_targets(clause.text, year=clause.year, role=clause.role, reading=reading)
 
 
 def _text(clauses: Sequence[Clause]) -> str:
@@ -507,35 +498,6 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
 # ---------------------------------------------------------------- the ledger across the document
 
 
-def _articles(segmented: Segmented) -> list[int | None]:
-    """The provision (article) each clause belongs to, if any."""
-    return [
-        next((u for u in reversed(c.units) if segmented.units[u].level == ARTICLE_RANK), None)
-        for c in segmented.clauses
-    ]
-
-
-def _scopes(old: Segmented, new: Segmented, pairs: Sequence[Pair]) -> tuple[list[int | None], list[int | None]]:
-    """Provision scopes numbered alike on both sides: an old article and the new article most of
-    its aligned clauses went to."""
-    old_articles, new_articles = _articles(old), _articles(new)
-    votes: Counter[tuple[int, int]] = Counter()
-    for pair in pairs:
-        for i in pair.old:
-            for j in pair.new:
-                a, b = old_articles[i], new_articles[j]
-                if a is not None and b is not None:
-                    votes[(a, b)] += 1
-    counterpart: dict[int, int] = {}
-    claimed: set[int] = set()
-    for (a, b), _ in votes.most_common():
-        if a not in counterpart and b not in claimed:
-            counterpart[a] = b
-            claimed.add(b)
-    back = {b: a for a, b in counterpart.items()}
-    return old_articles, [back.get(b) if b is not None else None for b in new_articles]
-
-
 def _ledger_changes(
     old_items: list[tuple[float, _Item]], new_items: list[tuple[float, _Item]], old_scope: list[int | None],
     new_scope: list[int | None],
@@ -601,7 +563,7 @@ def classify(
     old_items = [(order, item) for order, r in reports for item in r.items if not item.added]
     new_items = [(order, item) for order, r in reports for item in r.items if item.added]
     if any(item.target.role == "threshold" for _, item in (*old_items, *new_items)):
-        old_scope, new_scope = _scopes(old, new, pairs)
+        old_scope, new_scope = provision_scopes(old, new, pairs)
     else:  # only a regulation's thresholds are scoped
         old_scope, new_scope = [None] * len(old.clauses), [None] * len(new.clauses)
     ledger, reported, _ = _ledger_changes(old_items, new_items, old_scope, new_scope)

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from watcher.model import Comparator, Role, Target
+from watcher.model import Clause, Comparator, Role, Target
 from watcher.normalise import comparison_form, reading_form
 from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
@@ -50,7 +50,7 @@ from watcher.vocabulary import (
     alternation,
 )
 
-__all__ = ["extract_targets", "row_targets", "metric_key", "match_targets"]
+__all__ = ["clause_targets", "extract_targets", "row_targets", "metric_key", "match_targets"]
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -62,7 +62,7 @@ _CN = rf"[{_CN_NUM}]+(?:点[零〇一二三四五六七八九]+)?"
 _BASE_UNITS = (
     "个百分点|百分点|个工作日|平方公里|平方千米|平方米|立方米|千瓦时|千瓦|兆瓦|公里|公顷|美元|"
     "人次|人年|人(?![才员口民群工士])|家(?![电具居庭纺乡族])|个月|个(?!人)|项|件|名|位|户|所|座|条|台|套|"
-    "次|期|场|倍|亩|吨|篇|部|款|种|支|辆|张|天|小时|分钟|元|米|工作日|周|日(?![报常])|年(?![度底末初均代级])"
+    "次|期|场|倍|亩|吨|篇|部|款|种|支|辆|张|天|小时|分钟|元|米|工作日|周岁|岁|周(?!年)|日(?![报常])|年(?![度底末初均代级])"
 )
 # Measure words with which a small Chinese numeral is a quantity even without a comparator
 # (三个月, 五万元, 两倍, 九十日), where 三年, 两个, 一批 are words.
@@ -527,6 +527,16 @@ def _fallback_metric(s: str, hit: _Hit) -> str:
     return before[-_SHORT_CELL:] or s[hit.start : hit.end]
 
 
+def clause_targets(clause: Clause, reading: str | None = None) -> tuple[Target, ...]:
+    """The indicators of one clause: a sentence's, a table row's (under its header); a heading has
+    none. `reading` is the sentence's reading form when the caller read it in a batch."""
+    if clause.kind == "row":
+        return row_targets(clause.header, clause.cells, role=clause.role) if clause.header else ()
+    if clause.kind == "heading":
+        return ()
+    return extract_targets(clause.text, year=clause.year, role=clause.role, reading=reading)
+
+
 # ---------------------------------------------------------------- indicator tables
 
 _EMPTY_CELL = re.compile(r"^[-—–/\\─_~·.、无]*$")
@@ -672,6 +682,19 @@ def dimension(unit: str) -> str:
     """What a unit measures, so that 8000亿元 and 1.35万亿元, or 三个月 and 九十日, compare."""
     base = _SCALE.sub("", unit) or unit
     return "time" if base in _TIME_UNITS else base
+
+
+_SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2}
+_DAYS = {"年": 365.0, "个月": 30.0, "月": 30.0, "周": 7.0, "日": 1.0, "天": 1.0, "工作日": 1.4, "个工作日": 1.4}
+
+
+def magnitude(value: float, unit: str) -> float:
+    """`value` in the base unit of its dimension (8000亿元 → 8e11 元, 三个月 → about 90 日), for
+    telling a raised figure from a lowered one across units."""
+    scale = _SCALE.match(unit)
+    factor = _SCALES[scale.group(0)] if scale and unit != scale.group(0) else 1.0
+    base = unit[scale.end() :] if scale and unit != scale.group(0) else unit
+    return value * factor * _DAYS.get(base, 1.0)
 
 
 _KEY_LEAD = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")

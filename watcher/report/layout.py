@@ -36,6 +36,17 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "formatting": ("formatting change", "formatting changes"),
 }
 
+# How an indicator fared from one edition to the next (watcher diff --targets), in report order.
+STATUS_LABELS: dict[str, str] = {
+    "raised": "raised",
+    "lowered": "lowered",
+    "changed": "changed",
+    "new": "new",
+    "dropped": "dropped",
+    "kept": "kept",
+}
+ROLE_LABELS: dict[str, str] = {"target": "target", "reported": "reported", "baseline": "baseline", "threshold": "threshold"}
+
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
 
 

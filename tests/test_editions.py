@@ -1,0 +1,105 @@
+"""Target ledgers outside the diff: kept with each stored version (and filled for old versions by
+`watcher reextract`), listed by `watcher targets`, and two editions compared target by target by
+`watcher diff --targets` (this year's work report against last year's)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from watcher.cli import cli
+from watcher.differ.ledger import compare_editions, indicators
+from watcher.extract import extract, extract_file
+from watcher.store import Store
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CASES = Path(__file__).parent / "data" / "cases"
+REPORTS = SHARED / "real-cases" / "gwr-2017-2018"
+
+
+def read(text: str):
+    return extract(text.encode("utf-8"), content_type="text/plain")
+
+
+def test_editions_are_compared_target_by_target() -> None:
+    old = read("二、今年目标\n今年主要预期目标是：国内生产总值增长6.5%左右，城镇新增就业1000万人以上，赤字率3%。\n去年城镇新增就业1314万人。\n")
+    new = read("二、今年目标\n今年主要预期目标是：城镇新增就业1100万人以上，国内生产总值增长6.5%左右，城镇调查失业率5.5%以内。\n去年城镇新增就业1351万人。\n")
+    found = {c.metric: (c.status, c.old and c.old.target.value, c.new and c.new.target.value) for c in compare_editions(old, new)}
+    assert found == {
+        "城镇新增就业": ("raised", 1000, 1100),
+        "国内生产总值增长": ("kept", 6.5, 6.5),
+        "城镇调查失业率": ("new", None, 5.5),
+        "赤字率": ("dropped", 3, None),
+    }  # the reported outcomes (去年…) are not compared by default
+    reported = compare_editions(old, new, roles=("reported",))
+    assert [(c.status, c.old.target.value, c.new.target.value) for c in reported] == [("raised", 1314, 1351)]  # type: ignore[union-attr]
+
+
+def test_a_value_written_in_another_scale_is_raised_not_changed() -> None:
+    old = read("今年拟安排地方专项债券8000亿元。\n")
+    new = read("今年拟安排地方政府专项债券1.35万亿元。\n")
+    (comparison,) = compare_editions(old, new)
+    assert comparison.status == "raised"
+
+
+@pytest.mark.skipif(not REPORTS.is_dir(), reason="../shared/real-cases is not beside the project")
+def test_diff_targets_leads_successive_work_reports_with_their_headline_targets() -> None:
+    result = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["schema"] == "watcher.targets/1"
+    status = {t["metric"]: (t["status"], t["old"] and t["old"]["value"], t["new"] and t["new"]["value"]) for t in data["targets"]}
+    assert status["国内生产总值增长"] == ("kept", 6.5, 6.5)
+    assert status["城镇调查失业率"] == ("new", None, 5.5)
+    assert status["赤字率"] == ("lowered", 3, 2.6)
+    assert status["单位国内生产总值能耗下降"] == ("lowered", 3.4, 3)
+    assert status["中央预算内投资安排"] == ("raised", 5076, 5376)
+    assert all(t["status"] != "kept" or t["old"]["role"] == t["new"]["role"] == "target" for t in data["targets"])
+    text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets"])
+    assert "lowered" in text.stdout and "赤字率" in text.stdout and "\x1b" not in text.stdout
+    html = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--format", "html"])
+    assert html.exit_code == 2 and "--targets prints" in html.output
+
+
+def test_the_ledger_is_stored_with_each_version_and_listed(tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    shutil.copy(CASES / "cixi-docx-vs-page" / "new.html", page)
+    config = tmp_path / "watcher.toml"
+    config.write_text(f'[storage]\npath = "w.db"\n[[source]]\nname = "plan"\nurl = "{page.as_uri()}"\n', encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "check"]).exit_code == 0
+    with Store(tmp_path / "w.db") as store:
+        version = store.resolve("plan@1")
+        stored = store.indicators(version.id)
+        assert stored == indicators(store.document(version.id)) and len(stored) > 20
+        by_metric = {row["metric"] for row in store.db.query("SELECT metric FROM indicators WHERE version_id = ?", [version.id])}
+        assert {i.target.metric for i in stored} == by_metric  # queryable in SQL as well
+    listed = runner.invoke(cli, ["--config", str(config), "targets", "plan@1", "--format", "json"])
+    assert listed.exit_code == 0
+    data = json.loads(listed.stdout)
+    assert data["schema"] == "watcher.ledger/1" and len(data["targets"]) == len(stored)
+    assert {t["role"] for t in data["targets"]} >= {"target", "baseline"}
+    from_file = runner.invoke(cli, ["targets", str(page), "--format", "json"])
+    assert json.loads(from_file.stdout)["targets"] == data["targets"]
+
+
+def test_versions_stored_before_the_ledger_get_it_from_reextract(tmp_path: Path) -> None:
+    page = tmp_path / "plan.html"
+    shutil.copy(CASES / "cixi-docx-vs-page" / "new.html", page)
+    config = tmp_path / "watcher.toml"
+    config.write_text(f'[storage]\npath = "w.db"\n[[source]]\nname = "plan"\nurl = "{page.as_uri()}"\n', encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(config), "check"]).exit_code == 0
+    with Store(tmp_path / "w.db") as store:  # as a database written before m0006 would be
+        store.db.execute("DELETE FROM indicators")
+        store.db.execute("UPDATE versions SET ledger_rows = NULL")
+        store.db.conn.commit()
+        assert store.indicators(store.resolve("plan@1").id) is None
+    assert runner.invoke(cli, ["--config", str(config), "reextract"]).exit_code == 0
+    with Store(tmp_path / "w.db") as store:
+        version = store.resolve("plan@1")
+        assert store.indicators(version.id) == indicators(extract_file(page))

@@ -1,0 +1,112 @@
+"""Target ledgers for a reader: one version's (`watcher targets`) and two editions compared
+(`watcher diff --targets`), as text for a terminal, Markdown or JSON (the contract's
+watcher.ledger/1 and watcher.targets/1 objects).
+
+Document text goes through `printable` (text) or the Markdown escape; a table cell is never markup.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Callable, Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from watcher.contract import editions_to_dict, ledger_to_dict
+from watcher.model import Indicator, TargetComparison, VersionInfo
+from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, printable, quantity, section_title
+from watcher.report.markdown import escape
+from watcher.report.text import PLAIN_WIDTH
+
+FORMATS = ("text", "json", "markdown")
+_SECTION_WIDTH = 30
+_MIN_WIDTH = {"metric": 16, "status": 7, "role": 9, "old": 6, "new": 6, "value": 6}
+
+
+def _cell(value: object) -> Text:
+    return Text(printable("" if value is None else str(value)))
+
+
+def _table(header: Sequence[str]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for name in header:
+        # the section (the innermost heading) is cut rather than wrapped: one indicator a line
+        if name == "section":
+            table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=_SECTION_WIDTH)
+        else:
+            table.add_column(name, overflow="fold", min_width=_MIN_WIDTH.get(name))
+    return table
+
+
+def _render(table: Table, heading: str) -> str:
+    console = Console(file=io.StringIO(), width=PLAIN_WIDTH, no_color=True, highlight=False, emoji=False)
+    console.print(Text(printable(heading)))
+    console.print(table)
+    return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
+
+
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(escape("" if v is None else str(v)) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _summary(comparisons: Sequence[TargetComparison]) -> str:
+    counts = {status: 0 for status in STATUS_LABELS}
+    for c in comparisons:
+        counts[c.status] += 1
+    return ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in counts.items() if n) or "no targets"
+
+
+def _side(indicator: Indicator | None) -> tuple[str, str, str]:
+    if indicator is None:
+        return "—", "", ""
+    t = indicator.target
+    return quantity(t), t.unit, "" if t.year is None else str(t.year)
+
+
+def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[TargetComparison], fmt: str) -> str:
+    """Two editions' targets side by side: what was raised, lowered, changed, new, dropped, kept."""
+    if fmt == "json":
+        return json.dumps(editions_to_dict(old, new, comparisons), ensure_ascii=False, indent=2)
+    header = ("status", "metric", "old", "new", "unit", "year", "section")
+    rows = []
+    for c in comparisons:
+        o, n = _side(c.old), _side(c.new)
+        unit = n[1] or o[1] if o[1] == n[1] or not o[1] or not n[1] else f"{o[1]} → {n[1]}"
+        year = n[2] or o[2] if o[2] == n[2] or not o[2] or not n[2] else f"{o[2]} → {n[2]}"
+        where = (c.new or c.old).path if (c.new or c.old) else ()
+        rows.append((STATUS_LABELS[c.status], c.metric, o[0], n[0], unit, year, section_title(where[-1:])))
+    heading = f"{old.ref} → {new.ref}: {_summary(comparisons)}"
+    if fmt == "markdown":
+        return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
+    table = _table(header)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    return _render(table, heading)
+
+
+def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> str:
+    """One version's indicators in document order, with their roles."""
+    if fmt == "json":
+        return json.dumps(ledger_to_dict(info, ledger), ensure_ascii=False, indent=2)
+    header = ("role", "metric", "value", "unit", "year", "section")
+    rows = [
+        (ROLE_LABELS[i.target.role], i.target.metric, quantity(i.target), i.target.unit,
+         "" if i.target.year is None else i.target.year, section_title(i.path[-1:]))
+        for i in ledger
+    ]
+    heading = f"{info.ref}: {len(ledger)} indicators"
+    if fmt == "markdown":
+        return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
+    table = _table(header)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    return _render(table, heading)
+
+
+LedgerRenderer = Callable[[VersionInfo, Sequence[Indicator], str], str]
