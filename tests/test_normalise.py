@@ -59,7 +59,8 @@ def test_a_whole_traditional_edition_of_a_plan_compares_equal() -> None:
 def test_batch_and_single_forms_agree() -> None:
     lines = [line for line in (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines() if line][:200]
     assert comparison_forms(lines) == [comparison_form(line) for line in lines]
-    traditional = [opencc.OpenCC("s2tw").convert(line).replace("，", "， ") for line in lines]
+    to_traditional = opencc.OpenCC("s2tw")
+    traditional = [to_traditional.convert(line).replace("，", "， ") for line in lines]
     assert reading_forms(lines + traditional) == [reading_form(line) for line in lines + traditional]
 
 
