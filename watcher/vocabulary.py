@@ -33,7 +33,8 @@ BASELINE_HEADERS = ("基期", "基准", "现状", "基数")
 
 # Headings of sections whose figures are outcomes (a work report's review) or plans.
 SECTION_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
-    ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "发展现状", "取得的进展")),
+    ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "发展现状", "取得的进展",
+                  "过去一年", "过去五年", "年来的工作")),
     ("target", ("目标", "任务", "部署", "建议", "安排", "展望", "政策取向", "重点工作")),
 )
 
@@ -70,7 +71,7 @@ CROSS_REFERENCE = re.compile(
 # comparison form (half-width brackets).
 RECORD_VERBS = ("通过", "公布", "发布", "施行", "修订", "修正", "批准", "印发", "废止", "颁布")
 RECORD_LINE = re.compile(
-    r"^\(?(?:19|20)\d{2}年\d{1,2}月\d{1,2}日.{0,100}?(?:" + "|".join(RECORD_VERBS) + r")\)?$"
+    r"^\(?(?:根据)?(?:19|20)\d{2}年\d{1,2}月\d{1,2}日.{0,120}?(?:" + "|".join(RECORD_VERBS) + r")\)?(?:根据)?$"
 )
 DOCUMENT_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}[\[(]\d{4}[\])]第?\d{1,4}号$")
 

@@ -89,7 +89,7 @@ _PRE_CMP_RE = re.compile(rf"(?:{_PRE_WORDS})\s*$")
 # After the number and unit.
 _POST_CMP_MAP: dict[str, Comparator] = {
     "及以上": ">=", "或以上": ">=", "以上": ">=", "及以下": "<=", "以下": "<=", "以内": "<=",
-    "之内": "<=", "左右": "~", "上下": "~",
+    "之内": "<=", "内": "<=", "左右": "~", "上下": "~",
 }
 _POST_WORDS = "|".join(sorted(_POST_CMP_MAP, key=len, reverse=True))
 # 以上 may follow a bracketed qualifier of the unit: 200台（套）以上
@@ -128,7 +128,7 @@ _MAX_QUOTED_NAME = 30  # a longer quotation is prose, not a name
 _MODALS = (
     "力争|确保|争取|努力|预计|计划|力求|有望|基本|初步|进一步|全面|持续|稳步|加快|大力|积极|着力|"
     "共计|总共|一共|已经|能够|同时|其中|此外|另外|现有|目前|当前|并且|以及|或者|"
-    "今年|去年|明年|全年|年末|年内|当年|本年|上年|拟|先发行|处以|并处|可处|处|"
+    "今年|去年|明年|全年|年末|年内|当年|本年|上年|拟|处以|并处|可处|处|"
     "应当经|应当由|应当有|应当|必须|可以|须经"
 )
 _VERBS = (
@@ -139,6 +139,9 @@ _VERBS = (
 # Qualifiers kept in a metric (they change what is counted) but dropped by metric_key.
 _QUALIFIERS = "新增|累计|新|全区|全市|全县|全省|全镇|全乡|我区|我市|我县|我省|本区|本市|本县"
 _CONNECTORS = "和|及|与|并|且|或|、|等"
+# an adverb before a verb (先发行, 再新增): stripped with the modals, never before a noun (先进, 再生)
+_ADVERBS = rf"(?:先|再|还|又|也|将)(?={_VERBS})"
+_MODALS = rf"{_MODALS}|{_ADVERBS}"
 _LEAD_MODAL = re.compile(rf"^(?:{_MODALS})")
 _LEAD_VERB = re.compile(rf"^(?:{_VERBS})")
 _LEAD_QUAL = re.compile(rf"^(?:{_QUALIFIERS})")
@@ -152,7 +155,7 @@ _LEAD_NOISE = re.compile(
 )
 _TRAIL_FILLER = re.compile(
     r"(?:分别为|分别达到|分别达|分别|仅为|仅占|均为|平均|均|都|为|是|已|将|共计|合计|总计|的|力争|确保|"
-    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、|拟按|拟|按|控制在|保持在|稳定在|维持在|在)$"
+    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、|拟按|拟安排|安排|拟|按|控制在|保持在|稳定在|维持在|在)$"
 )
 # A phrase that compares with what was said before it: its metric continues the previous one.
 _COMPARISON_LEAD = re.compile(r"^(?:同比|较|相比|高于|低于|占)")
