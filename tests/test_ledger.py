@@ -42,6 +42,8 @@ def target_changes(old: str, new: str) -> list[tuple[str, str, float | None, flo
         ("拟安排地方政府专项债券3.9万亿元。", "地方政府专项债券"),
         ("新增企业研究院（省级）10家。", "新增企业研究院(省级)"),
         ("到2025年，力争科技型中小企业数达3700家。", "科技型中小企业数"),
+        ("师资人员应当具有大学本科以上学历或者10年以上治安保卫管理工作经历。", "治安保卫管理工作经历"),
+        ("处警告或者20元以上200元以下的罚款。", "罚款"),
     ],
 )
 def test_the_metric_is_the_subject_not_the_words_just_before_the_number(clause: str, metric: str) -> None:

@@ -147,6 +147,7 @@ _LEAD_VERB = re.compile(rf"^(?:{_VERBS})")
 _LEAD_QUAL = re.compile(rf"^(?:{_QUALIFIERS})")
 _LEAD_ANY = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
 _LEAD_CONNECTOR = re.compile(rf"^(?:{_CONNECTORS})")
+_TRAIL_CONNECTOR = re.compile(r"(?<=[\u4e00-\u9fff])(?:或者|以及)$")  # a second alternative begins
 _CONNECTORS_ONLY = re.compile(rf"(?:{_CONNECTORS})+")
 # What stands before a metric and is not part of it: a list number, a dash, a plan period.
 _LEAD_NOISE = re.compile(
@@ -286,7 +287,8 @@ def _read_left(left: str) -> _Left:
     compares = text.startswith("\0") or bool(_COMPARISON_LEAD.match(text))
     text = _COMPARISON_WORD.sub("", text.replace("\0", ""))
     text = _LEAD_NOISE.sub("", text).lstrip("的").strip()
-    if text.endswith("等"):  # A、B等3家单位: the object after the number is the metric
+    if text.endswith("等") or _TRAIL_CONNECTOR.search(text):
+        # A、B等3家单位; 具有本科以上学历或者10年以上工作经历: the object after the number is the metric
         return _Left("", "", compares, False)
     text = _strip_trail(text)
     if not text or _CONNECTORS_ONLY.fullmatch(text):
