@@ -57,7 +57,7 @@ def test_diff_targets_leads_successive_work_reports_with_their_headline_targets(
     assert status["城镇调查失业率"] == ("new", None, 5.5)
     assert status["赤字率"] == ("lowered", 3, 2.6)
     assert status["单位国内生产总值能耗下降"] == ("lowered", 3.4, 3)
-    assert status["中央预算内投资安排"] == ("raised", 5076, 5376)
+    assert status["中央预算内投资"] == ("raised", 5076, 5376)
     assert all(t["status"] != "kept" or t["old"]["role"] == t["new"]["role"] == "target" for t in data["targets"])
     text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets"])
     assert "lowered" in text.stdout and "赤字率" in text.stdout and "\x1b" not in text.stdout

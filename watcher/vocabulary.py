@@ -28,6 +28,10 @@ LEAD_PERIODS = ("截至目前", "近年来", "现阶段")
 # Cues strong enough to end a reported section's role (a review section speaks of the past).
 FUTURE_CUES = ("今年", "明年")
 
+# Names of one indicator, read as one in metric keys (longer name first): 规模以上 is written 规上;
+# a budget's 一般公共预算支出 is the 全国财政支出 of a work report.
+METRIC_SYNONYMS: tuple[tuple[str, str], ...] = (("规模以上", "规上"), ("一般公共预算支出", "财政支出"))
+
 # Column headers of an indicator table's baseline values (the earlier years' columns are too).
 BASELINE_HEADERS = ("基期", "基准", "现状", "基数")
 

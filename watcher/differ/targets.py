@@ -40,6 +40,7 @@ from watcher.model import Clause, Comparator, Role, Target
 from watcher.normalise import comparison_form, reading_form
 from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
+    METRIC_SYNONYMS,
     BASELINE_HEADERS,
     LEAD_PERIODS,
     FUTURE_CUES,
@@ -137,7 +138,7 @@ _VERBS = (
     "获得|拥有|建立|带动|推动|吸引|服务|发展|入选|入库|备案|联合|新增|累计|实现|获|发行|安排|罚|给予"
 )
 # Qualifiers kept in a metric (they change what is counted) but dropped by metric_key.
-_QUALIFIERS = "新增|累计|新|全区|全市|全县|全省|全镇|全乡|我区|我市|我县|我省|本区|本市|本县"
+_QUALIFIERS = "新增|累计|新|全国|全区|全市|全县|全省|全镇|全乡|我区|我市|我县|我省|本区|本市|本县"
 _CONNECTORS = "和|及|与|并|且|或|、|等"
 # an adverb before a verb (先发行, 再新增): stripped with the modals, never before a noun (先进, 再生)
 _ADVERBS = rf"(?:先|再|还|又|也|将)(?={_VERBS})"
@@ -703,10 +704,10 @@ def magnitude(value: float, unit: str) -> float:
 
 
 _KEY_LEAD = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
-_KEY_TRAIL = re.compile(r"(?:总数|数量|总量|数)$")
+_KEY_TRAIL = re.compile(r"(?:总数|数量|总量|规模|数)$")
 _KEY_UNIT = re.compile(rf"\((?:{_UNIT})\)")
 _KEY_DROP = re.compile(r"[的\"'“”‘’\s]")
-_KEY_SYNONYMS = (("规模以上", "规上"),)
+_KEY_SYNONYMS = METRIC_SYNONYMS
 _FUZZY_CUTOFF = 60.0
 _SAME_QUANTITY_CUTOFF = 40.0
 
