@@ -29,7 +29,7 @@ from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, Watche
 from watcher.extract import extract
 from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
-from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion, VersionInfo
+from watcher.model import CheckResult, Document, Fetched, Indicator, Settings, Source, StoredVersion, VersionInfo
 from watcher.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ def _store_new(
             log.exception("diff of %s failed", source.name)
             failure = f"new version stored, but its changes could not be computed: {type(exc).__name__}: {exc}"
             error = f"{note}; {failure}" if note else failure
+    ledger = _ledger(document, source.name)  # before the transaction too
     with store.transaction():
         version = store.add_version(
             source.name,
@@ -143,7 +144,7 @@ def _store_new(
             content_type=fetched.content_type,
             charset=_charset(fetched.headers.get("content-type", "")),
             fetched_at=fetched_at,
-            ledger=indicators(document),
+            ledger=ledger,
         )
         substantive = store.add_changes(version.id, latest.id, diff) if diff and latest else 0
         result = replace(
@@ -431,5 +432,15 @@ def _reextract_one(store: Store, version: StoredVersion, source: Source | None) 
     except Exception as exc:  # an extractor bug costs this version its re-extraction, not the run
         log.exception("re-extraction of %s failed", version.ref)
         return Reextraction(version, "", f"unexpected error: {type(exc).__name__}: {exc}")
-    store.update_extraction(version.id, document, sha256, indicators(document))
+    store.update_extraction(version.id, document, sha256, _ledger(document, version.ref))
     return Reextraction(version, sha256)
+
+
+def _ledger(document: Document, name: str) -> tuple[Indicator, ...] | None:
+    """The document's target ledger; None (none stored) when the differ fails on it, which must
+    not cost the version."""
+    try:
+        return indicators(document)
+    except Exception:
+        log.exception("target ledger of %s failed", name)
+        return None

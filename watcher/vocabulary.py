@@ -17,7 +17,7 @@ from watcher.model import Role
 # over the role in force from the paragraph or the section.
 ROLE_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
     ("reported", ("去年", "上年", "过去一年", "过去五年", "过去", "五年来", "一年来", "多年来", "已经", "完成了",
-                  "实现了", "达到了", "同比", "全年完成", "实际完成")),
+                  "实现了", "达到了", "全年完成", "实际完成", "今年以来", "今年上半年", "今年前")),
     ("target", ("今年", "明年", "预期目标", "预期", "力争", "拟", "计划", "目标", "确保", "争取", "安排")),
 )
 # A deadline (到2025年, 截至2027年): the year the figures after it are for, and a target cue.
@@ -25,8 +25,10 @@ DEADLINE_YEAR = r"(?:到|至|截至|截止到?)\s*((?:19|20)\d{2})\s*年"
 FUTURE_YEAR = r"(?:到|至)\s*(?:19|20)\d{2}\s*年"
 # Words of time that open a clause and are no part of a metric (截至目前，…).
 LEAD_PERIODS = ("截至目前", "近年来", "现阶段")
-# Cues strong enough to end a reported section's role (a review section speaks of the past).
+# Cues strong enough to end a reported section's role (a review section speaks of the past); not
+# when what follows makes them the past (今年以来, 今年上半年).
 FUTURE_CUES = ("今年", "明年")
+FUTURE_NOT_BEFORE = ("以来", "上半年", "前")
 
 # Names of one indicator, read as one in metric keys (longer name first): 规模以上 is written 规上;
 # a budget's 一般公共预算支出 is the 全国财政支出 of a work report.
@@ -56,10 +58,12 @@ MIN_ARTICLES = 3
 # Words that make a paragraph a provision: an obligation, a power, a prohibition or a sanction.
 OBLIGATION_WORDS = (
     "应当", "不得", "可以", "禁止", "必须", "有权", "负责", "责令", "罚款", "没收", "吊销", "撤销",
-    "予以", "给予", "处分", "追究", "依法", "须", "应", "严禁", "法律效力", "不予",
+    "予以", "给予", "处分", "追究", "依法", "须经", "应予", "严禁", "法律效力", "不予",
 )
-# A paragraph whose only statement is a principle (坚持…领导, 贯彻…方针) is not a provision.
+# A paragraph whose only statement is a principle (坚持…领导, 贯彻…方针) is not a provision, unless
+# it also sanctions (违者处…罚款) or states a figure.
 PRINCIPLE_WORDS = ("坚持", "贯彻", "遵循", "秉持", "体现")
+SANCTION_WORDS = ("罚款", "没收", "吊销", "责令", "处分", "追究", "拘留")
 
 # Cross-references to articles, paragraphs and items (依照本条例第二十条, 前款第（一）项): renumbered
 # with the articles they point at, so they are left out of the comparison of clauses.

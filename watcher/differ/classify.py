@@ -27,7 +27,14 @@ from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
 from watcher.differ.segment import Segmented, strip_marker
 from watcher.differ.targets import clause_targets, match_targets
-from watcher.vocabulary import DOCUMENT_NUMBER, OBLIGATION_WORDS, PRINCIPLE_WORDS, RECORD_LINE, alternation
+from watcher.vocabulary import (
+    DOCUMENT_NUMBER,
+    OBLIGATION_WORDS,
+    PRINCIPLE_WORDS,
+    RECORD_LINE,
+    SANCTION_WORDS,
+    alternation,
+)
 
 # Verbs and adverbs that open an action (a measure) in plan prose.
 _ACTION = re.compile(
@@ -46,6 +53,7 @@ _PROGRAMME = re.compile(r"^[^，,。；;]{2,24}(?:工程|行动|计划|专项|�
 # A provision: an obligation, power, prohibition or sanction; a principle only (…应当坚持…领导…。).
 _OBLIGATION = re.compile(alternation(OBLIGATION_WORDS))
 _PRINCIPLE_ONLY = re.compile(rf"^[^。；;]*?(?:应当)?(?:{alternation(PRINCIPLE_WORDS)})[^。；;]*[。；;]?$")
+_SANCTION = re.compile(alternation(SANCTION_WORDS))
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
 
@@ -437,7 +445,7 @@ def _unpaired(
                 # units and path elements are pushed together, so the unit's depth cuts the path
                 unit_path = clause.path[: clause.units.index(unit) + 1]
                 kind = measure
-                if segmented.units[unit].level == ARTICLE_RANK and _PRINCIPLE_ONLY.match(strip_marker(text)):
+                if segmented.units[unit].level == ARTICLE_RANK and _principle_only(members, sides):
                     kind = _one_side("clause_added", "clause_removed", added)  # a principle, not a provision
                 change = Change(kind, unit_path, **{side: text})
                 reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text, sides))))
@@ -452,13 +460,20 @@ def _unpaired(
     return reports
 
 
-def _states_provision(members: Sequence[Clause]) -> bool:
+def _states_provision(members: Sequence[Clause], sides: _Sides) -> bool:
     """A paragraph that states an obligation, a power, a prohibition or a sanction, and not only a
     principle (坚持…领导)."""
-    text = "".join(c.text for c in members)
-    if not _OBLIGATION.search(text):
-        return False
-    return not _PRINCIPLE_ONLY.match(text)
+    return bool(_OBLIGATION.search("".join(c.text for c in members))) and not _principle_only(members, sides)
+
+
+def _principle_only(members: Sequence[Clause], sides: _Sides) -> bool:
+    """One sentence that only states a principle (…应当坚持…的领导): no sanction, no figure."""
+    text = strip_marker(_text(members))
+    return (
+        bool(_PRINCIPLE_ONLY.match(text))
+        and not _SANCTION.search(text)
+        and not any(sides.targets(c) for c in members)
+    )
 
 
 def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Sides, whole: bool) -> _Report:
@@ -470,7 +485,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
     text = _text(members)
     measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
     text_change = Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})
-    if whole and first.kind == "sentence" and _PRINCIPLE_ONLY.match(strip_marker(text)):
+    if whole and first.kind == "sentence" and _principle_only(members, sides):
         return _Report((text_change,), _absorbed(members, added, first.path, text, sides))  # a principle
     targets_of = {c.index: sides.targets(c) for c in members}
     # an action whose only aim is qualitative (…实现全覆盖) is a measure; one with figures is an aim
@@ -479,7 +494,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
         (first.measure and first.kind != "heading")  # a heading alone is renamed or new text; a whole new unit is one measure
         or (len(members) > 1 and _PROGRAMME.match(first.text))
         or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
-        or (whole and first.kind == "sentence" and _states_provision(members))
+        or (whole and first.kind == "sentence" and _states_provision(members, sides))
     ):
         return _Report((measure,), _absorbed(members, added, first.path, text, sides))
     pairs = [(t, c) for c in members for t in targets_of[c.index]]

@@ -10,16 +10,16 @@ was rewritten, moved, split or printed in a new paragraph still finds its counte
   article and its counterpart), since the same 罚款 or 日内 stands in many articles.
 - Passes, each best first (metric similarity, then nearness in the document): same metric and
   same quantity; same metric; a close metric of the same dimension; inside one provision, the same
-  quantity, then the same dimension in order.
+  quantity under a reworded metric, then the same dimension, then any unit.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from watcher.differ.align import Pair, align
 from watcher.differ.segment import Segmented, segment
@@ -31,7 +31,6 @@ CLOSE_METRIC = 80.0  # rapidfuzz ratio of metric keys: one indicator whose name 
 LOOSE_METRIC = 50.0  # inside one provision, with the same quantity
 
 
-
 @dataclass(frozen=True)
 class Entry:
     """One indicator of a version, where it may be compared."""
@@ -41,60 +40,100 @@ class Entry:
     scope: int | None = None  # the provision (article) it belongs to, numbered alike on both sides
 
 
-def _same_quantity(a: Target, b: Target) -> bool:
-    return a.same_quantity(b)
+def _bucket(entry: Entry) -> tuple[object, ...] | None:
+    """Entries can pair only inside one bucket: a role and a dimension, or for a regulation's
+    thresholds one provision (any unit: a multiple may become an amount); None pairs with nothing."""
+    t = entry.target
+    if t.role == "threshold":
+        return None if entry.scope is None else ("threshold", entry.scope)
+    return (t.role, dimension(t.unit))
 
 
 def pair_ledgers(old: Sequence[Entry], new: Sequence[Entry]) -> list[tuple[int, int]]:
-    """Index pairs (old, new) of the entries that are one indicator; each entry at most once."""
+    """Index pairs (old, new) of the entries that are one indicator; each entry at most once.
+
+    Work is done bucket by bucket (role and dimension, or provision), exact metric keys through a
+    dictionary and close ones through rapidfuzz's batch scorer, so that two ledgers of thousands of
+    indicators pair in well under a second."""
     old_keys = [metric_key(e.target.metric) for e in old]
     new_keys = [metric_key(e.target.metric) for e in new]
+    buckets: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
+    for i, e in enumerate(old):
+        if (b := _bucket(e)) is not None:
+            buckets.setdefault(b, ([], []))[0].append(i)
+    for j, e in enumerate(new):
+        if (b := _bucket(e)) is not None and b in buckets:
+            buckets[b][1].append(j)
     pairs: dict[int, int] = {}
+    for bucket, (olds, news) in buckets.items():
+        if news:
+            _pair_bucket(old, new, old_keys, new_keys, olds, news, bucket[0] == "threshold", pairs)
+    return sorted(pairs.items())
+
+
+def _pair_bucket(
+    old: Sequence[Entry],
+    new: Sequence[Entry],
+    old_keys: list[str],
+    new_keys: list[str],
+    olds: list[int],
+    news: list[int],
+    scoped: bool,
+    pairs: dict[int, int],
+) -> None:
     taken: set[int] = set()
 
-    def allowed(i: int, j: int, any_unit: bool) -> bool:
-        a, b = old[i].target, new[j].target
-        if a.role != b.role or (not any_unit and dimension(a.unit) != dimension(b.unit)):
-            return False
-        if a.role == "threshold":
-            return old[i].scope is not None and old[i].scope == new[j].scope
-        return True
+    def same_dimension(i: int, j: int) -> bool:
+        return dimension(old[i].target.unit) == dimension(new[j].target.unit)
 
-    def run(score: Callable[[int, int], float | None], any_unit: bool = False) -> None:
-        candidates = []
-        for i in range(len(old)):
-            if i in pairs:
-                continue
-            for j in range(len(new)):
-                if j in taken or not allowed(i, j, any_unit):
-                    continue
-                s = score(i, j)
-                if s is not None:
-                    candidates.append((-s, abs(old[i].position - new[j].position), i, j))
+    def accept(candidates: list[tuple[float, int, int, int]]) -> None:
         for _, _, i, j in sorted(candidates):
             if i not in pairs and j not in taken:
                 pairs[i] = j
                 taken.add(j)
 
-    def similarity(i: int, j: int) -> float:
-        return fuzz.ratio(old_keys[i], new_keys[j])
+    def near(score: float, i: int, j: int) -> tuple[float, int, int, int]:
+        return (-score, abs(old[i].position - new[j].position), i, j)
 
-    def scoped(i: int, j: int) -> bool:
-        return old[i].scope is not None and old[i].scope == new[j].scope
+    by_key: dict[str, list[int]] = {}
+    for j in news:
+        by_key.setdefault(new_keys[j], []).append(j)
 
-    run(lambda i, j: 100.0 if old_keys[i] == new_keys[j] and _same_quantity(old[i].target, new[j].target) else None)
-    run(lambda i, j: 100.0 if old_keys[i] == new_keys[j] else None)
-    run(lambda i, j: s if (s := similarity(i, j)) >= CLOSE_METRIC else None)
-    run(
-        lambda i, j: s
-        if scoped(i, j) and _same_quantity(old[i].target, new[j].target) and (s := similarity(i, j)) >= LOOSE_METRIC
-        else None
-    )
-    run(lambda i, j: similarity(i, j) if scoped(i, j) and old[i].target.role == "threshold" else None)
-    # last, inside one provision: a multiple or a fixed amount that became an amount of another kind
-    # (处所需费用3倍的罚款 → 处5万元以上20万元以下的罚款)
-    run(lambda i, j: similarity(i, j) if scoped(i, j) and old[i].target.role == "threshold" else None, any_unit=True)
-    return sorted(pairs.items())
+    def exact(quantity: bool) -> None:
+        accept(
+            [
+                near(100.0, i, j)
+                for i in olds
+                if i not in pairs
+                for j in by_key.get(old_keys[i], ())
+                if j not in taken
+                and same_dimension(i, j)
+                and (not quantity or old[i].target.same_quantity(new[j].target))
+            ]
+        )
+
+    exact(quantity=True)
+    exact(quantity=False)
+    free = [j for j in news if j not in taken]
+    choices = [new_keys[j] for j in free]
+    close = []
+    for i in olds:
+        if i in pairs or not free:
+            continue
+        for _, score, k in process.extract(old_keys[i], choices, scorer=fuzz.ratio, score_cutoff=CLOSE_METRIC, limit=None):
+            if same_dimension(i, free[k]):
+                close.append(near(score, i, free[k]))
+    accept(close)
+    if not scoped:
+        return
+    # inside one provision (few entries): the same quantity under a reworded metric, then any
+    # threshold of the same dimension, then — last — a multiple or a fixed amount that became an
+    # amount of another kind (处所需费用3倍的罚款 → 处5万元以上20万元以下的罚款)
+    rest_old = [i for i in olds if i not in pairs]
+    rest = [(i, j, fuzz.ratio(old_keys[i], new_keys[j])) for i in rest_old for j in news if j not in taken]
+    accept([near(s, i, j) for i, j, s in rest if s >= LOOSE_METRIC and same_dimension(i, j) and old[i].target.same_quantity(new[j].target)])
+    accept([near(s, i, j) for i, j, s in rest if same_dimension(i, j)])
+    accept([near(s, i, j) for i, j, s in rest])
 
 
 # ---------------------------------------------------------------- provisions

@@ -40,6 +40,7 @@ from watcher.model import Clause, Comparator, Role, Target
 from watcher.normalise import comparison_form, reading_form
 from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
+    FUTURE_NOT_BEFORE,
     METRIC_SYNONYMS,
     BASELINE_HEADERS,
     LEAD_PERIODS,
@@ -157,7 +158,7 @@ _LEAD_NOISE = re.compile(
 )
 _TRAIL_FILLER = re.compile(
     r"(?:分别为|分别达到|分别达|分别|仅为|仅占|均为|平均|均|都|为|是|已|将|共计|合计|总计|的|力争|确保|"
-    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、|拟按|拟安排|安排|拟|按|控制在|保持在|稳定在|维持在|在)$"
+    r"争取|实现|基本|初步|由|从|仅|要|等|和|及|、|安排|拟|按|控制在|保持在|稳定在|维持在|在)$"
 )
 # A phrase that compares with what was said before it: its metric continues the previous one.
 _COMPARISON_LEAD = re.compile(r"^(?:同比|较|相比|高于|低于|占)")
@@ -417,7 +418,7 @@ _ROLE_CUE = re.compile(
     + "|".join(f"(?<![比较同与和])(?P<{role}>{alternation(words)})" for role, words in ROLE_CUES)
     + f"|(?P<future>{FUTURE_YEAR}))"
 )
-_FUTURE_CUE = re.compile(alternation(FUTURE_CUES) + f"|{FUTURE_YEAR}")
+_FUTURE_CUE = re.compile(f"(?:{alternation(FUTURE_CUES)})(?!{alternation(FUTURE_NOT_BEFORE)})|{FUTURE_YEAR}")
 _INCREMENT = re.compile(rf"(?:比|较)(?:{alternation(INCREMENT_BASE)})?(?:{alternation(INCREMENT_VERBS)})了?$")
 _RATE_UNITS = ("%", "‰")
 
@@ -704,7 +705,7 @@ def magnitude(value: float, unit: str) -> float:
 
 
 _KEY_LEAD = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
-_KEY_TRAIL = re.compile(r"(?:总数|数量|总量|规模|数)$")
+_KEY_TRAIL = re.compile(r"(?:总数|数量|总量|数)$")
 _KEY_UNIT = re.compile(rf"\((?:{_UNIT})\)")
 _KEY_DROP = re.compile(r"[的\"'“”‘’\s]")
 _KEY_SYNONYMS = METRIC_SYNONYMS
@@ -751,7 +752,7 @@ def match_targets(
             if i in pairs:
                 continue
             for j in free_new():
-                if same(i, j):
+                if old[i].role == new[j].role and same(i, j):  # a target never pairs with an outcome
                     pairs[i] = j
                     break
 
@@ -764,7 +765,7 @@ def match_targets(
             (-fuzz.ratio(old_keys[i], new_keys[j]), i, j)
             for i in range(len(old))
             for j in range(len(new))
-            if i not in pairs and j not in pairs.values()
+            if i not in pairs and j not in pairs.values() and old[i].role == new[j].role
         ),
     )
     for negative, i, j in scored:
