@@ -28,13 +28,13 @@ def read(text: str):
 def test_editions_are_compared_target_by_target() -> None:
     old = read("二、今年目标\n今年主要预期目标是：国内生产总值增长6.5%左右，城镇新增就业1000万人以上，赤字率3%。\n去年城镇新增就业1314万人。\n")
     new = read("二、今年目标\n今年主要预期目标是：城镇新增就业1100万人以上，国内生产总值增长6.5%左右，城镇调查失业率5.5%以内。\n去年城镇新增就业1351万人。\n")
-    found = {c.metric: (c.status, c.old and c.old.target.value, c.new and c.new.target.value) for c in compare_editions(old, new)}
-    assert found == {
-        "城镇新增就业": ("raised", 1000, 1100),
-        "国内生产总值增长": ("kept", 6.5, 6.5),
-        "城镇调查失业率": ("new", None, 5.5),
-        "赤字率": ("dropped", 3, None),
-    }  # the reported outcomes (去年…) are not compared by default
+    found = [(c.metric, c.status, c.old and c.old.target.value, c.new and c.new.target.value) for c in compare_editions(old, new)]
+    assert found == [
+        ("城镇新增就业", "raised", 1000, 1100),
+        ("赤字率", "dropped", 3, None),  # after the indicator it followed in the old edition
+        ("国内生产总值增长", "kept", 6.5, 6.5),
+        ("城镇调查失业率", "new", None, 5.5),
+    ]  # in the new edition's order; the reported outcomes (去年…) are not compared by default
     reported = compare_editions(old, new, roles=("reported",))
     assert [(c.status, c.old.target.value, c.new.target.value) for c in reported] == [("raised", 1314, 1351)]  # type: ignore[union-attr]
 
@@ -58,9 +58,14 @@ def test_diff_targets_leads_successive_work_reports_with_their_headline_targets(
     assert status["赤字率"] == ("lowered", 3, 2.6)
     assert status["单位国内生产总值能耗下降"] == ("lowered", 3.4, 3)
     assert status["中央预算内投资"] == ("raised", 5076, 5376)
-    assert all(t["status"] != "kept" or t["old"]["role"] == t["new"]["role"] == "target" for t in data["targets"])
+    # the review section's outcomes (城镇新增就业1351万人, 6600万人) are not compared with the targets
+    assert [t["new"]["value"] for t in data["targets"] if t["metric"] == "城镇新增就业"] == [1100]
+    reported = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--role", "reported", "--format", "json"])
+    outcomes = json.loads(reported.stdout)["targets"]
+    assert outcomes and all((t["old"] or t["new"])["role"] == "reported" for t in outcomes)
+    assert 1351 in [t["new"]["value"] for t in outcomes if t["new"] and "城镇新增就业" in t["metric"]]
     text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets"])
-    assert "lowered" in text.stdout and "赤字率" in text.stdout and "\x1b" not in text.stdout
+    assert "lowered" in text.stdout and "赤字率" in text.stdout
     html = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--format", "html"])
     assert html.exit_code == 2 and "--targets prints" in html.output
 
@@ -87,19 +92,48 @@ def test_the_ledger_is_stored_with_each_version_and_listed(tmp_path: Path) -> No
     assert json.loads(from_file.stdout)["targets"] == data["targets"]
 
 
-def test_versions_stored_before_the_ledger_get_it_from_reextract(tmp_path: Path) -> None:
+def test_ledgers_print_document_text_as_text() -> None:
+    from watcher.differ.ledger import indicators
+    from watcher.model import VersionInfo
+    from watcher.report.targets import render_ledger
+
+    hostile = read("一、目标\n<script>alert(1)</script>|工程\u202e数量达到100家\n")
+    ledger = indicators(hostile)
+    assert ledger, "the figure is read"
+    markdown = render_ledger(VersionInfo("x"), ledger, "markdown")
+    assert "<script>" not in markdown and "\u202e" not in markdown
+    table_rows = [line for line in markdown.splitlines() if line.startswith("| role") or "100" in line]
+    assert all(line.count(" | ") == 5 for line in table_rows)  # a | in the text opens no cell
+    assert "\u202e" not in render_ledger(VersionInfo("x"), ledger, "text")
+
+
+def test_a_database_from_before_ledgers_is_migrated_and_reextract_fills_them(tmp_path: Path) -> None:
+    """A file written by the migrations before m0006, as a released watcher left it."""
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from watcher.store import MIGRATION_STEPS, m0006_indicators
+
     page = tmp_path / "plan.html"
     shutil.copy(CASES / "cixi-docx-vs-page" / "new.html", page)
     config = tmp_path / "watcher.toml"
     config.write_text(f'[storage]\npath = "w.db"\n[[source]]\nname = "plan"\nurl = "{page.as_uri()}"\n', encoding="utf-8")
+    before = Migrations("watcher")
+    for step in MIGRATION_STEPS[: MIGRATION_STEPS.index(m0006_indicators)]:
+        before(name=step.__name__)(step)
+    db = Database(tmp_path / "w.db")
+    before.apply(db)
+    db.close()
     runner = CliRunner()
+    with Store(tmp_path / "w.db") as store:  # m0006 applies on open
+        assert "indicators" in store.db.table_names()
     assert runner.invoke(cli, ["--config", str(config), "check"]).exit_code == 0
-    with Store(tmp_path / "w.db") as store:  # as a database written before m0006 would be
-        store.db.execute("DELETE FROM indicators")
-        store.db.execute("UPDATE versions SET ledger_rows = NULL")
-        store.db.conn.commit()
-        assert store.indicators(store.resolve("plan@1").id) is None
-    assert runner.invoke(cli, ["--config", str(config), "reextract"]).exit_code == 0
     with Store(tmp_path / "w.db") as store:
         version = store.resolve("plan@1")
-        assert store.indicators(version.id) == indicators(extract_file(page))
+        store.db.execute("DELETE FROM indicators")  # a version stored before m0006 has none
+        store.db.execute("UPDATE versions SET ledger_rows = NULL")
+        store.db.conn.commit()
+        assert store.indicators(version.id) is None
+    assert runner.invoke(cli, ["--config", str(config), "reextract"]).exit_code == 0
+    with Store(tmp_path / "w.db") as store:
+        assert store.indicators(store.resolve("plan@1").id) == indicators(extract_file(page))

@@ -42,8 +42,8 @@ def target_changes(old: str, new: str) -> list[tuple[str, str, float | None, flo
         ("拟安排地方政府专项债券3.9万亿元。", "地方政府专项债券"),
         ("新增企业研究院（省级）10家。", "新增企业研究院(省级)"),
         ("到2025年，力争科技型中小企业数达3700家。", "科技型中小企业数"),
-        ("师资人员应当具有大学本科以上学历或者10年以上治安保卫管理工作经历。", "治安保卫管理工作经历"),
-        ("处警告或者20元以上200元以下的罚款。", "罚款"),
+        ("检验人员应当具有中级以上职称或者5年以上质量检验工作经历。", "质量检验工作经历"),
+        ("处警告或者50元以上500元以下的罚款。", "罚款"),
     ],
 )
 def test_the_metric_is_the_subject_not_the_words_just_before_the_number(clause: str, metric: str) -> None:
@@ -71,9 +71,9 @@ def test_a_range_stated_by_its_bounds_is_one_indicator_from_low_to_high() -> Non
 
 
 def test_a_lower_bound_without_a_unit_takes_the_upper_bounds() -> None:
-    (fine,) = extract_targets("逾期未改正的，处五千以上一万元以下罚款。")
-    assert (fine.value, fine.value_max, fine.unit) == (5000, 10000, "元")
-    assert fine.same_quantity(extract_targets("逾期未改正的，处五千元以上一万元以下罚款。")[0])
+    (fine,) = extract_targets("拒不改正的，处三千以上三万元以下罚款。")
+    assert (fine.value, fine.value_max, fine.unit) == (3000, 30000, "元")
+    assert fine.same_quantity(extract_targets("拒不改正的，处三千元以上三万元以下罚款。")[0])
 
 
 @pytest.mark.parametrize(
@@ -205,7 +205,30 @@ def test_a_reported_figure_never_pairs_with_a_target() -> None:
 
 def test_a_fixed_amount_that_becomes_a_range_is_one_change_and_moved_bounds_are_two() -> None:
     law = "第一条 为了规范管理，制定本条例。\n第二条 违反规定的，处{}的罚款。\n第三条 本条例自公布之日起施行。\n"
-    (one,) = target_changes(law.format("100万元"), law.format("100万元以上500万元以下"))
-    assert one[0] == "target_changed" and one[2:] == (100, 100)
+    (one,) = changes(law.format("100万元"), law.format("100万元以上500万元以下"))
+    assert one.kind == "target_changed" and one.target is not None
+    assert (one.target.old.value, one.target.old.value_max) == (100, None)  # type: ignore[union-attr]
+    assert (one.target.new.value, one.target.new.value_max) == (100, 500)  # type: ignore[union-attr]
     both = target_changes(law.format("2万元以上10万元以下"), law.format("10万元以上50万元以下"))
     assert [(k, v0, v1) for k, _, v0, v1 in both] == [("target_changed", 2, 10), ("target_changed", 10, 50)]
+
+
+def test_roles_never_mix_inside_one_clause() -> None:
+    old = "二、目标\n去年国内生产总值增长6.9%，今年国内生产总值增长6.5%左右。\n"
+    new = "二、目标\n去年国内生产总值增长6.7%，今年国内生产总值增长6%左右。\n"
+    found = [(c.target.role, c.target.old.value, c.target.new.value) for c in changes(old, new) if c.target]  # type: ignore[union-attr]
+    assert found == [("reported", 6.9, 6.7), ("target", 6.5, 6)]
+
+
+def test_a_fine_in_an_article_rewritten_throughout_pairs_by_the_article_number() -> None:
+    law = "第一条 为了规范经营，制定本条例。\n第二条 {}\n第三条 本条例自公布之日起施行。\n"
+    old = law.format("违反规定擅自经营的，处1000元罚款。")
+    new = law.format("未取得许可从事经营活动的，由主管部门责令停止，并处5000元罚款。")
+    assert [(k, v0, v1) for k, _, v0, v1 in target_changes(old, new)] == [("target_changed", 1000, 5000)]
+
+
+def test_an_article_that_names_a_principle_and_sanctions_is_a_provision() -> None:
+    law = "第一条 为了规范经营，制定本条例。\n第二条 经营者应当守法。\n第四条 本条例自公布之日起施行。\n"
+    new = law.replace("第四条", "第三条 坚持依法管理，违者处五万元罚款。\n第四条")
+    assert [c.kind for c in changes(law, new)] == ["measure_added"]
+    assert [c.kind for c in changes(law, law.replace("第四条", "第三条 管理工作应当坚持依法治理。\n第四条"))] == ["clause_added"]

@@ -6,6 +6,7 @@ the shared scorer."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -124,7 +125,7 @@ def test_markdown_headings_are_headings() -> None:
 
 @pytest.mark.skipif(not (SHARED / "real-cases").is_dir(), reason="../shared/real-cases is not beside the project")
 def test_real_revision_pairs_meet_the_bar_with_the_shared_scorer() -> None:
-    command = f"{sys.executable} -m watcher diff {{old}} {{new}} --format json"
+    command = f"{shlex.quote(sys.executable)} -m watcher diff {{old}} {{new}} --format json"
     run = subprocess.run(
         [sys.executable, str(SHARED / "bench" / "score_cases.py"), "--cases", str(SHARED / "real-cases"),
          "--cmd", command, "--min-recall", "0.90", "--min-precision", "0.85", "--require-clean"],

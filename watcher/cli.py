@@ -17,6 +17,10 @@ import click
 
 from watcher.errors import LockedError, WatcherError
 
+# The formats of target ledgers and edition comparisons, and the roles of figures (watcher.model.Role)
+TARGET_FORMATS = ("text", "json", "markdown")
+ROLES = ("target", "reported", "baseline", "threshold")
+
 EXIT_ERROR = 2
 EXIT_SOME_FAILED = 3
 EXIT_LOCKED = 4
@@ -89,7 +93,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     "--role",
     "roles",
     multiple=True,
-    type=click.Choice(["target", "reported", "baseline", "threshold"]),
+    type=click.Choice(ROLES),
     help="With --targets: the roles compared (repeatable; default target and threshold).",
 )
 @click.pass_context
@@ -110,10 +114,10 @@ def diff_command(
     new_doc, new_info = load_side(new, config_path)
     if targets:
         from watcher.differ.ledger import PLANNED, compare_editions
-        from watcher.report.targets import FORMATS, render_editions
+        from watcher.report.targets import render_editions
 
-        if fmt not in FORMATS:
-            raise click.UsageError(f"--targets prints {', '.join(FORMATS)}, not {fmt}")
+        if fmt not in TARGET_FORMATS:
+            raise click.UsageError(f"--targets prints {', '.join(TARGET_FORMATS)}, not {fmt}")
         comparisons = compare_editions(old_doc, new_doc, roles or PLANNED)
         click.echo(render_editions(old_info, new_info, comparisons, fmt))
         ctx.exit(1 if any(c.status != "kept" for c in comparisons) else 0)
@@ -124,18 +128,18 @@ def diff_command(
 
 @cli.command("targets")
 @click.argument("ref")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(TARGET_FORMATS), default="text", show_default=True)
 @click.pass_context
 def targets_command(ctx: click.Context, ref: str, fmt: str) -> None:
     """The target ledger of a version (SOURCE@N, an id) or a local file: every indicator with
-    its value, unit, year and role (target, reported, baseline, threshold)."""
+    its value, unit, year and role (target, reported, baseline, threshold), read by this watcher
+    (the ledger stored with a version is the one of the watcher that stored or re-extracted it)."""
     from watcher.differ.ledger import indicators
-    from watcher.references import load_side, stored_ledger
+    from watcher.references import load_side
     from watcher.report.targets import render_ledger
 
-    ledger = stored_ledger(ref, ctx.obj["config_path"])
     document, info = load_side(ref, ctx.obj["config_path"])
-    click.echo(render_ledger(info, ledger if ledger is not None else indicators(document), fmt))
+    click.echo(render_ledger(info, indicators(document), fmt))
 
 
 # ---------------------------------------------------------------- watching: check, sources, history, show, reextract

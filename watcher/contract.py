@@ -6,9 +6,19 @@ objects with `change_from_dict` and need no recomputation; the JSON renderer pri
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, get_args
 
-from watcher.model import Change, Diff, Indicator, InlineOp, Target, TargetChange, TargetComparison, VersionInfo
+from watcher.model import (
+    Change,
+    Diff,
+    Indicator,
+    InlineOp,
+    Target,
+    TargetChange,
+    TargetComparison,
+    TargetStatus,
+    VersionInfo,
+)
 
 SCHEMA = "watcher.diff/1"
 EDITIONS_SCHEMA = "watcher.targets/1"  # `watcher diff --targets`: two target ledgers compared
@@ -131,24 +141,25 @@ def indicator_to_dict(indicator: Indicator) -> dict[str, Any]:
     }
 
 
-def indicator_from_dict(d: Mapping[str, Any]) -> Indicator:
-    return Indicator(target_from_dict(d.get("metric") or "", d), tuple(d.get("path") or ()), d.get("clause") or "")
-
-
 def ledger_to_dict(info: VersionInfo, ledger: Sequence[Indicator]) -> dict[str, Any]:
     return {"schema": LEDGER_SCHEMA, "version": _info_to_dict(info), "targets": [indicator_to_dict(i) for i in ledger]}
 
 
+def status_counts(comparisons: Sequence[TargetComparison]) -> dict[str, int]:
+    """How many indicators of each status, in the order of model.TargetStatus."""
+    counts = {status: 0 for status in get_args(TargetStatus)}
+    for c in comparisons:
+        counts[c.status] += 1
+    return {status: n for status, n in counts.items() if n}
+
+
 def editions_to_dict(old: VersionInfo, new: VersionInfo, comparisons: Sequence[TargetComparison]) -> dict[str, Any]:
     """Two target ledgers compared: each indicator with its status and both sides."""
-    summary: dict[str, int] = {}
-    for c in comparisons:
-        summary[c.status] = summary.get(c.status, 0) + 1
     return {
         "schema": EDITIONS_SCHEMA,
         "old": _info_to_dict(old),
         "new": _info_to_dict(new),
-        "summary": summary,
+        "summary": status_counts(comparisons),
         "targets": [
             {
                 "metric": c.metric,

@@ -17,8 +17,10 @@ import opencc
 
 # Word/WPS export artefacts: "[bookmark: _Toc14345]", "[_Toc123]", "{PAGE}" fields.
 _EXPORT_MARKS = re.compile(r"\[bookmark:\s*[^\]]*\]|\[_Toc\d+\]|\{\s*(?:PAGE|NUMPAGES)\s*\}", re.I)
-# C0/C1 control characters other than tab and newline: never text, and dangerous on a terminal.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0/C1 control characters other than tab and newline, and the bidirectional overrides and
+# isolates (U+202A–E, U+2066–9, marks U+200E/F, U+061C): never text, and dangerous on a terminal or
+# in a mail (an override can make a line read backwards).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _SPACE_RUN = re.compile(r"[ \t\u3000\u00a0\u2002-\u200b\ufeff]+")
 _ALL_SPACE = re.compile(r"[\s\u3000\u00a0\u2002-\u200b\ufeff]+")
 

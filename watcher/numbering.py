@@ -36,7 +36,7 @@ HEADING_NUMBER = re.compile(r"^\s*(?:" + "|".join(p for _, p in _PATTERNS) + ")"
 # 一是… / 第一是…: a sub-measure opened inside a paragraph.
 SUBMEASURE = rf"(?:[{_CN}]{{1,3}}|第[{_CN}]{{1,3}})是"
 # 专栏3, 表一, 附表2: the caption of a box or a table (not 表示…, not 表3.2's decimal).
-BOX_CAPTION = re.compile(r"^(?:专栏|專欄|附表|表)\s*(?:[0-9０-９]+|[一二三四五六七八九十]+)(?![0-9０-９.．])")
+BOX_CAPTION = re.compile(rf"^(?:专栏|專欄|附表|表)\s*(?:[0-9０-９]+|[{_CN}]+)(?![0-9０-９.．])")
 # The sequence number of a table row: 1, 1., （1）, 一、, ①, A.
 INDEX_CELL = re.compile(
     rf"^\s*(?:\d{{1,3}}\s*[.、．]?|[(（]\d{{1,3}}[)）]|[{_CN}]+[、.．]?|[(（][{_CN}]+[)）]|[①-⑳]|[A-Za-z][.、]?)\s*$"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from watcher.differ import document_hash
 from watcher.errors import ExtractError, VersionNotFound
-from watcher.model import Document, Indicator, VersionInfo
+from watcher.model import Document, VersionInfo
 
 
 def file_info(path: str, document: Document) -> VersionInfo:
@@ -53,17 +53,3 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
         document = store.document(version.id)
     return document, VersionInfo(ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256)
 
-
-def stored_ledger(operand: str, config_path: str | None = None) -> tuple[Indicator, ...] | None:
-    """The target ledger stored with a version reference; None for a local file, or a version
-    stored before ledgers were (the caller reads it from the document then)."""
-    if os.path.isfile(operand) or os.sep in operand or operand.lower().endswith(_DOCUMENT_SUFFIXES):
-        return None
-    from watcher.config import load_settings
-    from watcher.store import Store
-
-    settings = load_settings(config_path)
-    if not os.path.exists(settings.storage_path):
-        return None  # load_side names the missing database
-    with Store(settings.storage_path) as store:
-        return store.indicators(store.resolve(operand).id)

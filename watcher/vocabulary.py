@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from watcher.model import Role
+from watcher.numbering import CN_DIGITS
 
 # ---------------------------------------------------------------- roles of figures
 
@@ -68,7 +69,7 @@ SANCTION_WORDS = ("罚款", "没收", "吊销", "责令", "处分", "追究", "�
 # Cross-references to articles, paragraphs and items (依照本条例第二十条, 前款第（一）项): renumbered
 # with the articles they point at, so they are left out of the comparison of clauses.
 CROSS_REFERENCE = re.compile(
-    r"第[一二三四五六七八九十百零〇\d]+(?:条|款|项)(?:之[一二三四五六七八九十]+)?|第[(（][一二三四五六七八九十\d]+[)）]项"
+    rf"第[{CN_DIGITS}百零〇\d]+(?:条|款|项)(?:之[{CN_DIGITS}]+)?|第[(（][{CN_DIGITS}\d]+[)）]项"
 )
 
 

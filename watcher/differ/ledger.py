@@ -25,7 +25,7 @@ from watcher.differ.align import Pair, align
 from watcher.differ.segment import Segmented, segment
 from watcher.differ.targets import clause_targets, dimension, magnitude, metric_key
 from watcher.model import Document, Indicator, Role, Target, TargetComparison, TargetStatus
-from watcher.numbering import ARTICLE_RANK
+from watcher.numbering import ARTICLE_RANK, marker
 
 CLOSE_METRIC = 80.0  # rapidfuzz ratio of metric keys: one indicator whose name was reworded
 LOOSE_METRIC = 50.0  # inside one provision, with the same quantity
@@ -147,6 +147,12 @@ def _articles(segmented: Segmented) -> list[int | None]:
     ]
 
 
+def _number(segmented: Segmented, unit: int | None) -> str:
+    """The numbering of an article (第十五条), as its heading path element opens with it."""
+    found = marker(segmented.units[unit].title) if unit is not None else None
+    return found[1].strip() if found else ""
+
+
 def provision_scopes(
     old: Segmented, new: Segmented, pairs: Sequence[Pair]
 ) -> tuple[list[int | None], list[int | None]]:
@@ -166,6 +172,13 @@ def provision_scopes(
         if a not in counterpart and b not in claimed:
             counterpart[a] = b
             claimed.add(b)
+    # an article rewritten throughout has no aligned clause to vote: the unclaimed article of the
+    # same number is its counterpart
+    by_number = {_number(new, b): b for b in set(new_articles) - {None} - claimed}
+    for a in set(old_articles) - {None} - set(counterpart):
+        b = by_number.pop(_number(old, a), None)
+        if b is not None:
+            counterpart[a] = b
     back = {b: a for a, b in counterpart.items()}
     return old_articles, [back.get(b) if b is not None else None for b in new_articles]
 

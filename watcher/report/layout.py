@@ -146,7 +146,7 @@ def quantity(target: Target | None) -> str:
     return _COMPARATOR_SIGNS.get(target.comparator or "", "") + text
 
 
-def _either(old: Any, new: Any) -> str:
+def either(old: Any, new: Any) -> str:
     """One value when both sides agree (or one is missing), "old → new" when they differ."""
     old_s = "" if old is None else str(old)
     new_s = "" if new is None else str(new)
@@ -179,8 +179,8 @@ def target_row(change: Change) -> TargetRow:
         metric=metric,
         old=quantity(old_t),
         new=quantity(new_t),
-        unit=_either(old_t.unit if old_t else None, new_t.unit if new_t else None),
-        year=_either(old_t.year if old_t else None, new_t.year if new_t else None),
+        unit=either(old_t.unit if old_t else None, new_t.unit if new_t else None),
+        year=either(old_t.year if old_t else None, new_t.year if new_t else None),
     )
 
 

@@ -42,7 +42,7 @@ def redline_md(change: Change) -> str:
     return "".join(parts)
 
 
-def _row(cells: list[str]) -> str:
+def row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
@@ -51,12 +51,12 @@ def render_changes(layout: Layout, heading: str = "##") -> list[str]:
     lines: list[str] = []
     if layout.targets:
         lines += [f"{heading} Targets", ""]
-        lines.append(_row(["Metric", "Old", "New", "Unit", "Year", "Change", "Section"]))
-        lines.append(_row(["---"] * 7))
+        lines.append(row(["Metric", "Old", "New", "Unit", "Year", "Change", "Section"]))
+        lines.append(row(["---"] * 7))
         for change in layout.targets:
             r = target_row(change)
             cells = [r.metric, r.old, r.new, r.unit, r.year, kind_label(change.kind), r.section]
-            lines.append(_row([escape(c) for c in cells]))
+            lines.append(row([escape(c) for c in cells]))
         lines.append("")
     for title, sections in (
         ("New and removed measures", layout.measures),

@@ -9,26 +9,25 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Callable, Sequence
+from typing import Sequence
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from watcher.contract import editions_to_dict, ledger_to_dict
+from watcher.contract import editions_to_dict, ledger_to_dict, status_counts
 from watcher.model import Indicator, TargetComparison, VersionInfo
-from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, printable, quantity, section_title
-from watcher.report.markdown import escape
+from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, printable, quantity, section_title
+from watcher.report.markdown import escape, row
 from watcher.report.text import PLAIN_WIDTH
-
-FORMATS = ("text", "json", "markdown")
 _SECTION_WIDTH = 30
 _MIN_WIDTH = {"metric": 16, "status": 7, "role": 9, "old": 6, "new": 6, "value": 6}
 
 
 def _cell(value: object) -> Text:
-    return Text(printable("" if value is None else str(value)))
+    """Document text in one table cell: never markup, never a control, never a line break."""
+    return Text(" ".join(printable("" if value is None else str(value)).split()))
 
 
 def _table(header: Sequence[str]) -> Table:
@@ -50,16 +49,14 @@ def _render(table: Table, heading: str) -> str:
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(escape("" if v is None else str(v)) for v in row) + " |" for row in rows]
+    lines = [row(list(header)), row(["---"] * len(header))]
+    lines += [row([escape("" if v is None else str(v)) for v in cells]) for cells in rows]
     return "\n".join(lines)
 
 
 def _summary(comparisons: Sequence[TargetComparison]) -> str:
-    counts = {status: 0 for status in STATUS_LABELS}
-    for c in comparisons:
-        counts[c.status] += 1
-    return ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in counts.items() if n) or "no targets"
+    counts = status_counts(comparisons)
+    return ", ".join(f"{n} {STATUS_LABELS[s]}" for s, n in counts.items()) or "no targets"
 
 
 def _side(indicator: Indicator | None) -> tuple[str, str, str]:
@@ -77,16 +74,15 @@ def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[Ta
     rows = []
     for c in comparisons:
         o, n = _side(c.old), _side(c.new)
-        unit = n[1] or o[1] if o[1] == n[1] or not o[1] or not n[1] else f"{o[1]} → {n[1]}"
-        year = n[2] or o[2] if o[2] == n[2] or not o[2] or not n[2] else f"{o[2]} → {n[2]}"
+        unit, year = either(o[1] or None, n[1] or None), either(o[2] or None, n[2] or None)
         where = (c.new or c.old).path if (c.new or c.old) else ()
         rows.append((STATUS_LABELS[c.status], c.metric, o[0], n[0], unit, year, section_title(where[-1:])))
     heading = f"{old.ref} → {new.ref}: {_summary(comparisons)}"
     if fmt == "markdown":
         return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
     table = _table(header)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+    for cells in rows:
+        table.add_row(*(_cell(v) for v in cells))
     return _render(table, heading)
 
 
@@ -104,9 +100,7 @@ def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> s
     if fmt == "markdown":
         return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
     table = _table(header)
-    for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+    for cells in rows:
+        table.add_row(*(_cell(v) for v in cells))
     return _render(table, heading)
 
-
-LedgerRenderer = Callable[[VersionInfo, Sequence[Indicator], str], str]
