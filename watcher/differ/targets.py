@@ -681,18 +681,17 @@ def _cell_target(
 
 # ---------------------------------------------------------------- matching across versions
 
-_SCALE = re.compile(r"^(?:万亿|千万|百万|十万|万|亿|千|百)")
-_TIME_UNITS = frozenset({"年", "个月", "月", "周", "日", "天", "工作日", "个工作日", "小时", "分钟"})
+# Scale words of a unit (亿元 is 1e8 元) and days of a period (三个月 is about 90 日): one table each.
+_SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2}
+_DAYS = {"年": 365.0, "个月": 30.0, "月": 30.0, "周": 7.0, "日": 1.0, "天": 1.0, "工作日": 1.4, "个工作日": 1.4}
+_SCALE = re.compile(f"^(?:{alternation(tuple(_SCALES))})")
+_TIME_UNITS = frozenset({*_DAYS, "小时", "分钟"})
 
 
 def dimension(unit: str) -> str:
     """What a unit measures, so that 8000亿元 and 1.35万亿元, or 三个月 and 九十日, compare."""
     base = _SCALE.sub("", unit) or unit
     return "time" if base in _TIME_UNITS else base
-
-
-_SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2}
-_DAYS = {"年": 365.0, "个月": 30.0, "月": 30.0, "周": 7.0, "日": 1.0, "天": 1.0, "工作日": 1.4, "个工作日": 1.4}
 
 
 def magnitude(value: float, unit: str) -> float:
