@@ -298,14 +298,22 @@ def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Claus
     olds, news = _paragraphs(old_ids, old), _paragraphs(new_ids, new)
     if not olds or not news or len(olds) * len(news) > _MAX_CELLS:
         return []
+    old_items = [_item(old[g[0]]) for g in olds]  # read once: the comparison form is not free
+    new_items = [_item(new[g[0]]) for g in news]
     candidates = []
     for r, group_o in enumerate(olds):
         a = "".join(old[k].key for k in group_o)
         for c, group_n in enumerate(news):
             b = "".join(new[k].key for k in group_n)
             score = fuzz.ratio(a, b)
-            same_item = old[group_o[0]].item is not None and _item(old[group_o[0]]) == _item(new[group_n[0]])
-            alike = score >= PARAGRAPH_THRESHOLD and min(len(a), len(b)) >= _SHORT
+            first_o, first_n = old[group_o[0]], new[group_n[0]]
+            same_item = first_o.item is not None and old_items[r] == new_items[c]
+            # an item and a plain paragraph are alike only as clauses are (the gap pairing had them)
+            alike = (
+                score >= PARAGRAPH_THRESHOLD
+                and min(len(a), len(b)) >= _SHORT
+                and (first_o.item is None) == (first_n.item is None)
+            )
             if alike or (same_item and max(score, fuzz.partial_ratio(a, b)) >= ITEM_THRESHOLD):
                 candidates.append((score, r, c))
     candidates.sort(key=lambda item: (-item[0], abs(item[1] - item[2])))
