@@ -94,8 +94,10 @@ def test_a_paragraph_after_an_item_list_belongs_to_its_article() -> None:
 
     clauses = segment(read(law)).clauses
     article = next(c for c in clauses if c.text.startswith("第三条"))
+    item = next(c for c in clauses if c.text.startswith("（二）"))
     after = next(c for c in clauses if c.text == "示范单位应当向主管部门备案。")
-    assert article.units[-1] in after.units
+    assert article.units[-1] in after.units and item.units[-1] not in after.units
+    assert after.path == article.path
 
 
 def test_a_removed_item_is_one_measure() -> None:

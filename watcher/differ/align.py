@@ -30,6 +30,7 @@ COHERENCE_BONUS = 10.0  # similarity points for staying in the paragraph a neigh
 ROW_WEIGHT = 0.25  # a table row counts this much against a sentence when deciding what moved
 _SHORT = 12  # keys this short need to be nearly equal to pair by similarity
 _MAX_CELLS = 250_000  # comparisons above which only exact moves are looked for
+MOVED_SHARE, MOVED_CONTAINED, MOVED_SHORTEST = 0.6, 95.0, 20  # the same across the document
 PARAGRAPH_THRESHOLD = 45.0  # similarity of what is left of two paragraphs in one gap to pair them
 ITEM_THRESHOLD = 70.0  # how much of an item must stand in the other when both open with its number
 
@@ -225,10 +226,18 @@ def _unpaired(ids: list[int], pairs: list[Pair], old_side: bool) -> list[int]:
     return [k for k in ids if k not in taken]
 
 
-def _contained(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:
+def _contained(
+    old_ids: list[int],
+    new_ids: list[int],
+    okeys: Sequence[str],
+    nkeys: Sequence[str],
+    share: float = CONTAINED_SHARE,
+    threshold: float = FRAGMENT_THRESHOLD,
+    shortest: int = _MIN_CONTAINED,
+) -> list[Pair]:
     """A clause cut short (part of a list dropped) or lengthened: the shorter one stands almost
-    whole in the longer, though their plain similarity is low. Only inside a gap, where the
-    neighbours already agree."""
+    whole in the longer, though their plain similarity is low. Inside a gap, where the neighbours
+    already agree; across the document (a provision merged into another) with stricter bounds."""
     if len(old_ids) * len(new_ids) > _MAX_CELLS:
         return []
     candidates = []
@@ -236,9 +245,9 @@ def _contained(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nke
         for j in new_ids:
             a, b = okeys[i], nkeys[j]
             short, long_ = sorted((a, b), key=len)
-            if len(short) < _MIN_CONTAINED or len(short) < CONTAINED_SHARE * len(long_):
+            if len(short) < shortest or len(short) < share * len(long_):
                 continue
-            score = fuzz.partial_ratio(short, long_, score_cutoff=FRAGMENT_THRESHOLD)
+            score = fuzz.partial_ratio(short, long_, score_cutoff=threshold)
             if score:
                 candidates.append((score, fuzz.ratio(a, b), i, j))
     candidates.sort(reverse=True)
@@ -347,7 +356,14 @@ def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nk
             rest_old.append(i)
     taken = {j for p in pairs for j in p.new}
     rest_new = [j for j in new_ids if j not in taken]
-    return pairs + _best_first(rest_old, rest_new, okeys, nkeys, MOVE_THRESHOLD)
+    pairs += _best_first(rest_old, rest_new, okeys, nkeys, MOVE_THRESHOLD)
+    # a clause carried into another provision and cut or lengthened there (an article merged into
+    # another as one of its items): nearly whole in its counterpart
+    pairs += _contained(
+        _unpaired(rest_old, pairs, True), _unpaired(rest_new, pairs, False), okeys, nkeys,
+        share=MOVED_SHARE, threshold=MOVED_CONTAINED, shortest=MOVED_SHORTEST,
+    )
+    return pairs
 
 
 def _mark_moves(pairs: list[Pair], weight: Callable[[Pair], float]) -> list[Pair]:

@@ -93,6 +93,7 @@ class _Builder:
     def __init__(self, role: Role | None = None) -> None:
         self.document_role = role  # a regulation's figures are all thresholds
         self.roles: dict[int, Role] = {}  # unit id → the role its heading gives
+        self.sentence_items: set[int] = set()  # items that are a sentence (（一）…；), not a heading
         self.clauses: list[dict[str, Any]] = []  # Clause fields; the key is added in one batch
         self.units: dict[int, Unit] = {}
         self.stack: list[tuple[float, int, str]] = []  # (rank, unit id, path element)
@@ -155,10 +156,17 @@ class _Builder:
             return
         if found or block.kind == "heading":
             rank = found[0] if found else (block.level or 1)
-            self.open_unit(rank, _title(text), numbered=found is not None)
+            unit = self.open_unit(rank, _title(text), numbered=found is not None)
             if is_heading:
                 self.add(text, "heading", number, measure=found is not None, item=found[1].strip() if found else None)
                 return
+            if rank > ARTICLE_RANK:
+                self.sentence_items.add(unit)
+        elif self.document_role == "threshold":
+            # in a regulation, a paragraph after a list of items (（一）…；（二）…。) belongs to the
+            # article, not to its last item
+            while self.stack and self.stack[-1][1] in self.sentence_items:
+                self.stack.pop()
         self.body(text, number, numbered=found)
 
     def body(self, text: str, number: int, numbered: tuple[float, str] | None) -> None:
