@@ -1,7 +1,8 @@
-"""Red-team measurement of the clause-level differ on about 200 generated version pairs.
+"""Red-team measurement of the clause-level differ on about 300 generated version pairs.
 
 bench/data/summary.txt (a year's work summary and plan) and bench/data/action.txt (an action plan) are
-hand-written in the style of such documents, not publications; the two real plans come from tests/data/corpus/.
+hand-written in the style of such documents, not publications; the two real plans come from tests/data/corpus/;
+the "provisions" family amends the old text of each regulation in ../shared/real-cases (when it is there).
 
 Run from the project root:  .venv/bin/python bench/edit_pairs.py [-k SUBSTR] [-v] [--keep DIR]
 
@@ -657,8 +658,107 @@ def build_pairs() -> list[Pair]:
     pair("C-pdf-lab-3-5", fam, C, rep(C, "力争建设省级以上重点实验室3家", "力争建设省级以上重点实验室5家"), [tc("重点实验室", 3, 5)], old_fmt="pdf", new_fmt="pdf")
     pair("H-mso-item-insert", fam, H, new_text_of("H-item3-inserted"), [k("measure_added", "科技领域数字化改革")], old_fmt="html:mso", new_fmt="html:mso")
 
-
+    provision_pairs(pair)
     return pairs
+
+
+# ---------------------------------------------------------------- regulations
+
+LAWS = ROOT.parent / "shared" / "real-cases"  # the old text of each labelled regulation, as a base
+_BOUNDS = re.compile(r"(\d+)(万?元)以上(\d+)(万?元)以下")
+_PERIOD = re.compile(r"(?<![\d月])(\d+)(个工作日|日)内")
+_ITEM = re.compile(r"^（([一二三四五六七八九十]+)）")
+_ARTICLE = re.compile(r"^第([一二三四五六七八九十百零]+)条")
+_REFERENCE = re.compile(r"(?<=本条例)第([一二三四五六七八九十百零]+)条|(?<=本办法)第([一二三四五六七八九十百零]+)条|(?<=本规定)第([一二三四五六七八九十百零]+)条")
+
+
+def _cn(n: int) -> str:
+    import cn2an
+
+    return cn2an.an2cn(n).replace("一十", "十", 1) if 10 <= n < 20 else cn2an.an2cn(n)
+
+
+def _an(cn: str) -> int:
+    import cn2an
+
+    return int(cn2an.cn2an(cn, "smart"))
+
+
+def _renumber_from(text: str, first: int, delta: int) -> str:
+    """Articles numbered first and above shifted by delta, and the references to them."""
+    def article(m: re.Match[str]) -> str:
+        n = _an(m.group(1))
+        return f"第{_cn(n + delta)}条" if n >= first else m.group(0)
+
+    def reference(m: re.Match[str]) -> str:
+        cn = next(g for g in m.groups() if g)
+        n = _an(cn)
+        return f"第{_cn(n + delta)}条" if n >= first else m.group(0)
+
+    lines = [_ARTICLE.sub(article, line) for line in text.split("\n")]
+    return _REFERENCE.sub(reference, "\n".join(lines))
+
+
+def _snippet(text: str, at: int, width: int = 10) -> str:
+    """Words just before position `at` in its sentence, to name a flag by."""
+    start = max(max(text.rfind(mark, 0, at) for mark in "\n；。") + 1, at - width)
+    return text[start:at]
+
+
+def provision_pairs(pair: Callable[..., None]) -> None:
+    """Edits of the kinds regulations are amended by, made to each labelled regulation's old text:
+    a fine's bounds, a period, a new obligation paragraph, a dropped item, an article inserted with
+    every later article and reference renumbered; and noise (a revision line in the header)."""
+    fam = "provisions"
+    for folder in sorted(LAWS.glob("law-*")):
+        base = (folder / "old.txt").read_text(encoding="utf-8")
+        name = folder.name.removeprefix("law-")
+        if (m := _BOUNDS.search(base)) and m.group(2) == m.group(4):
+            lo, hi = int(m.group(1)), int(m.group(3))
+            new = base[: m.start()] + f"{lo * 2}{m.group(2)}以上{hi * 2}{m.group(4)}以下" + base[m.end() :]
+            about = _snippet(base, m.start())
+            pair(f"L-{name}-fine-bounds", fam, base, new, [tc(about, lo, lo * 2), tc(about, hi, hi * 2)])
+        if m := _PERIOD.search(base):
+            days = int(m.group(1))
+            new = base[: m.start()] + f"{days + 10}{m.group(2)}内" + base[m.end() :]
+            pair(f"L-{name}-period", fam, base, new, [tc(_snippet(base, m.start()), days, days + 10)])
+        lines = base.split("\n")
+        obliged = next((n for n, line in enumerate(lines) if _ARTICLE.match(line) and "应当" in line and line.endswith("。")), None)
+        if obliged is not None:
+            added = "前款规定的单位变更名称或者住所的，应当自变更之日起二十日内向原登记机关办理变更手续。"
+            new = "\n".join(lines[: obliged + 1] + ["", added] + lines[obliged + 1 :])
+            pair(f"L-{name}-obligation-paragraph", fam, base, new, [k("measure_added", "应当自变更之日起二十日内")])
+        items = [n for n, line in enumerate(lines) if _ITEM.match(line) and line.endswith("；")]
+        runs = [n for n in items if n + 2 in items]  # an item with another after it
+        if runs:
+            at = runs[0]
+            new_lines = lines[:at] + lines[at + 2 :]
+            # renumber the items after the dropped one, up to the end of the list
+            shifted, seen = [], False
+            for n, line in enumerate(new_lines):
+                if n >= at and (m := _ITEM.match(line)):
+                    line = f"（{_cn(_an(m.group(1)) - 1)}）" + line[m.end() :]
+                    seen = True
+                elif n >= at and seen and line.strip() and not _ITEM.match(line):
+                    new_lines = shifted + new_lines[n:]
+                    break
+                shifted.append(line)
+            else:
+                new_lines = shifted
+            dropped = _ITEM.sub("", lines[at])[:20]
+            pair(f"L-{name}-item-dropped", fam, base, "\n".join(new_lines), [k("measure_removed", dropped)])
+        articles = [n for n, line in enumerate(lines) if _ARTICLE.match(line)]
+        if len(articles) > 6:
+            at = articles[len(articles) // 2]
+            number = _an(_ARTICLE.match(lines[at]).group(1))  # type: ignore[union-attr]
+            inserted = f"第{_cn(number)}条 从事相关活动的单位应当建立健全内部管理制度，并定期开展自查。"
+            shifted = _renumber_from(base, number, 1).split("\n")
+            new = "\n".join(shifted[:at] + [inserted, ""] + shifted[at:])
+            pair(f"L-{name}-article-inserted", fam, base, new, [k("measure_added", "建立健全内部管理制度")])
+        header_end = base.find("<!-- INFO END -->")
+        if header_end > 0:
+            new = base[:header_end] + "2024年1月1日 《国务院关于修改部分行政法规的决定》第九次修订\n\n" + base[header_end:]
+            pair(f"L-{name}-revision-line", fam, base, new, [], noise=True)
 
 
 # ============================================================== scoring (the rule of the labelled cases)
