@@ -24,9 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Callable
 
 from diff_match_patch import diff_match_patch
 
@@ -38,20 +36,12 @@ try:
     from watcher.differ import diff_documents  # noqa: E402
 except ImportError:  # a commit from before the differ became a package
     from watcher.diff import diff_documents  # type: ignore[no-redef]  # noqa: E402
+from timing import best_of  # noqa: E402
 from watcher.extract import extract, extract_file  # noqa: E402
 from watcher.model import Document  # noqa: E402
 
 CASES = ROOT / "tests" / "data" / "cases"
 CORPUS = ROOT / "tests" / "data" / "corpus"
-
-
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def bare_dmp(old: str, new: str) -> None:

@@ -15,7 +15,6 @@ Best of three; a script, not a timed test.
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from timing import best_of  # noqa: E402
 from watcher.differ.ledger import Entry, indicators, pair_ledgers  # noqa: E402
 from watcher.differ.targets import metric_key  # noqa: E402
 from watcher.extract import extract_file  # noqa: E402
@@ -43,15 +43,6 @@ def ledger(n: int, shift: float, renamed: bool = False) -> list[Entry]:
         entries.append(Entry(replace(target, value=value, metric=metric), k))
         k += 1
     return entries
-
-
-def best_of(runs: int, work) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -17,7 +18,7 @@ from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
 
 from watcher.model import Clause
-from watcher.normalise import comparison_form, loose_form
+from watcher.normalise import loose_form
 
 # Similarity (0–100, rapidfuzz ratio on comparison forms) above which two clauses are one reworded
 # clause. Inside a gap the neighbours vouch for the pair; across gaps (a move) more is asked.
@@ -241,12 +242,16 @@ def _contained(
     if len(old_ids) * len(new_ids) > _MAX_CELLS:
         return []
     candidates = []
+    new_lengths = [(j, len(nkeys[j])) for j in new_ids]
     for i in old_ids:
-        for j in new_ids:
-            a, b = okeys[i], nkeys[j]
-            short, long_ = sorted((a, b), key=len)
-            if len(short) < shortest or len(short) < share * len(long_):
-                continue
+        a = okeys[i]
+        la = len(a)
+        for j, lb in new_lengths:
+            low, high = (la, lb) if la <= lb else (lb, la)
+            if low < shortest or low < share * high:
+                continue  # most pairs end here, before any string work
+            b = nkeys[j]
+            short, long_ = (a, b) if la <= lb else (b, a)
             score = fuzz.partial_ratio(short, long_, score_cutoff=threshold)
             if score:
                 candidates.append((score, fuzz.ratio(a, b), i, j))
@@ -338,7 +343,8 @@ def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Claus
 
 
 def _item(clause: Clause) -> str:
-    return loose_form(comparison_form(clause.item or ""))
+    """An item's number as compared: width folded (（二） and (二) are one); numbers have no script."""
+    return loose_form(unicodedata.normalize("NFKC", clause.item or ""))
 
 
 def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:

@@ -77,13 +77,7 @@ def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[Ta
         unit, year = either(o[1] or None, n[1] or None), either(o[2] or None, n[2] or None)
         where = (c.new or c.old).path if (c.new or c.old) else ()
         rows.append((STATUS_LABELS[c.status], c.metric, o[0], n[0], unit, year, section_title(where[-1:])))
-    heading = f"{old.ref} → {new.ref}: {_summary(comparisons)}"
-    if fmt == "markdown":
-        return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
-    table = _table(header)
-    for cells in rows:
-        table.add_row(*(_cell(v) for v in cells))
-    return _render(table, heading)
+    return _titled_table(f"{old.ref} → {new.ref}: {_summary(comparisons)}", header, rows, fmt)
 
 
 def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> str:
@@ -96,7 +90,11 @@ def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> s
          "" if i.target.year is None else i.target.year, section_title(i.path[-1:]))
         for i in ledger
     ]
-    heading = f"{info.ref}: {len(ledger)} indicators"
+    return _titled_table(f"{info.ref}: {len(ledger)} indicators", header, rows, fmt)
+
+
+def _titled_table(heading: str, header: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
+    """A heading line and a table, as Markdown or for a terminal."""
     if fmt == "markdown":
         return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
     table = _table(header)
