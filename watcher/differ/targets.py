@@ -165,7 +165,8 @@ _COMPARISON_LEAD = re.compile(r"^(?:同比|较|相比|高于|低于|占)")
 _COMPARISON_WORD = re.compile(r"^(?:相比|比较)")  # left after its year: 同2017年相比
 # "提升至3.62%": a change of the previous metric, with no subject of its own.
 _CHANGE_ONLY = re.compile(r"^(?:提升|提高|增长|增加|上升|下降|降低|减少|扩大|缩小)?(?:至|到|为)$")
-_OBJECT_STOP = re.compile(r"[\d%()（）]|和|及|以及|并|且|或|等|分之|半数|[，,、；;：:。！？!?\t]")
+# where the object of a figure ends: the next figure, a connector, a mark, or a predicate (…的增速可以实现…)
+_OBJECT_STOP = re.compile(r"[\d%()（）]|和|及|以及|并|且|或|等|分之|半数|可以|能够|需要|应当|将|要|实现|[，,、；;：:。！？!?\t]")
 _NOT_OBJECT = re.compile(r"^(?:提升|提高|增长|增加|下降|降低|减少|达到|达|为|是|占|比|较|至|到)")
 _RANK_AFTER = re.compile(r"位次|名次|排名")  # used with match(s, pos): no "^"
 
