@@ -44,6 +44,8 @@ def target_changes(old: str, new: str) -> list[tuple[str, str, float | None, flo
         ("到2025年，力争科技型中小企业数达3700家。", "科技型中小企业数"),
         ("检验人员应当具有中级以上职称或者5年以上质量检验工作经历。", "质量检验工作经历"),
         ("处警告或者50元以上500元以下的罚款。", "罚款"),
+        ("拟连续几年发行特别国债，专项用于重大项目建设，今年先发行5000亿元。", "发行特别国债"),
+        ("6%左右的增速可以实现比较充分的就业。", "增速"),
     ],
 )
 def test_the_metric_is_the_subject_not_the_words_just_before_the_number(clause: str, metric: str) -> None:

@@ -507,7 +507,7 @@ def extract_targets(
                 if left.bare and comparator is None:
                     comparator = prev.comparator
             else:
-                metric = left.verb or _fallback_metric(s, hit)
+                metric = _earlier_object(s, left.verb, hit.start) or left.verb or _fallback_metric(s, hit)
         elif s.startswith("的", hit.end):  # 覆盖到全市70%以上的工业企业
             obj, lo = _object_after(s, hit.end)
             metric += obj
@@ -527,6 +527,20 @@ def extract_targets(
             )
         )
     return tuple(targets)
+
+
+def _earlier_object(s: str, verb: str, before: int) -> str:
+    """A verb with no object after its figure names the object it took earlier in the clause:
+    拟发行超长期特别国债，…，今年先发行1万亿元 → 发行超长期特别国债."""
+    if not verb:
+        return ""
+    at = s.rfind(verb, 0, max(0, before - len(verb)))
+    while at >= 0:
+        obj, _ = _object_after(s, at + len(verb))
+        if obj:
+            return verb + obj
+        at = s.rfind(verb, 0, at)
+    return ""
 
 
 def _fallback_metric(s: str, hit: _Hit) -> str:
