@@ -53,6 +53,11 @@ def test_the_metric_is_the_subject_not_the_words_just_before_the_number(clause: 
     assert target.metric == metric
 
 
+def test_a_growth_after_a_level_is_the_growth_of_that_indicator() -> None:
+    level, growth = extract_targets("一般公共预算支出20万亿元，增长5%。")
+    assert (level.metric, growth.metric) == ("一般公共预算支出", "一般公共预算支出增长")
+
+
 def test_each_number_of_a_clause_is_its_own_indicator() -> None:
     clause = "处100万元以上500万元以下的罚款；情节严重的，处500万元以上1000万元以下的罚款，并处没收。"
     first, second = extract_targets(clause, role="threshold")

@@ -164,6 +164,7 @@ _TRAIL_FILLER = re.compile(
 _COMPARISON_LEAD = re.compile(r"^(?:同比|较|相比|高于|低于|占)")
 _COMPARISON_WORD = re.compile(r"^(?:相比|比较)")  # left after its year: 同2017年相比
 # "提升至3.62%": a change of the previous metric, with no subject of its own.
+_CHANGE_VERB = re.compile(r"(?:同比|比上年|年均)?(?:增长|下降|提高|降低|增加|减少|上涨|上升)")
 _CHANGE_ONLY = re.compile(r"^(?:提升|提高|增长|增加|上升|下降|降低|减少|扩大|缩小)?(?:至|到|为)$")
 # where the object of a figure ends: the next figure, a connector, a mark, or a predicate (…的增速可以实现…)
 _OBJECT_STOP = re.compile(r"[\d%()（）]|和|及|以及|并|且|或|等|分之|半数|可以|能够|需要|应当|将|要|实现|[，,、；;：:。！？!?\t]")
@@ -298,6 +299,8 @@ def _read_left(left: str) -> _Left:
         return _Left("", "", compares, True)
     if _CHANGE_ONLY.match(text):
         return _Left("", "", True, False)
+    if _CHANGE_VERB.fullmatch(text):  # 国内生产总值达到74.4万亿元，增长6.7%: the growth of the same
+        return _Left(text, "", True, False)
     modal_free = _strip_lead(text, _LEAD_MODAL)
     if not _strip_lead(modal_free, _LEAD_ANY, keep=0):  # verbs only: 力争培育 | 1-2个新兴产业
         return _Left("", _strip_lead(modal_free, _LEAD_CONNECTOR, keep=0), compares, False)

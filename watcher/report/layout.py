@@ -157,9 +157,11 @@ def either(old: Any, new: Any) -> str:
 
 @dataclass(frozen=True)
 class TargetRow:
-    """One line of a target table, as strings ready to print (not yet escaped)."""
+    """One line of a target table, as strings ready to print (not yet escaped). `change` is the
+    kind's label, with the figure's role when it is an outcome or a baseline, not a plan."""
 
     kind: str
+    change: str
     section: str
     metric: str
     old: str
@@ -173,8 +175,11 @@ def target_row(change: Change) -> TargetRow:
     old_t = tc.old if tc else None
     new_t = tc.new if tc else None
     metric = tc.metric if tc else ""
+    role = tc.role if tc else "target"
+    label = kind_label(change.kind) + (f" ({ROLE_LABELS[role]})" if role in ("reported", "baseline") else "")
     return TargetRow(
         kind=change.kind,
+        change=label,
         section=section_title(change.path),
         metric=metric,
         old=quantity(old_t),

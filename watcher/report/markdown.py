@@ -55,7 +55,7 @@ def render_changes(layout: Layout, heading: str = "##") -> list[str]:
         lines.append(row(["---"] * 7))
         for change in layout.targets:
             r = target_row(change)
-            cells = [r.metric, r.old, r.new, r.unit, r.year, kind_label(change.kind), r.section]
+            cells = [r.metric, r.old, r.new, r.unit, r.year, r.change, r.section]
             lines.append(row([escape(c) for c in cells]))
         lines.append("")
     for title, sections in (

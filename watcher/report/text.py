@@ -100,7 +100,7 @@ def target_table(changes: tuple[Change, ...], color: bool) -> Table:
             _text(row.new, style=new_style),
             _text(row.unit),
             _text(row.year),
-            Text(kind_label(change.kind)),
+            Text(row.change),
             _text(change.path[-1] if change.path else ""),
         )
     return table
