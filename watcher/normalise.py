@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Mapping
 
 import opencc
 
@@ -60,7 +60,7 @@ _PUNCT_MAP = str.maketrans(
 _VARIANTS = str.maketrans("著衞爲僞啓綫麪峯羣裏牀嘆鷄衆喫纔", "着卫为伪启线面峰群里床叹鸡众吃才")
 
 
-def _replacer(table: dict[int, str | int | None]) -> Callable[[str], str]:
+def _replacer(table: Mapping[int, str | int | None]) -> Callable[[str], str]:
     """str.translate(table) as a chain of str.replace, each done only when its character is
     there: ten times faster than translate on long Chinese texts, where few characters map."""
     pairs = tuple((chr(k), "" if v is None else v if isinstance(v, str) else chr(v)) for k, v in table.items())

@@ -174,8 +174,8 @@ def provision_scopes(
             claimed.add(b)
     # an article rewritten throughout has no aligned clause to vote: the unclaimed article of the
     # same number is its counterpart
-    by_number = {_number(new, b): b for b in set(new_articles) - {None} - claimed}
-    for a in set(old_articles) - {None} - set(counterpart):
+    by_number = {_number(new, b): b for b in {b for b in new_articles if b is not None} - claimed}
+    for a in {a for a in old_articles if a is not None} - set(counterpart):
         b = by_number.pop(_number(old, a), None)
         if b is not None:
             counterpart[a] = b

@@ -75,7 +75,8 @@ def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[Ta
     for c in comparisons:
         o, n = _side(c.old), _side(c.new)
         unit, year = either(o[1] or None, n[1] or None), either(o[2] or None, n[2] or None)
-        where = (c.new or c.old).path if (c.new or c.old) else ()
+        shown = c.new or c.old
+        where = shown.path if shown is not None else ()
         rows.append((STATUS_LABELS[c.status], c.metric, o[0], n[0], unit, year, section_title(where[-1:])))
     return _titled_table(f"{old.ref} → {new.ref}: {_summary(comparisons)}", header, rows, fmt)
 
