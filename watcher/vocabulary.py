@@ -40,8 +40,8 @@ BASELINE_HEADERS = ("基期", "基准", "现状", "基数")
 
 # Headings of sections whose figures are outcomes (a work report's review) or plans.
 SECTION_CUES: tuple[tuple[Role, tuple[str, ...]], ...] = (
-    ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "发展现状", "取得的进展",
-                  "过去一年", "过去五年", "年来的工作")),
+    ("reported", ("回顾", "总结", "成就", "成效", "执行情况", "完成情况", "发展基础", "现实基础", "工作基础",
+                  "基础条件", "发展现状", "现状", "取得的进展", "过去一年", "过去五年", "年来的工作")),
     ("target", ("目标", "任务", "部署", "建议", "安排", "展望", "政策取向", "重点工作")),
 )
 
