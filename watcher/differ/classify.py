@@ -130,7 +130,7 @@ class _Sides:
             if clause.kind == "sentence"
         ]
         self._readings = dict(zip((c.text for c in wanted), reading_forms([c.text for c in wanted])))
-        self._targets: dict[int, tuple[Target, ...]] = {}
+        self._targets: dict[tuple[bool, int], tuple[Target, ...]] = {}  # (new side?, clause index)
 
     def olds(self, pair: Pair) -> list[Clause]:
         return [self.old.clauses[i] for i in pair.old]
@@ -139,9 +139,11 @@ class _Sides:
         return [self.new.clauses[j] for j in pair.new]
 
     def targets(self, clause: Clause) -> tuple[Target, ...]:
-        found = self._targets.get(id(clause))
+        new_side = clause.index < len(self.new.clauses) and self.new.clauses[clause.index] is clause
+        key = (new_side, clause.index)
+        found = self._targets.get(key)
         if found is None:
-            found = self._targets[id(clause)] = clause_targets(clause, self._readings.get(clause.text))
+            found = self._targets[key] = clause_targets(clause, self._readings.get(clause.text))
         return found
 
 
