@@ -67,7 +67,7 @@ def test_diff_targets_leads_successive_work_reports_with_their_headline_targets(
     text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets"])
     assert "lowered" in text.stdout and "赤字率" in text.stdout
     html = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--format", "html"])
-    assert html.exit_code == 2 and "--targets prints" in html.output
+    assert html.exit_code == 1 and html.stdout.startswith("<!DOCTYPE html>") and "<td>赤字率</td>" in html.stdout
 
 
 def test_the_ledger_is_stored_with_each_version_and_listed(tmp_path: Path) -> None:
@@ -105,6 +105,8 @@ def test_ledgers_print_document_text_as_text() -> None:
     table_rows = [line for line in markdown.splitlines() if line.startswith("| role") or "100" in line]
     assert all(line.count(" | ") == 5 for line in table_rows)  # a | in the text opens no cell
     assert "\u202e" not in render_ledger(VersionInfo("x"), ledger, "text")
+    page = render_ledger(VersionInfo("<b>x</b>"), ledger, "html")
+    assert "<script>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page and "\u202e" not in page
 
 
 def test_a_database_from_before_ledgers_is_migrated_and_reextract_fills_them(tmp_path: Path) -> None:

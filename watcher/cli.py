@@ -18,7 +18,7 @@ import click
 from watcher.errors import LockedError, WatcherError
 
 # The formats of target ledgers and edition comparisons, and the roles of figures (watcher.model.Role)
-TARGET_FORMATS = ("text", "json", "markdown")
+TARGET_FORMATS = ("text", "json", "markdown", "html")
 ROLES = ("target", "reported", "baseline", "threshold")
 
 EXIT_ERROR = 2

@@ -1,8 +1,9 @@
 """Target ledgers for a reader: one version's (`watcher targets`) and two editions compared
-(`watcher diff --targets`), as text for a terminal, Markdown or JSON (the contract's
+(`watcher diff --targets`), as text for a terminal, Markdown, one HTML page or JSON (the contract's
 watcher.ledger/1 and watcher.targets/1 objects).
 
-Document text goes through `printable` (text) or the Markdown escape; a table cell is never markup.
+Document text goes through `printable` (text), the Markdown escape, or the autoescaping template
+(HTML); a table cell is never markup.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.text import Text
 
 from watcher.contract import editions_to_dict, ledger_to_dict, status_counts
 from watcher.model import Indicator, TargetComparison, VersionInfo
-from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, printable, quantity, section_title
+from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, printable, quantity, render_template, section_title
 from watcher.report.markdown import escape, row
 from watcher.report.text import PLAIN_WIDTH
 _SECTION_WIDTH = 30
@@ -95,9 +96,12 @@ def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> s
 
 
 def _titled_table(heading: str, header: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
-    """A heading line and a table, as Markdown or for a terminal."""
+    """A heading line and a table: as Markdown, as one escaped HTML page, or for a terminal."""
     if fmt == "markdown":
         return f"**{escape(heading)}**\n\n" + _markdown_table(header, rows)
+    if fmt == "html":
+        cells = [["" if v is None else str(v) for v in row_] for row_ in rows]
+        return render_template("targets.html.j2", heading=heading, header=header, rows=cells).rstrip()
     table = _table(header)
     for cells in rows:
         table.add_row(*(_cell(v) for v in cells))
