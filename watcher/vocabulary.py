@@ -56,15 +56,15 @@ INCREMENT_VERBS = ("增加", "减少", "增长", "下降", "提高", "降低", "
 # thresholds.
 MIN_ARTICLES = 3
 
-# Words that make a paragraph a provision: an obligation, a power, a prohibition or a sanction.
+# Words that make a paragraph a provision: an obligation, a power, a prohibition, or a sanction.
+SANCTION_WORDS = ("罚款", "没收", "吊销", "责令", "处分", "追究", "拘留")
 OBLIGATION_WORDS = (
-    "应当", "不得", "可以", "禁止", "必须", "有权", "负责", "责令", "罚款", "没收", "吊销", "撤销",
-    "予以", "给予", "处分", "追究", "依法", "须经", "应予", "严禁", "法律效力", "不予",
+    "应当", "不得", "可以", "禁止", "必须", "有权", "负责", "撤销", "予以", "给予", "依法", "须经", "应予",
+    "严禁", "法律效力", "不予", *SANCTION_WORDS,
 )
 # A paragraph whose only statement is a principle (坚持…领导, 贯彻…方针) is not a provision, unless
 # it also sanctions (违者处…罚款) or states a figure.
 PRINCIPLE_WORDS = ("坚持", "贯彻", "遵循", "秉持", "体现")
-SANCTION_WORDS = ("罚款", "没收", "吊销", "责令", "处分", "追究", "拘留")
 
 # Cross-references to articles, paragraphs and items (依照本条例第二十条, 前款第（一）项): renumbered
 # with the articles they point at, so they are left out of the comparison of clauses.

@@ -518,21 +518,17 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
 def _ledger_changes(
     old_items: list[tuple[float, _Item]], new_items: list[tuple[float, _Item]], old_scope: list[int | None],
     new_scope: list[int | None],
-) -> tuple[list[tuple[float, Change]], set[int], set[int]]:
+) -> tuple[list[tuple[float, Change]], set[int]]:
     """Pair the indicators left over on both sides over the whole document; the changes they come
-    to, at their place, and which items (by id) yielded one."""
-    def pairable(item: _Item) -> bool:
-        return not (item.absorbed and item.target.role == "threshold")
-
-    olds = [(k, item) for k, item in old_items if pairable(item)]
-    news = [(k, item) for k, item in new_items if pairable(item)]
-    old_entries = [Entry(item.target, item.clause.index, old_scope[item.clause.index]) for _, item in olds]
-    new_entries = [Entry(item.target, item.clause.index, new_scope[item.clause.index]) for _, item in news]
+    to, at their place, and which items (by id) yielded one. (A regulation's new provision keeps
+    its amounts: `_absorbed` gives no items for thresholds.)"""
+    old_entries = [Entry(item.target, item.clause.index, old_scope[item.clause.index]) for _, item in old_items]
+    new_entries = [Entry(item.target, item.clause.index, new_scope[item.clause.index]) for _, item in new_items]
     changes: list[tuple[float, Change]] = []
     reported: set[int] = set()
     settled: set[int] = set()  # paired, with or without a change
     for i, j in pair_ledgers(old_entries, new_entries):
-        (_, before), (order, after) = olds[i], news[j]
+        (_, before), (order, after) = old_items[i], new_items[j]
         settled.update((id(before), id(after)))
         found = _changed(before.target, after.target)
         if not found:
@@ -553,7 +549,7 @@ def _ledger_changes(
         kind = _one_side("target_added", "target_removed", item.added)
         change = TargetChange(item.target.metric, None if item.added else item.target, item.target if item.added else None)
         changes.append((order, Change(kind, item.path, item.old, item.new, change, item.inline, item.old_path)))
-    return changes, reported, settled
+    return changes, reported
 
 
 # ---------------------------------------------------------------- entry point
@@ -583,7 +579,7 @@ def classify(
         old_scope, new_scope = provision_scopes(old, new, pairs)
     else:  # only a regulation's thresholds are scoped
         old_scope, new_scope = [None] * len(old.clauses), [None] * len(new.clauses)
-    ledger, reported, _ = _ledger_changes(old_items, new_items, old_scope, new_scope)
+    ledger, reported = _ledger_changes(old_items, new_items, old_scope, new_scope)
     placed: list[tuple[float, int, Change]] = []
     for order, report in reports:
         own = list(report.changes)
