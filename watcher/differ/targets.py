@@ -1,10 +1,10 @@
 """Quantified indicators (targets and reported figures) in a clause or an indicator-table row.
 
-A clause is parsed in its reading form (`watcher.normalise.reading_form`): full-width digits, letters
-and signs made half-width (the full-width comma is kept: it never is a thousands separator),
-Traditional script made Simplified, white space next to Chinese characters removed. `Target.metric`, `.unit` and `.text` are given in that form,
-so that the same indicator published in another width or script is the same Target; the clause itself
-keeps the words as published.
+A clause is parsed in its reading form (`watcher.normalise.reading_form`): full-width digits,
+letters and signs made half-width (the full-width comma is kept: it never is a thousands separator),
+Traditional script made Simplified, white space next to Chinese characters removed. `Target.metric`,
+`.unit` and `.text` are given in that form, so that the same indicator published in another width or
+script is the same Target; the clause itself keeps the words as published.
 
 Conventions (the classifier and the reports rely on them):
 - comparator: 达/达到/不少于/不低于/以上 → ">=" (a plan's "达3700家" is a floor to reach);
@@ -15,6 +15,12 @@ Conventions (the classifier and the reports rely on them):
   A Chinese numeral counts only with a measure word, and one below ten only with a comparator too
   (不少于三家): 一批, 三大, 两个分中心 are words.
 - value None: 翻番/翻一番/倍增/全覆盖/基本覆盖, `text` holding the words (实现…全覆盖).
+- ranges: 1-2家 is value 1, value_max 2, comparator "="; bounds X以上Y以下 in one unit are value X,
+  value_max Y, comparator ">=" (a lower bound without a unit takes the upper's). Periods (三个月,
+  九十日, 3年内), fractions (三分之二) and 过半数 are quantities; an increment (比去年增加1800亿元) is
+  none.
+- role: from the nearest cue before the figure in the clause (今年, 到2025年 → target; 去年, 过去 →
+  reported), else the role in force from the paragraph, section or document (see model.Role).
 - year: the nearest year before the number in the clause (到2025年, 2025年底前, 2020年 of a reported
   figure), else the `year` given from context; a year of comparison (较2017年, 同2017年相比) is none.
 - not indicators: years, dates, ranks (第7位, 15个位次), numbers in quotes or titles (“123”), numbers
@@ -40,14 +46,14 @@ from watcher.model import Clause, Comparator, Role, Target
 from watcher.normalise import comparison_form, reading_form
 from watcher.numbering import HEADING_NUMBER, INDEX_CELL, SUBMEASURE
 from watcher.vocabulary import (
-    FUTURE_NOT_BEFORE,
-    METRIC_SYNONYMS,
     BASELINE_HEADERS,
-    LEAD_PERIODS,
     FUTURE_CUES,
+    FUTURE_NOT_BEFORE,
     FUTURE_YEAR,
     INCREMENT_BASE,
     INCREMENT_VERBS,
+    LEAD_PERIODS,
+    METRIC_SYNONYMS,
     ROLE_CUES,
     alternation,
 )
@@ -143,11 +149,11 @@ _QUALIFIERS = "新增|累计|新|全国|全区|全市|全县|全省|全镇|全�
 _CONNECTORS = "和|及|与|并|且|或|、|等"
 # an adverb before a verb (先发行, 再新增): stripped with the modals, never before a noun (先进, 再生)
 _ADVERBS = rf"(?:先|再|还|又|也|将)(?={_VERBS})"
-_MODALS = rf"{_MODALS}|{_ADVERBS}"
-_LEAD_MODAL = re.compile(rf"^(?:{_MODALS})")
+_LEAD_WORDS = rf"{_MODALS}|{_ADVERBS}"  # what may open a metric and is no part of it
+_LEAD_MODAL = re.compile(rf"^(?:{_LEAD_WORDS})")
 _LEAD_VERB = re.compile(rf"^(?:{_VERBS})")
 _LEAD_QUAL = re.compile(rf"^(?:{_QUALIFIERS})")
-_LEAD_ANY = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
+_LEAD_ANY = re.compile(rf"^(?:{_LEAD_WORDS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
 _LEAD_CONNECTOR = re.compile(rf"^(?:{_CONNECTORS})")
 _TRAIL_CONNECTOR = re.compile(r"(?<=[\u4e00-\u9fff])(?:或者|以及)$")  # a second alternative begins
 _CONNECTORS_ONLY = re.compile(rf"(?:{_CONNECTORS})+")
@@ -721,7 +727,6 @@ def magnitude(value: float, unit: str) -> float:
     return value * factor * _DAYS.get(base, 1.0)
 
 
-_KEY_LEAD = re.compile(rf"^(?:{_MODALS}|{_VERBS}|{_QUALIFIERS}|{_CONNECTORS})")
 _KEY_TRAIL = re.compile(r"(?:总数|数量|总量|数)$")
 _KEY_UNIT = re.compile(rf"\((?:{_UNIT})\)")
 _KEY_DROP = re.compile(r"[的\"'“”‘’\s]")
@@ -742,7 +747,7 @@ def metric_key(metric: str) -> str:
     for long, short in _KEY_SYNONYMS:
         key = key.replace(long, short)
     key = _YEAR.sub("", _LEAD_NOISE.sub("", key))
-    key = _strip_lead(key, _KEY_LEAD)
+    key = _strip_lead(key, _LEAD_ANY)
     key = _KEY_TRAIL.sub("", key) if len(key) > 2 else key
     return key or comparison_form(metric)
 
