@@ -2,9 +2,12 @@
 
 Chinese plans number their structure in a fixed order (GB/T 9704): 一、 › （一） › 1. › （1） › ①,
 with boxes (专栏N) and tables (表N) in between and sub-measures inside paragraphs (一是…二是…).
+Regulations number theirs 第一章 › 第一节 › 第一条 › （一）; an article is a provision however short,
+and in a regulation a paragraph after an item list belongs to its article, not to its last item.
 A clause is one sentence (split at 。；！？), one heading, or one table row. Every clause carries
-the heading path it sits under and the numbered units (items, sub-measures) it belongs to, so the
-classifier can report a whole new item as one measure.
+the heading path it sits under, the numbered units (articles, items, sub-measures) it belongs to,
+so the classifier can report a whole new item as one measure, and the role its figures have from
+the document, its section and the cues before it in its paragraph (targets.role_cue).
 """
 
 from __future__ import annotations
