@@ -159,13 +159,18 @@ def test_a_page_suddenly_a_fraction_of_its_size_is_suspicious_not_a_version(
         assert [c["status"] for c in store.checks("plan")] == ["new", "suspicious", "unchanged"]
 
 
-def test_a_shrunken_text_seen_three_checks_in_a_row_is_stored(http_server: PageServer, write_config) -> None:
+def _paragraphs(page: bytes) -> list[str]:
+    from watcher.extract import extract
+
+    return [block.text for block in extract(page, content_type="text/html").blocks if block.kind == "paragraph"]
+
+
+def test_an_error_page_stays_suspicious_however_often_it_comes(http_server: PageServer, write_config) -> None:
     http_server.set("/plan.html", HAISHU)
     settings, _ = run(write_config, [{"name": "plan", "url": http_server.url("/plan.html")}], retries=0)
-    short = "<html><body><div class='main'><h1>某某规划（摘要）</h1><p>{}</p></div></body></html>"
-    first, second = short.format("本规划经修订后仅保留总体目标。"), short.format("本规划经修订后仅保留主要任务。")
+    soft_404 = "<html><body><div class='main'><h1>提示</h1><p>对不起，您访问的页面不存在或已被删除！</p></div></body></html>"
 
-    def check(body: str | None) -> str:
+    def check(body: str | None):
         if body is None:
             http_server.set("/plan.html", "busy", status=500)
         else:
@@ -173,16 +178,49 @@ def test_a_shrunken_text_seen_three_checks_in_a_row_is_stored(http_server: PageS
         (result,) = check_all(settings)
         return result
 
-    # two different short texts take turns: an error page that comes and goes is never stored
-    assert [check(body).status for body in (first, second, first)] == ["suspicious"] * 3
-    # the same short text three checks in a row (a failed fetch between them does not count)
-    results = [check(body) for body in (second, second, None, second)]
-    assert [r.status for r in results] == ["suspicious", "suspicious", "failed", "new"]
-    assert "1 of 3 checks in a row" in results[0].error and "2 of 3 checks in a row" in results[1].error
-    assert results[3].version_number == 2 and "the same text came 3 checks in a row" in results[3].error
+    results = [check(body) for body in (soft_404, soft_404, None, soft_404, soft_404, soft_404)]
+    assert [r.status for r in results] == ["suspicious", "suspicious", "failed", "suspicious", "suspicious", "suspicious"]
+    assert all("watcher accept plan" in r.error for r in results if r.status == "suspicious")
     with Store(settings.storage_path) as store:
-        assert "仅保留主要任务" in store.resolve("plan@2").text
-    assert check(second).status == "unchanged"
+        assert len(store.versions("plan")) == 1
+        # the evidence of the last suspicious check is kept, one body per source
+        last = store.checks("plan")[-1]
+        assert store.evidence(last["id"]).body == soft_404.encode()
+        assert store.db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 1
+    # the page comes back: the same version as before, no change ever happened
+    assert check(HAISHU.decode("utf-8")).status == "unchanged"
+
+
+def test_a_document_that_really_shrank_is_a_version_at_once(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    settings, _ = run(write_config, [{"name": "plan", "url": http_server.url("/plan.html")}])
+    kept = _paragraphs(HAISHU)[:3]  # the document lost most of its paragraphs, kept the first ones
+    shrunk = "<html><body><div class='main'>" + "".join(f"<p>{p}</p>" for p in kept) + "</div></body></html>"
+    http_server.set("/plan.html", shrunk)
+    (result,) = check_all(settings)
+    assert result.status == "new" and result.version_number == 2
+    assert "stored although its text is under 30%" in result.error and "100% of it is in the last version" in result.error
+
+
+def test_watcher_accept_takes_a_suspicious_body_on_purpose(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)
+    settings, _ = run(write_config, [{"name": "plan", "url": http_server.url("/plan.html")}])
+    notice = "<html><body><div class='main'><p>本规划已废止，不再执行。</p></div></body></html>"
+    http_server.set("/plan.html", notice)
+    (result,) = check_all(settings)
+    assert result.status == "suspicious"
+    cli = [sys.executable, "-m", "watcher", "--config", settings.config_path]
+    accepted = subprocess.run([*cli, "accept", "plan"], capture_output=True, text=True, timeout=120)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "plan@2" in accepted.stdout
+    with Store(settings.storage_path) as store:
+        assert "已废止" in store.resolve("plan@2").text
+        assert store.changes("plan"), "the accepted version's changes are stored"
+        assert "accepted by hand" in store.checks("plan")[-1]["error"]
+    again = subprocess.run([*cli, "accept", "plan"], capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "nothing to accept" in again.stderr and "Traceback" not in again.stderr
+    (result,) = check_all(settings)
+    assert result.status == "unchanged"
 
 
 def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServer, write_config) -> None:

@@ -1,18 +1,19 @@
-"""One check of a source: fetch → extract → hash → store a version and its changes.
+"""One check of a source: fetch → read (in a worker, under the budget) → store a version and its
+changes.
 
 Every outcome becomes a CheckResult and a row in `checks`: a new version, unchanged (a 304 or the
-same comparison form), suspicious (an empty body or a fraction of the last text: no version) or
-failed (any error, with its message). One source failing never stops the others.
+same comparison form), suspicious (an empty body, an error page, or a shrunken text that is not a
+plausible version: see watcher.reading; no version) or failed (any error, with its message). One
+source failing never stops the others, and every failure is recorded as far as the disk allows.
 
-A text that shrank under suspicious_ratio is stored after all once the same text has come
-SUSPICIOUS_REPEATS checks in a row (failed checks in between do not count): an error page comes
-and goes, a document that really shrank stays. The suspicious checks' messages carry the text's
-hash for that.
+A suspicious check keeps its body as evidence (the latest one per source): `accept_source` takes
+it as a version on purpose, which is the only way such a text becomes one.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import defaultdict
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -23,22 +24,25 @@ from posixpath import basename
 from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
-from watcher.differ import diff_documents, document_hash
-from watcher.differ.ledger import indicators
-from watcher.errors import ConfigError, SuspiciousFetch, VersionNotFound, WatcherError
-from watcher.extract import extract
+from watcher.budget import Budget, Workers
+from watcher.errors import ConfigError, StoreError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
-from watcher.model import CheckResult, Document, Fetched, Indicator, Settings, Source, StoredVersion, VersionInfo
+from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion, VersionInfo
+from watcher.reading import Body, Previous, Reading, read
 from watcher.store import Store, utc_now
 
 log = logging.getLogger(__name__)
 
-SUSPICIOUS_REPEATS = 3  # the same shrunken text this many checks in a row is a real version
-
 Progress = Callable[[CheckResult, int], None]
 """Called after each check with its result and the number of checks known so far (it grows as
 attachments are found)."""
+
+
+def budget_of(settings: Settings) -> Budget:
+    """What one document may cost, from the [fetch] settings."""
+    fetch = settings.fetch
+    return Budget(memory=fetch.document_memory, seconds=fetch.document_seconds, processes=fetch.processes)
 
 
 def check_source(
@@ -46,6 +50,7 @@ def check_source(
     store: Store,
     fetcher: Fetcher,
     settings: Settings,
+    workers: Workers,
     *,
     parent: str | None = None,
 ) -> CheckResult:
@@ -73,82 +78,89 @@ def check_source(
             return result
         if not fetched.body.strip():
             raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
-        document = extract(
-            fetched.body,
-            content_type=fetched.content_type,
-            url=fetched.url,
-            selector=source.selector,
-            encoding=source.encoding,
-            http_charset=_charset(fetched.headers.get("content-type", "")),
+        fetched_at = utc_now()
+        reading = workers.run(
+            read,
+            _body(source, fetched),
+            _previous(store, latest),
+            ratio=settings.fetch.suspicious_ratio,
+            new_ref=f"{source.name}@{latest.number + 1 if latest else 1}",
+            fetched_at=fetched_at,
         )
-        if not document.text.strip():
-            raise SuspiciousFetch("no document text in the body")
-        sha256 = document_hash(document)
-        note = _accept_shrink(store, source.name, document, sha256, latest, settings.fetch.suspicious_ratio)
+        sha256 = reading.sha256
         if latest is not None and sha256 == latest.sha256:
             result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=sha256)
             store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
             return result
-        return _store_new(source, store, fetched, document, sha256, latest, started_at, clock, note=note)
+        return _store_new(source, store, fetched, reading, latest, started_at, clock, fetched_at)
     except SuspiciousFetch as exc:
-        status, error, http_status = "suspicious", str(exc), None
+        status, error, http_status = "suspicious", _suspicious(str(exc), source), None
     except HTTPStatusError as exc:
         status, error, http_status = "failed", str(exc), exc.status
     except WatcherError as exc:
         status, error, http_status = "failed", str(exc), None
-    except Exception as exc:  # a bug in a stage must not stop the run, nor go unrecorded
-        log.exception("check of %s failed", source.name)
+    except Exception as exc:  # a bug in a stage, or the disk: must not stop the run, nor go unrecorded
+        log.debug("check of %s failed", source.name, exc_info=True)
         status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
     result = replace(_result(source, status, fetched, clock, error=error, http_status=http_status), sha256=sha256)
-    store.add_check(result, started_at=started_at)
+    evidence = fetched if status == "suspicious" and fetched is not None and fetched.body.strip() else None
+    store.add_check(result, started_at=started_at, evidence=evidence)
     return result
+
+
+def _suspicious(reason: str, source: Source) -> str:
+    return f"{reason} (`watcher accept {source.name}` takes it as a version if it is one)"
+
+
+def _body(source: Source, fetched: Fetched) -> Body:
+    return Body(
+        fetched.body,
+        content_type=fetched.content_type,
+        url=fetched.url,
+        selector=source.selector,
+        encoding=source.encoding,
+        http_charset=_charset(fetched.headers.get("content-type", "")),
+    )
+
+
+def _previous(store: Store, latest: StoredVersion | None) -> Previous | None:
+    return Previous(store.document(latest.id), latest.sha256, latest.info) if latest else None
 
 
 def _store_new(
     source: Source,
     store: Store,
     fetched: Fetched,
-    document: Document,
-    sha256: str,
+    reading: Reading,
     latest: StoredVersion | None,
     started_at: str,
     clock: float,
+    fetched_at: str,
     *,
     note: str | None = None,
 ) -> CheckResult:
-    fetched_at = utc_now()
-    diff, error = None, note
-    if latest is not None:
-        # Diffing happens before the transaction: the database is never held during slow work.
-        try:
-            diff = diff_documents(
-                store.document(latest.id),
-                document,
-                old_info=latest.info,
-                new_info=VersionInfo(
-                    f"{source.name}@{latest.number + 1}", document.title, fetched_at, sha256
-                ),
-            )
-        except Exception as exc:  # a differ bug must not cost the user the new version
-            log.exception("diff of %s failed", source.name)
-            failure = f"new version stored, but its changes could not be computed: {type(exc).__name__}: {exc}"
-            error = f"{note}; {failure}" if note else failure
-    ledger = _ledger(document, source.name)  # before the transaction too
+    failure = f"new version stored, but {reading.diff_error}" if reading.diff_error else None
+    error = "; ".join(part for part in (note, reading.note, failure) if part) or None
+    if reading.ledger is None:
+        log.warning("%s: the target ledger of the new version could not be read", source.name)
     with store.transaction():
         version = store.add_version(
             source.name,
-            document,
-            sha256=sha256,
+            reading.document,
+            sha256=reading.sha256,
             raw=fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
             charset=_charset(fetched.headers.get("content-type", "")),
             fetched_at=fetched_at,
-            ledger=ledger,
+            ledger=reading.ledger,
         )
+        diff = reading.diff
         substantive = store.add_changes(version.id, latest.id, diff) if diff and latest else 0
         result = replace(
-            _result(source, "new", fetched, clock, version=version, error=error), changes=substantive, sha256=sha256
+            _result(source, "new", fetched, clock, version=version, error=error),
+            changes=substantive,
+            sha256=reading.sha256,
         )
         store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
     return result
@@ -179,40 +191,6 @@ def _result(
     )
 
 
-def _accept_shrink(
-    store: Store, name: str, document: Document, sha256: str, latest: StoredVersion | None, ratio: float
-) -> str | None:
-    """An error page served with 200 comes out as a fraction of the text: not a version, unless
-    the same text has now come SUSPICIOUS_REPEATS checks in a row. Returns the note to store it
-    with; raises SuspiciousFetch while it is still suspicious."""
-    size, last = len(document.text.strip()), len(latest.text.strip()) if latest else 0
-    if latest is None or size >= ratio * last:
-        return None
-    seen = 1 + _suspicious_streak(store, name, sha256)
-    if seen < SUSPICIOUS_REPEATS:
-        raise SuspiciousFetch(
-            f"the text is {size} characters, under {ratio:.0%} of the last version's {last}: probably an "
-            f"error page, not stored ({seen} of {SUSPICIOUS_REPEATS} checks in a row with this text "
-            "needed to take it as a version)"
-        )
-    return (
-        f"stored although its text is under {ratio:.0%} of the last version's: "
-        f"the same text came {SUSPICIOUS_REPEATS} checks in a row"
-    )
-
-
-def _suspicious_streak(store: Store, name: str, sha256: str) -> int:
-    """How many of the latest checks, failed ones aside, were suspicious of this same text."""
-    streak = 0
-    for check in reversed(store.checks(name)):
-        if check["status"] == "failed":
-            continue
-        if check["status"] != "suspicious" or check.get("sha256") != sha256:
-            break
-        streak += 1
-    return streak
-
-
 def _charset(content_type: str) -> str | None:
     """The charset parameter of a Content-Type header, if any."""
     if not content_type:
@@ -221,6 +199,41 @@ def _charset(content_type: str) -> str | None:
     message["content-type"] = content_type
     charset = message.get_param("charset")
     return charset.strip() if isinstance(charset, str) and charset.strip() else None
+
+
+# ---------------------------------------------------------------- accepting a suspicious body
+
+
+def accept_source(settings: Settings, name: str) -> CheckResult:
+    """Take the body of the source's last check, which looked suspicious, as its next version.
+
+    Raises VersionNotFound when the source's last check was not suspicious or kept no body."""
+    source = next((s for s in settings.sources if s.name == name), None)
+    with Store(settings.storage_path) as store, store.lock(), Workers(budget_of(settings)) as workers:
+        checks = store.checks(name)
+        if not checks:
+            raise VersionNotFound(f"no check of a source named {name!r} is stored")
+        evidence = store.evidence(checks[-1]["id"])
+        if checks[-1]["status"] != "suspicious" or evidence is None:
+            raise VersionNotFound(
+                f"the last check of {name!r} was {checks[-1]['status']}, not suspicious with a body kept: nothing to accept"
+            )
+        source = source or Source(name=name, url=checks[-1]["url"] or evidence.url)
+        started_at, clock = utc_now(), time.monotonic()
+        latest = store.latest(name)
+        fetched_at = utc_now()
+        reading = workers.run(
+            read,
+            _body(source, evidence),
+            _previous(store, latest),
+            new_ref=f"{name}@{latest.number + 1 if latest else 1}",
+            fetched_at=fetched_at,
+            accept=True,
+        )
+        if latest is not None and reading.sha256 == latest.sha256:
+            raise VersionNotFound(f"the body kept for {name!r} reads as its latest version: nothing to accept")
+        note = f"accepted by hand (watcher accept) after the check of {checks[-1]['started_at']} looked suspicious"
+        return _store_new(source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note)
 
 
 # ---------------------------------------------------------------- attachments
@@ -328,10 +341,12 @@ def check_all(
     """
     selected = select_sources(settings, names)
     with Store(settings.storage_path) as store, store.lock(), Fetcher(settings.fetch) as fetcher:
-        with ThreadPoolExecutor(max_workers=settings.fetch.workers, thread_name_prefix="check") as pool:
+        with Workers(budget_of(settings)) as workers, ThreadPoolExecutor(
+            max_workers=settings.fetch.workers, thread_name_prefix="check"
+        ) as pool:
 
             def submit(source: Source, parent: str | None) -> Future[CheckResult]:
-                return pool.submit(_check_safely, source, store, fetcher, settings, parent)
+                return pool.submit(_check_safely, source, store, fetcher, settings, workers, parent)
 
             pending = {submit(s, None): (s, None) for s in _interleave_hosts(selected)}
             results: dict[str, CheckResult] = {}
@@ -354,14 +369,19 @@ def check_all(
 
 
 def _check_safely(
-    source: Source, store: Store, fetcher: Fetcher, settings: Settings, parent: str | None
+    source: Source, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, parent: str | None
 ) -> CheckResult:
-    """check_source, turning what it could not record (a database error …) into a result."""
+    """check_source, turning what it could not record (a full disk, a database error …) into a
+    result: one line in the log, the traceback only at debug level."""
     try:
-        return check_source(source, store, fetcher, settings, parent=parent)
+        return check_source(source, store, fetcher, settings, workers, parent=parent)
+    except (sqlite3.Error, StoreError, OSError) as exc:
+        message = f"not recorded: the database could not be written: {type(exc).__name__}: {exc}"
     except Exception as exc:
-        log.exception("check of %s failed", source.name)
-        return CheckResult(source=source.name, status="failed", url=source.url, error=f"{type(exc).__name__}: {exc}")
+        message = f"unexpected error: {type(exc).__name__}: {exc}"
+    log.error("check of %s failed: %s", source.name, message)
+    log.debug("check of %s failed", source.name, exc_info=True)
+    return CheckResult(source=source.name, status="failed", url=source.url, error=message)
 
 
 def _attachments_safely(source: Source, store: Store) -> tuple[list[Source], list[str]]:
@@ -402,7 +422,7 @@ def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Re
     each source's current selector and encoding, and update text, blocks, title and hash. A
     version that cannot be extracted keeps its text and says why in its Reextraction."""
     configured = {source.name: source for source in settings.sources}
-    with Store(settings.storage_path) as store, store.lock():
+    with Store(settings.storage_path) as store, store.lock(), Workers(budget_of(settings)) as workers:
         stored = [row["name"] for row in store.sources()]
         unknown = [name for name in names or () if name not in stored]
         if unknown:
@@ -411,36 +431,26 @@ def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Re
         for name in names or stored:
             source = configured.get(name)
             for version in store.versions(name):
-                done.append(_reextract_one(store, version, source))
+                done.append(_reextract_one(store, workers, version, source))
     return done
 
 
-def _reextract_one(store: Store, version: StoredVersion, source: Source | None) -> Reextraction:
+def _reextract_one(store: Store, workers: Workers, version: StoredVersion, source: Source | None) -> Reextraction:
     info = store.fetch_info(version.id)
+    body = Body(
+        store.raw(version.id),
+        content_type=info["content_type"] or "",
+        url=info["url"] or "",
+        selector=source.selector if source else None,
+        encoding=source.encoding if source else None,
+        http_charset=info["charset"],
+    )
     try:
-        document = extract(
-            store.raw(version.id),
-            content_type=info["content_type"] or "",
-            url=info["url"] or "",
-            selector=source.selector if source else None,
-            encoding=source.encoding if source else None,
-            http_charset=info["charset"],
-        )
-        sha256 = document_hash(document)
+        reading = workers.run(read, body, accept=True)
     except WatcherError as exc:
         return Reextraction(version, "", str(exc))
     except Exception as exc:  # an extractor bug costs this version its re-extraction, not the run
         log.exception("re-extraction of %s failed", version.ref)
         return Reextraction(version, "", f"unexpected error: {type(exc).__name__}: {exc}")
-    store.update_extraction(version.id, document, sha256, _ledger(document, version.ref))
-    return Reextraction(version, sha256)
-
-
-def _ledger(document: Document, name: str) -> tuple[Indicator, ...] | None:
-    """The document's target ledger; None (none stored) when the differ fails on it, which must
-    not cost the version."""
-    try:
-        return indicators(document)
-    except Exception:
-        log.exception("target ledger of %s failed", name)
-        return None
+    store.update_extraction(version.id, reading.document, reading.sha256, reading.ledger)
+    return Reextraction(version, reading.sha256)

@@ -355,6 +355,23 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     ctx.exit(EXIT_SOME_FAILED if failed else 0)
 
 
+@cli.command("accept")
+@click.argument("source")
+@click.pass_context
+def accept_command(ctx: click.Context, source: str) -> None:
+    """Take the body of SOURCE's last check, which looked suspicious (an error page, a text much
+    shorter than the last version), as its next version after all.
+
+    Exit status 2 when the last check of SOURCE was not suspicious or kept no body.
+    """
+    from watcher.check import accept_source
+
+    settings = _settings(ctx)
+    _existing_store(settings).close()
+    result = accept_source(settings, source)
+    click.echo(f"{result.source}@{result.version_number}: stored, {result.changes} changes of substance")
+
+
 # ---------------------------------------------------------------- reporting: changes, digest, run
 
 

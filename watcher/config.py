@@ -63,7 +63,7 @@ _EMAIL_KEYS = {
     "allow_plaintext_login",
 }
 _SECURITY = ("starttls", "ssl", "none")
-_ZERO_OK = {"retries", "delay"}  # [fetch] settings that may be 0; the others must be positive
+_ZERO_OK = {"retries", "delay", "processes"}  # [fetch] settings that may be 0; the others must be positive
 # Characters that the CLI gives a meaning in names: SOURCE@N refs, "<source>/<file>" attachments.
 _NAME_RESERVED = set("@/ \t\n")
 

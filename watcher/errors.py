@@ -30,6 +30,10 @@ class ExtractError(WatcherError):
     """A fetched or local document could not be turned into text (corrupt DOCX/PDF, unknown format)."""
 
 
+class BudgetExceeded(ExtractError):
+    """Reading a document needed more memory or time than one document may take."""
+
+
 class StoreError(WatcherError):
     """The snapshot database cannot be used."""
 

@@ -6,6 +6,7 @@ Each stage takes and returns these; none of them reaches back into the pipeline.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal, Mapping, get_args
 
@@ -328,6 +329,10 @@ class FetchSettings:
     workers: int = 8  # sources fetched at once
     user_agent: str = "watcher/0.1 (+policy document change monitor)"
     suspicious_ratio: float = 0.3  # a body under this fraction of the last version's size is suspicious
+    # Reading one document (extraction, diffing, ledger) runs in a worker process under these.
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # workers at once; 0: in-process
+    document_memory: int = 512 * 1024 * 1024  # bytes of address space per worker
+    document_seconds: float = 120.0  # wall-clock time per document
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sqlite_utils.db import Table
 from sqlite_utils.migrations import Migrations
 
 from watcher.errors import LockedError, StoreError, VersionNotFound
-from watcher.model import Block, CheckResult, Diff, Document, Indicator, Source, StoredVersion, Target
+from watcher.model import Block, CheckResult, Diff, Document, Fetched, Indicator, Source, StoredVersion, Target
 from watcher.contract import change_to_dict
 
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
@@ -155,6 +155,16 @@ def m0006_indicators(db: Database) -> None:
     _table(db, "versions").add_column("ledger_rows", int)  # NULL: no ledger stored yet
 
 
+def m0007_evidence(db: Database) -> None:
+    """The body of each source's last suspicious check, kept so that `watcher accept` can take it
+    as a version on purpose (one row a source: a newer suspicious body replaces it)."""
+    _table(db, "evidence").create(
+        {"source": str, "check_id": int, "url": str, "status": int, "headers": str, "raw": bytes},
+        pk="source",
+        foreign_keys=[("check_id", "checks", "id")],
+    )
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -164,6 +174,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0004_digest_checks,
     m0005_check_hashes,
     m0006_indicators,
+    m0007_evidence,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
@@ -376,8 +387,10 @@ class Store:
         started_at: str,
         etag: str | None = None,
         last_modified: str | None = None,
+        evidence: Fetched | None = None,
     ) -> int:
-        """Record one check of one source, whatever it came to."""
+        """Record one check of one source, whatever it came to; with `evidence`, the body it read
+        (kept for `watcher accept`, replacing the source's earlier one)."""
         with self.db.atomic():
             table = _table(self.db, "checks")
             table.insert(
@@ -396,7 +409,30 @@ class Store:
                     "sha256": result.sha256,
                 }
             )
-            return int(table.last_pk)
+            check_id = int(table.last_pk)
+            if evidence is not None:
+                _table(self.db, "evidence").insert(
+                    {
+                        "source": result.source,
+                        "check_id": check_id,
+                        "url": evidence.url,
+                        "status": evidence.status,
+                        "headers": json.dumps(dict(evidence.headers), ensure_ascii=False),
+                        "raw": zlib.compress(evidence.body),
+                    },
+                    replace=True,
+                )
+            return check_id
+
+    @_serialised
+    def evidence(self, check_id: int) -> Fetched | None:
+        """The body a suspicious check kept, as it was fetched; None when it kept none (or a later
+        suspicious check of its source replaced it)."""
+        row = self._row("SELECT url, status, headers, raw FROM evidence WHERE check_id = ?", [check_id])
+        if row is None:
+            return None
+        headers = json.loads(row["headers"] or "{}")
+        return Fetched(url=row["url"], status=row["status"], body=zlib.decompress(row["raw"]), headers=headers)
 
     @_serialised
     def add_changes(self, version_id: int, previous_id: int, diff: Diff) -> int:

@@ -88,3 +88,15 @@ DOCUMENT_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,12}[\[(]\d{4}[\])]第?\d{1,4}�
 def alternation(words: tuple[str, ...]) -> str:
     """A regular-expression alternation of `words`, longest first."""
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# ---------------------------------------------------------------- pages that are no document
+
+# What a soft error page says (served with 200 in place of the document). Only a short text with
+# one of these, and not the source's own document, is taken for one.
+ERROR_PAGE_CUES = (
+    "页面不存在", "页面未找到", "找不到页面", "找不到该页面", "页面已删除", "页面已过期", "您访问的页面",
+    "您所访问的页面", "访问的页面不存在", "信息不存在", "文章不存在", "该信息已删除", "内容已删除",
+    "404 not found", "404错误", "错误404", "error 404", "page not found", "頁面不存在", "找不到網頁",
+)
+ERROR_PAGE_MAX_CHARS = 500

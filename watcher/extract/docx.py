@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from typing import Iterator
 
 import cn2an
@@ -24,8 +25,9 @@ from watcher.errors import ExtractError
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
 
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # zip bomb guard: the members' uncompressed sizes, added up
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # zip bomb guard: what the members inflate to, added up
 MAX_MEMBERS = 10_000
+_PIECE = 1024 * 1024  # inflated bytes read from a member at a time
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.I)
 _TITLE_STYLES = frozenset({"title", "标题"})
@@ -303,30 +305,48 @@ class _Reader:
                 self.body(child.find(qn("w:sdtContent")) if child.tag == qn("w:sdt") else child)
 
 
-def _check_zip(body: bytes) -> None:
+def _checked_package(body: bytes) -> bytes:
+    """The package rebuilt from what its members really inflate to, read a piece at a time under
+    the caps; raises ExtractError for a zip bomb or a damaged archive.
+
+    Declared sizes are not trusted: zipfile stops a member at its declared size (a lie shows as a
+    bad CRC), but reading a member whole inflates everything its compressed data holds before it
+    cuts, so python-docx is given the rebuilt (stored, uncompressed) package, never the original."""
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError) as exc:
+            if len(members) > MAX_MEMBERS:
+                raise ExtractError(f"DOCX refused: {len(members)} zip members (limit {MAX_MEMBERS})")
+            if "word/document.xml" not in {member.filename for member in members}:
+                raise ExtractError("corrupt DOCX: no word/document.xml in the archive")
+            rebuilt = io.BytesIO()
+            total = 0
+            with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
+                for member in members:
+                    if member.is_dir():
+                        continue
+                    data = bytearray()
+                    with archive.open(member) as stream:
+                        while piece := stream.read(_PIECE):
+                            total += len(piece)
+                            if total > MAX_UNZIPPED_BYTES:
+                                raise ExtractError(
+                                    f"DOCX refused: inflates to more than {MAX_UNZIPPED_BYTES // 2**20} MB (zip bomb?)"
+                                )
+                            data += piece
+                    out.writestr(member.filename, bytes(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, zlib.error) as exc:
         raise ExtractError(f"corrupt DOCX (not a readable zip archive): {exc}") from exc
-    if len(members) > MAX_MEMBERS:
-        raise ExtractError(f"DOCX refused: {len(members)} zip members (limit {MAX_MEMBERS})")
-    unzipped = sum(member.file_size for member in members)
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise ExtractError(
-            f"DOCX refused: {unzipped / 2**20:.0f} MB uncompressed (limit {MAX_UNZIPPED_BYTES // 2**20} MB; zip bomb?)"
-        )
-    if "word/document.xml" not in {member.filename for member in members}:
-        raise ExtractError("corrupt DOCX: no word/document.xml in the archive")
+    return rebuilt.getvalue()
 
 
 def extract_docx(body: bytes, **_options: object) -> Document:
     """A .docx body → Document (blocks in body order, tables interleaved).
 
     The keyword options of extract() (selector, encoding …) have no meaning for DOCX."""
-    _check_zip(body)
+    package = _checked_package(body)
     try:
-        document = docx.Document(io.BytesIO(body))
+        document = docx.Document(io.BytesIO(package))
     except Exception as exc:  # python-docx raises KeyError, ValueError, XMLSyntaxError … on damaged parts
         raise ExtractError(f"corrupt DOCX: {type(exc).__name__}: {exc}") from exc
     reader = _Reader(document)

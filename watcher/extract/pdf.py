@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import pdfplumber
+from pdfminer.layout import LTPage
+from pdfminer.pdfinterp import PDFPageInterpreter
 from pdfminer.ascii85 import ascii85decode, asciihexdecode
 from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import PDFDocument
@@ -50,6 +52,10 @@ MAX_PAGES = 2000
 # A4 page image at 600 dpi in grey. Images count too: a stream's use is not known before reading.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # all streams of a file together
+# What a page's operators may produce (characters, paths, images): a dense page of text has a few
+# thousand characters, a detailed vector map some tens of thousands. Past this the page is refused
+# while it is read: a small stream can show a string millions of times.
+MAX_PAGE_OBJECTS = 100_000
 
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
@@ -313,6 +319,54 @@ def _merge_tables(blocks: list[Block | _Table], table: _Table, previous: object)
     blocks.append(table)
 
 
+# ---------------------------------------------------------------- object caps
+
+
+class _MeteredDevice(pdfplumber.page.PDFPageAggregatorWithMarkedContent):
+    """pdfplumber's layout device, counting the objects the page's operators produce."""
+
+    def __init__(self, *args: object, limit: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit, self.count = limit, 0
+
+    def _charge(self) -> None:
+        self.count += 1
+        if self.count > self.limit:
+            raise ExtractError(
+                f"PDF refused: page {self.pageno} draws more than {self.limit} characters, paths and images"
+            )
+
+    def render_char(self, *args: object, **kwargs: object) -> float:
+        self._charge()
+        return super().render_char(*args, **kwargs)  # type: ignore[arg-type]
+
+    def paint_path(self, *args: object, **kwargs: object) -> None:
+        self._charge()
+        super().paint_path(*args, **kwargs)  # type: ignore[arg-type]
+
+    def render_image(self, *args: object, **kwargs: object) -> None:
+        self._charge()
+        super().render_image(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class _MeteredPage(pdfplumber.page.Page):
+    """A page whose layout is read through _MeteredDevice."""
+
+    @property
+    def layout(self) -> LTPage:
+        if not hasattr(self, "_layout"):
+            device = _MeteredDevice(
+                self.pdf.rsrcmgr, pageno=self.page_number, laparams=self.pdf.laparams, limit=MAX_PAGE_OBJECTS
+            )
+            PDFPageInterpreter(self.pdf.rsrcmgr, device).process_page(self.page_obj)
+            self._layout: LTPage = device.get_result()
+        return self._layout
+
+
+def _metered(page: pdfplumber.page.Page) -> _MeteredPage:
+    return _MeteredPage(page.pdf, page.page_obj, page_number=page.page_number, initial_doctop=page.initial_doctop)
+
+
 # ---------------------------------------------------------------- decompression caps
 
 
@@ -474,7 +528,8 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
             if len(pdf.pages) > MAX_PAGES:
                 raise ExtractError(f"PDF refused: {len(pdf.pages)} pages (limit {MAX_PAGES})")
             metadata = dict(pdf.metadata or {})
-            for number, page in enumerate(pdf.pages):
+            for number, listed in enumerate(pdf.pages):
+                page = _metered(listed)
                 heights[number] = float(page.height)
                 page_lines, page_tables = _read_page(number, page)
                 lines.extend(page_lines)

@@ -1,0 +1,154 @@
+"""Peak memory and wall time of a whole `watcher check` over hostile inputs, on loopback.
+
+Run from the project root:  .venv/bin/python bench/bench_hostile.py [--scale full|small]
+
+A page server on 127.0.0.1 serves, as sources of one config: a notice page linking eight bombs
+(seven .docx files whose zip headers declare 1 KB for a member that inflates to hundreds of MB,
+and a PDF whose small content stream shows a string hundreds of thousands of times), a .docx with
+a huge but honest document.xml, HTML nested 16,000 and 100,000 levels deep, a soft error page
+after a real version, a page with 3,000 attachment links, attachments at other loopback ports,
+link-local and decimal addresses, a robots.txt over the cap, and a server that trickles its
+headers. Then `watcher check` runs as a child process, and its whole process tree (the CLI and
+its workers) is sampled every 20 ms: the peak of the sum of their memory (Pss) is printed with the wall
+time, each source's status, and the baseline of the same check over the plain pages alone.
+
+`--scale small` shrinks the bombs to test sizes (quick run); `full` uses the fault run's sizes
+where building them takes seconds, not minutes (documented beside each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import hostile  # noqa: E402
+from conftest import PageServer, case_bytes, toml_value  # noqa: E402
+
+MB = 2**20
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def tree_memory(pid: int) -> int:
+    """The sum of the proportional set size (Pss: RSS with shared pages divided among the
+    processes that share them, so that the forkserver's pages are not counted once per worker)
+    over `pid` and its descendants, in bytes."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
+                    stack.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measured_check(config: Path) -> tuple[float, int, list[dict]]:
+    """Run `watcher check --format json`; (seconds, peak Pss of its tree, results)."""
+    started = time.monotonic()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "--config", str(config), "check", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_memory(child.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = child.communicate()
+    done.set()
+    sampler.join()
+    seconds = time.monotonic() - started
+    results = json.loads(out or b"[]")
+    return seconds, peak, results if isinstance(results, list) else results.get("results", [])
+
+
+def write_config(folder: Path, sources: list[dict], fetch: dict) -> Path:
+    lines = ["[storage]", f"path = {toml_value(str(folder / 'watcher.db'))}", "", "[fetch]"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in fetch.items()]
+    for source in sources:
+        lines += ["", "[[source]]"] + [f"{k} = {toml_value(v)}" for k, v in source.items()]
+    path = folder / "watcher.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def serve_hostile(server: PageServer, scale: str) -> list[dict]:
+    """Program the server; the sources of the hostile config."""
+    full = scale == "full"
+    page = case_bytes("haishu-noise-page", "old.html")
+    links = "".join(f'<p><a href="/files/bomb{n}.docx">附件{n}</a></p>' for n in range(7))
+    links += '<p><a href="/files/bomb7.pdf">附件7</a></p>'
+    server.set("/notice.html", page.replace(b"</body>", links.encode() + b"</body>"))
+    # the fault run's file inflated to 5 GiB; 1 GiB (full) builds in seconds and is refused the same way
+    lying = hostile.lying_docx((1024 if full else 200) * MB)
+    for n in range(7):
+        server.set(f"/files/bomb{n}.docx", lying, content_type=DOCX_TYPE)
+    # the fault run: 60 MB of text operators in 214 KB; 1.1 million strings shown is 61 MB
+    server.set("/files/bomb7.pdf", hostile.pdf_with_operator_stream(1_100_000 if full else 200_000),
+               content_type="application/pdf")
+    server.set("/big.docx", hostile.docx_with_document_xml((99 if full else 30) * MB), content_type=DOCX_TYPE)
+    server.set("/deep16k.html", hostile.deep_html(16_000))
+    server.set("/deep100k.html", hostile.deep_html(100_000 if full else 30_000))
+    server.set("/plain.html", page)
+    return [
+        {"name": "notice", "url": server.url("/notice.html"), "attachments": True},
+        {"name": "big-docx", "url": server.url("/big.docx")},
+        {"name": "deep16k", "url": server.url("/deep16k.html")},
+        {"name": "deep100k", "url": server.url("/deep100k.html")},
+        {"name": "plain", "url": server.url("/plain.html")},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=("full", "small"), default="full")
+    args = parser.parse_args()
+    fetch = {"timeout": 5.0, "retries": 0, "delay": 0.0}
+    server = PageServer().start()
+    try:
+        with tempfile.TemporaryDirectory() as plain_dir, tempfile.TemporaryDirectory() as hostile_dir:
+            server.set("/baseline.html", case_bytes("haishu-noise-page", "old.html"))
+            baseline = write_config(Path(plain_dir), [{"name": "plain", "url": server.url("/baseline.html")}], fetch)
+            base_seconds, base_peak, _ = measured_check(baseline)
+            built = time.monotonic()
+            sources = serve_hostile(server, args.scale)
+            print(f"hostile inputs built in {time.monotonic() - built:.1f} s ({args.scale} scale)")
+            config = write_config(Path(hostile_dir), sources, fetch)
+            seconds, peak, results = measured_check(config)
+    finally:
+        server.stop()
+    print(f"baseline check (one plain page): {base_seconds:6.1f} s, peak memory (Pss) of the tree {base_peak / MB:6.0f} MB")
+    print(f"hostile check ({len(results)} checks):  {seconds:6.1f} s, peak memory (Pss) of the tree {peak / MB:6.0f} MB")
+    print(f"ratio to the baseline: time ×{seconds / base_seconds:.1f}, memory ×{peak / base_peak:.1f}")
+    for result in results:
+        error = (result.get("error") or "")[:110]
+        print(f"  {result['source'][:28]:28} {result['status']:10} {result.get('duration', 0):6.1f} s  {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""Reading a document under a budget: a worker process with a memory limit and a deadline.
+
+The readers cap what they can see coming (zip members by what they inflate to, PDF pages by the
+objects their operators produce), and refuse most hostile files early with a precise message.
+What they cannot see coming (a parser allocating gigabytes for a document that passed every cap,
+markup that takes minutes) is stopped here: each job runs in a child process forked from a
+forkserver that has imported the readers, with an address-space limit (RLIMIT_AS) and a
+wall-clock deadline. A job over either is stopped, the caller gets BudgetExceeded for that one
+document, and the run goes on. At most `processes` jobs run at once, so the memory of a run is
+bounded too: about processes × memory, beside the coordinating process.
+
+`processes = 0` runs jobs in the calling process, with no limit: for debugging only.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import resource
+import threading
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Callable, TypeVar
+
+from watcher.errors import BudgetExceeded
+
+T = TypeVar("T")
+
+# What the forkserver imports once, so that each worker starts with the readers loaded.
+_PRELOAD = [
+    "watcher.extract.html",
+    "watcher.extract.docx",
+    "watcher.extract.pdf",
+    "watcher.extract.text",
+    "watcher.differ",
+    "watcher.differ.ledger",
+]
+_MEMORY_LEFT_FOR_REPLY = 16 * 1024 * 1024  # held during a job, freed to send its reply
+_JOBS_PER_WORKER = 200  # then a new worker: a long-lived heap only grows
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one document may cost: bytes of address space and seconds of wall-clock time."""
+
+    memory: int  # address space of one worker: the imports take about 80 MB of it
+    seconds: float
+    processes: int  # workers at once; 0 runs jobs in the calling process
+
+
+class Workers:
+    """Runs jobs (module-level functions with picklable arguments) under one Budget, in at most
+    `processes` worker processes that are kept between jobs; may be called from many threads at
+    once. A worker that ran over its budget is killed and replaced."""
+
+    def __init__(self, budget: Budget) -> None:
+        self.budget = budget
+        self._slots = threading.BoundedSemaphore(max(1, budget.processes))
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._context = multiprocessing.get_context("forkserver") if budget.processes > 0 else None
+        if self._context is not None:
+            self._context.set_forkserver_preload(_PRELOAD)
+
+    def __enter__(self) -> "Workers":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.stop()
+
+    def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """job(*args, **kwargs) in a worker; raises what the job raised, or BudgetExceeded."""
+        if self._context is None:
+            return job(*args, **kwargs)
+        with self._slots:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+            if worker is None:
+                worker = _Worker(self._context, self.budget.memory)
+            try:
+                outcome, value = worker.ask((job, args, kwargs), self.budget.seconds)
+            except BaseException:
+                worker.stop()
+                raise
+            if outcome == "ok" and worker.fresh_enough():
+                with self._lock:
+                    self._idle.append(worker)
+            else:
+                worker.stop()  # after a failure its heap may be fragmented: start afresh
+        if outcome == "memory":
+            raise BudgetExceeded(
+                f"reading the document needed more than {self.budget.memory // 2**20} MB of memory; stopped"
+            )
+        if outcome == "error":
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, context: Any, memory: int) -> None:
+        self.jobs = 0
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, memory), daemon=True)
+        self._process.start()
+        child.close()
+
+    def ask(self, request: tuple[Any, ...], seconds: float) -> tuple[str, Any]:
+        self.jobs += 1
+        self._pipe.send(request)
+        if not self._pipe.poll(seconds):
+            raise BudgetExceeded(f"reading the document took longer than {seconds:g} s; stopped")
+        try:
+            return self._pipe.recv()  # type: ignore[no-any-return]
+        except EOFError:
+            self._process.join(5)
+            raise BudgetExceeded(f"the reader stopped without an answer ({_exit(self._process.exitcode)})") from None
+
+    def fresh_enough(self) -> bool:
+        return self.jobs < _JOBS_PER_WORKER and self._process.is_alive()
+
+    def stop(self) -> None:
+        self._pipe.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+
+def _exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+
+
+def _serve(pipe: Connection, memory: int) -> None:
+    """A worker: limit the address space, then answer jobs until the pipe closes, each with
+    ("ok", result), ("error", exception) or ("memory", None)."""
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    while True:
+        try:
+            job, args, kwargs = pipe.recv()
+        except EOFError:
+            return
+        reserve = bytearray(_MEMORY_LEFT_FOR_REPLY)
+        try:
+            reply: tuple[str, Any] = ("ok", job(*args, **kwargs))
+        except MemoryError:
+            reply = ("memory", None)
+        except Exception as exc:  # sent to the caller, which raises it there
+            # Some parsers report a failed allocation as a damaged file: the peak says which it was.
+            reply = ("memory", None) if _peak() > memory - _MEMORY_LEFT_FOR_REPLY * 4 else ("error", _portable(exc))
+        del reserve
+        try:
+            pipe.send(reply)
+        except MemoryError:
+            pipe.send(("memory", None))
+
+
+def _peak() -> int:
+    """The process's peak address space in bytes (VmPeak), 0 where /proc does not say."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmPeak:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself when it survives pickling both ways, else a RuntimeError naming it
+    (an exception whose __init__ takes other arguments than its args cannot be rebuilt)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
