@@ -137,7 +137,7 @@ send_empty = true
         (GOOD_SOURCE + 'encoding = "gb-nonsense"\n', "source[1].encoding", "unknown encoding"),
         ('[[source]]\nname = "a@2"\nurl = "https://x.org/"\n', "source[1].name", "must not contain '@'"),
         ('[[source]]\nname = "42"\nurl = "https://x.org/"\n', "source[1].name", "must not be a number"),
-        (GOOD_SOURCE + "[fetch]\nworkers = 0\n", "fetch.workers", "must be positive"),
+        (GOOD_SOURCE + "[fetch]\nworkers = 0\n", "fetch.workers", "must be an integer from 1 to 64, not 0"),
         (GOOD_SOURCE + "[fetch]\ntimeout = true\n", "fetch.timeout", "not a boolean"),
         (GOOD_SOURCE + "[fetch]\nwokers = 2\n", "fetch.wokers", "unknown key"),
         (GOOD_SOURCE + '[email]\nsmtp_host = "h"\nfrom = "w@x.org"\nto = ["a@x.org"]\nsecurity = "tls"\n',

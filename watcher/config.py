@@ -7,15 +7,22 @@ must not silently turn into "no selector".
 Secrets stay out of what is logged and mailed: a source URL may not carry a user name or password,
 the SMTP password is read from the variable ``[email] password_env`` names, and ``security = "none"``
 with a ``username`` (a login in the clear) is refused unless ``allow_plaintext_login = true``.
+
+The file is UTF-8, as TOML requires; a leading UTF-8 byte-order mark (Windows editors write one) is
+skipped, any other byte that is not UTF-8 is an error naming its offset. Every number must lie in
+its NUMBER_LIMITS range, and no text value may hold a control character or a line break: sender,
+recipients and user agent become mail and HTTP headers, where a CR/LF would start a header of its own.
 """
 
 from __future__ import annotations
 
 import codecs
+import math
 import os
 import re
 import tomllib
-from dataclasses import fields
+import unicodedata
+from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
@@ -37,6 +44,7 @@ from watcher.model import (
 DEFAULT_PATH = "config/watcher.toml"
 ENV_VAR = "WATCHER_CONFIG"
 DEFAULT_STORAGE = "watcher.db"  # beside the config file when [storage] path is not given
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # thousands of sources; --config /dev/zero must not fill memory
 
 _TOP_KEYS = {"storage", "source", "fetch", "email", "digest"}
 _SOURCE_KEYS = {
@@ -63,11 +71,67 @@ _EMAIL_KEYS = {
     "allow_plaintext_login",
 }
 _SECURITY = ("starttls", "ssl", "none")
-_ZERO_OK = {"retries", "delay", "processes"}  # [fetch] settings that may be 0; the others must be positive
+_BOM = codecs.BOM_UTF8
+# Unicode categories refused in text values: controls (C0, DEL, C1) and the line and paragraph
+# separators, which str.splitlines() and some mail software take for line breaks.
+_CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
+# Bytes a configured encoding must decode (with errors="replace", as watcher.decode does) to text.
+_ENCODING_PROBE = bytes(range(256))
 # Characters that the CLI gives a meaning in names: SOURCE@N refs, "<source>/<file>" attachments.
 _NAME_RESERVED = set("@/ \t\n")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of a number setting. Whether it is an integer or may be fractional is its
+    field's: the type of the FetchSettings / EmailSettings default."""
+
+    low: float
+    high: float
+    low_open: bool = False  # low itself excluded: a timeout of 0 would be no time at all
+    high_open: bool = False
+    unit: str = ""
+
+    def allows(self, value: float) -> bool:
+        if isinstance(value, float) and not math.isfinite(value):  # inf, and nan (no order at all)
+            return False
+        # An int is compared as it is: float(10**400) would overflow.
+        above = value > self.low if self.low_open else value >= self.low
+        below = value < self.high if self.high_open else value <= self.high
+        return above and below
+
+    def describe(self, integer: bool) -> str:
+        """E.g. "an integer from 0 to 10", "a number above 0 and at most 3600 (seconds)"."""
+        kind = "an integer" if integer else "a number"
+        if not (self.low_open or self.high_open):
+            text = f"{kind} from {_shown(self.low)} to {_shown(self.high)}"
+        else:
+            low = f"above {_shown(self.low)}" if self.low_open else f"at least {_shown(self.low)}"
+            high = f"below {_shown(self.high)}" if self.high_open else f"at most {_shown(self.high)}"
+            text = f"{kind} {low} and {high}"
+        return f"{text} ({self.unit})" if self.unit else text
+
+
+# Every number of [fetch] and [email], keyed by section and field name. A new number field of
+# FetchSettings or EmailSettings needs its row here (tests/test_config_battery.py checks). The
+# upper bounds catch mistakes (a timeout in milliseconds, a size in bits), not taste.
+NUMBER_LIMITS: dict[str, Limit] = {
+    "fetch.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
+    "fetch.retries": Limit(0, 10),  # backoff doubles per retry: 10 already waits minutes
+    "fetch.max_bytes": Limit(1, 1024**3, unit="bytes"),  # a body is held in memory
+    "fetch.max_redirects": Limit(0, 20),  # browsers give up after 20
+    "fetch.per_host": Limit(1, 16),  # more at once to one host is not polite
+    "fetch.delay": Limit(0, 3600, unit="seconds"),
+    "fetch.workers": Limit(1, 64),  # threads
+    "fetch.suspicious_ratio": Limit(0, 1, high_open=True, unit="a fraction of the last size"),
+    "fetch.processes": Limit(0, 64),  # worker processes reading documents; 0 reads in-process
+    "fetch.document_memory": Limit(64 * 2**20, 64 * 2**30, unit="bytes"),  # the imports alone take ~80 MB
+    "fetch.document_seconds": Limit(0, 3600, low_open=True, unit="seconds"),
+    "email.smtp_port": Limit(1, 65535),
+    "email.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
+}
 
 
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab's numbering: 0 (and 7) is Sunday
@@ -142,14 +206,36 @@ def load_settings(path: str | None = None) -> Settings:
     path = config_path(path)
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(path, None, "no such file (pass --config PATH or set WATCHER_CONFIG)")
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"not valid TOML: {exc}")
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}")
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, None, f"larger than {MAX_CONFIG_BYTES} bytes: not a config file")
+    try:
+        data = tomllib.loads(_utf8(path, raw))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"not valid TOML: {exc}")
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError(path, None, "not valid TOML: arrays or tables nested too deeply")
     return _Reader(path).settings(data)
+
+
+def _utf8(path: str, raw: bytes) -> str:
+    """The file's text: UTF-8, as TOML requires, without a leading byte-order mark."""
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    try:
+        return raw[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        line = raw.count(b"\n", 0, offset) + 1
+        raise ConfigError(
+            path,
+            None,
+            f"not UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset} (line {line}) cannot be read; "
+            "save the file as UTF-8",
+        ) from None
 
 
 class _Reader:
@@ -197,10 +283,19 @@ class _Reader:
         if isinstance(value, bool) and bool not in kinds:
             raise self.fail(full, f"must be {_kind_name(kinds)}, not a boolean")
         if not isinstance(value, kinds):
-            raise self.fail(full, f"must be {_kind_name(kinds)}, not {type(value).__name__}")
-        if isinstance(value, str) and not value.strip() and required:
-            raise self.fail(full, "must not be empty")
+            raise self.fail(full, f"must be {_kind_name(kinds)}, not {_kind_name((type(value),))}")
+        if isinstance(value, str):
+            self.text(value, full)
+            if not value.strip() and required:
+                raise self.fail(full, "must not be empty")
         return value
+
+    def text(self, value: str, key: str) -> None:
+        """Refuse control characters and line breaks (said by code point: the value may be a secret)."""
+        found = sorted({char for char in value if unicodedata.category(char) in _CONTROL_CATEGORIES})
+        if found:
+            shown = ", ".join(f"U+{ord(char):04X}" for char in found[:5])
+            raise self.fail(key, f"must be one line without control characters (found {shown})")
 
     def strings(self, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
         full = f"{where}.{key}" if where else key
@@ -209,6 +304,8 @@ class _Reader:
             value = [value]
         if not all(isinstance(item, str) and item.strip() for item in value):
             raise self.fail(full, "must be a list of non-empty strings")
+        for item in value:
+            self.text(item, full)
         return tuple(value)
 
     def cron(self, table: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
@@ -221,13 +318,22 @@ class _Reader:
             raise self.fail(f"{where}.{key}", f"invalid cron expression {value!r}: {exc}")
         return value
 
-    def number(self, table: dict[str, Any], key: str, where: str, default: float, zero_ok: bool = False) -> Any:
-        """An int or float setting (its type taken from the default), positive or, if zero_ok, ≥ 0."""
-        kind = type(default)
-        value = self.get(table, key, where, (int, float) if kind is float else int, default=default)
-        if value < 0 or (value == 0 and not zero_ok):
-            raise self.fail(f"{where}.{key}", "must be at least 0" if zero_ok else "must be positive")
-        return kind(value)
+    def number(self, table: dict[str, Any], key: str, where: str, default: float) -> Any:
+        """An int or float setting (its type taken from the default) within its NUMBER_LIMITS row."""
+        full = f"{where}.{key}"
+        limit = NUMBER_LIMITS[full]
+        integer = type(default) is int
+        wanted = limit.describe(integer)
+        if key not in table:
+            return default
+        value = table[key]
+        if isinstance(value, bool):  # TOML's true is an int to isinstance()
+            raise self.fail(full, f"must be {wanted}, not a boolean")
+        if not isinstance(value, (int, float)):
+            raise self.fail(full, f"must be {wanted}, not {_kind_name((type(value),))}")
+        if (integer and isinstance(value, float)) or not limit.allows(value):
+            raise self.fail(full, f"must be {wanted}, not {value!r}")
+        return type(default)(value)
 
     # ------------------------------------------------------------ sections
 
@@ -293,10 +399,7 @@ class _Reader:
                 raise self.fail(f"{where}.selector", f"invalid CSS selector {selector!r}: {exc.args[0]}")
         encoding = self.get(table, "encoding", where, str)
         if encoding is not None:
-            try:
-                codecs.lookup(encoding)
-            except LookupError:
-                raise self.fail(f"{where}.encoding", f"unknown encoding {encoding!r}")
+            self.encoding(encoding, f"{where}.encoding")
         return Source(
             name=name,
             url=url,
@@ -308,6 +411,20 @@ class _Reader:
             robots=self.get(table, "robots", where, bool, default=True),
             title=self.get(table, "title", where, str),
         )
+
+    def encoding(self, encoding: str, key: str) -> None:
+        """A text codec that turns any bytes into str, as watcher.decode uses it (errors="replace")."""
+        try:
+            codec = codecs.lookup(encoding)
+        except LookupError:
+            raise self.fail(key, f"unknown encoding {encoding!r}") from None
+        # rot13, base64, zlib … are codecs too, but from bytes to bytes or str to str.
+        if not codec._is_text_encoding:  # type: ignore[attr-defined]
+            raise self.fail(key, f"{encoding!r} is not a text encoding (it does not decode bytes to text)")
+        try:  # bytes.decode raises TypeError for a codec whose result is not str
+            _ENCODING_PROBE.decode(codec.name, errors="replace")
+        except (UnicodeError, LookupError, ValueError, TypeError) as exc:  # idna, punycode, "undefined"
+            raise self.fail(key, f"{encoding!r} cannot decode a web page ({type(exc).__name__})") from None
 
     def url(self, url: str, key: str) -> None:
         try:
@@ -335,12 +452,10 @@ class _Reader:
         values: dict[str, Any] = {}
         for key in table:
             default = getattr(base, key)
-            if key == "user_agent":
+            if isinstance(default, str):  # user_agent: a header value
                 values[key] = self.get(table, key, "fetch", str, required=True)
             else:
-                values[key] = self.number(table, key, "fetch", default, zero_ok=key in _ZERO_OK)
-        if values.get("suspicious_ratio", 0) >= 1:
-            raise self.fail("fetch.suspicious_ratio", "must be below 1 (a fraction of the last size)")
+                values[key] = self.number(table, key, "fetch", default)
         return FetchSettings(**values)
 
     def email(self, value: Any) -> EmailSettings:
@@ -349,9 +464,7 @@ class _Reader:
         security = self.get(table, "security", "email", str, default="starttls")
         if security not in _SECURITY:
             raise self.fail("email.security", f"must be one of {', '.join(_SECURITY)}, not {security!r}")
-        port = self.get(table, "smtp_port", "email", int, default=465 if security == "ssl" else 587)
-        if not 0 < port < 65536:
-            raise self.fail("email.smtp_port", f"must be a TCP port (1-65535), not {port}")
+        port = self.number(table, "smtp_port", "email", 465 if security == "ssl" else 587)
         routes = []
         raw_routes = self.get(table, "route", "email", list, default=[])
         for number, item in enumerate(raw_routes, start=1):
@@ -405,6 +518,10 @@ class _Reader:
             schedule=self.cron(table, "schedule", "digest", default=default.schedule) or default.schedule,
             send_empty=self.get(table, "send_empty", "digest", bool, default=default.send_empty),
         )
+
+
+def _shown(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:

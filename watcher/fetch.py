@@ -32,6 +32,7 @@ from watcher.errors import FetchError
 from watcher.model import Fetched, FetchSettings
 
 BACKOFF = 0.5  # seconds before the first retry; doubled for each further one
+MAX_BACKOFF = 60.0  # seconds: the longest wait before a retry, however many retries are set
 ROBOTS_MAX_BYTES = 512 * 1024  # Google's limit; anything past it is ignored
 # The whole body of one attempt must arrive within this many read timeouts: 300 s with the
 # default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
@@ -195,7 +196,7 @@ class Fetcher:
                 return self._attempt(url, headers, max_bytes)
             except _Retryable as exc:
                 if attempt + 1 < attempts:
-                    time.sleep(BACKOFF * 2**attempt)
+                    time.sleep(min(BACKOFF * 2**attempt, MAX_BACKOFF))
                     continue
                 tries = f" (after {attempts} attempts)" if attempts > 1 else ""
                 message = f"{url}: {exc}{tries}"
