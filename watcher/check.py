@@ -99,7 +99,9 @@ def check_source(
         status, error, http_status = "failed", str(exc), exc.status
     except WatcherError as exc:
         status, error, http_status = "failed", str(exc), None
-    except Exception as exc:  # a bug in a stage, or the disk: must not stop the run, nor go unrecorded
+    except sqlite3.Error as exc:  # a full disk, a damaged database
+        status, error, http_status = "failed", f"the database could not be written: {type(exc).__name__}: {exc}", None
+    except Exception as exc:  # a bug in a stage: must not stop the run, nor go unrecorded
         log.debug("check of %s failed", source.name, exc_info=True)
         status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
     result = replace(_result(source, status, fetched, clock, error=error, http_status=http_status), sha256=sha256)
@@ -375,7 +377,7 @@ def _check_safely(
     result: one line in the log, the traceback only at debug level."""
     try:
         return check_source(source, store, fetcher, settings, workers, parent=parent)
-    except (sqlite3.Error, StoreError, OSError) as exc:
+    except (sqlite3.Error, StoreError) as exc:
         message = f"not recorded: the database could not be written: {type(exc).__name__}: {exc}"
     except Exception as exc:
         message = f"unexpected error: {type(exc).__name__}: {exc}"

@@ -269,7 +269,10 @@ class Store:
                         f"another watcher run holds the lock on {self.path} (pid {holder})"
                     ) from None
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                try:  # the pid only tells a waiting run who holds the lock: a full disk must not stop this one
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                except OSError:
+                    pass
                 entry = _held[lock_path] = [fd, 0]
             entry[1] += 1
         try:
