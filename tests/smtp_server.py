@@ -33,12 +33,13 @@ ECHOES = {
 
 @dataclass
 class Inbox:
-    """The aiosmtpd handler: refuses the first `refuse` DATA commands with 451, then accepts.
+    """The aiosmtpd handler: refuses the first `refuse` DATA commands with `refusal`, then accepts.
 
     With `echo` it is a hostile server: it refuses every login with a 535 reply that quotes the
     credentials it received in each of those forms (ECHOES)."""
 
     refuse: int = 0
+    refusal: str = "451 4.3.0 try later"
     users: dict[str, str] = field(default_factory=dict)
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
@@ -51,7 +52,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refused < self.refuse:
             self.refused += 1
-            return "451 4.3.0 try later"
+            return self.refusal
         self.tls_sessions += server.transport.get_extra_info("ssl_object") is not None
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         self.recipients.append(list(envelope.rcpt_tos))
