@@ -5,6 +5,7 @@ Not a test module: test_notify, test_digest and test_schedule import it.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import socket
@@ -15,33 +16,54 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Iterator, Literal
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
+# How a hostile server quotes the credentials it was sent in its 535 reply (Inbox.echo).
+ECHOES = {
+    "raw": lambda login, password: password,
+    "base64": lambda login, password: base64.b64encode(password.encode()).decode(),
+    "plain": lambda login, password: base64.b64encode(f"\0{login}\0{password}".encode()).decode(),
+    "url": lambda login, password: quote(password, safe=""),
+}
+
+
 @dataclass
 class Inbox:
-    """The aiosmtpd handler: refuses the first `refuse` DATA commands with 451, then accepts."""
+    """The aiosmtpd handler: refuses the first `refuse` DATA commands with `refusal`, then accepts.
+
+    With `echo` it is a hostile server: it refuses every login with a 535 reply that quotes the
+    credentials it received in each of those forms (ECHOES)."""
 
     refuse: int = 0
+    refusal: str = "451 4.3.0 try later"
     users: dict[str, str] = field(default_factory=dict)
     messages: list[EmailMessage] = field(default_factory=list)
     recipients: list[list[str]] = field(default_factory=list)
     refused: int = 0
     tls_sessions: int = 0
     logins: list[str] = field(default_factory=list)
+    echo: tuple[str, ...] = ()
+    mechanisms: list[str] = field(default_factory=list)  # the AUTH mechanism of each login tried
 
     async def handle_DATA(self, server, session, envelope) -> str:
         if self.refused < self.refuse:
             self.refused += 1
-            return "451 4.3.0 try later"
+            return self.refusal
         self.tls_sessions += server.transport.get_extra_info("ssl_object") is not None
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
         self.recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        self.mechanisms.append(mechanism)
+        if self.echo:
+            login, password = auth_data.login.decode(), auth_data.password.decode()
+            quoted = " ".join(ECHOES[form](login, password) for form in self.echo)
+            return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad credentials: {quoted}")
         ok = isinstance(auth_data, LoginPassword) and self.users.get(
             auth_data.login.decode()
         ) == auth_data.password.decode()
@@ -108,12 +130,15 @@ def smtp_server(
     *,
     tls: Literal["starttls", "ssl"] | None = None,
     certificate: tuple[Path, Path] | None = None,
+    mechanisms: tuple[str, ...] = ("LOGIN", "PLAIN"),
 ) -> Iterator[Server]:
-    """Run an SMTP server on 127.0.0.1 for the duration of the block."""
+    """Run an SMTP server on 127.0.0.1 for the duration of the block, offering these AUTH
+    mechanisms (smtplib tries PLAIN, then LOGIN, and reports the last refusal)."""
     inbox = inbox or Inbox()
     kwargs: dict = {"auth_require_tls": False}
-    if inbox.users:
+    if inbox.users or inbox.echo:
         kwargs["authenticator"] = inbox.authenticate
+        kwargs["auth_exclude_mechanism"] = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]
     if tls:
         assert certificate is not None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

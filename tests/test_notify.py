@@ -118,3 +118,11 @@ def test_a_message_without_recipients_is_not_sent():
         with pytest.raises(DeliveryError, match="no recipients"):
             send(msg, settings(server.port))
     assert server.inbox.messages == []
+
+
+def test_a_password_smtplib_cannot_send_is_a_delivery_error(monkeypatch):
+    monkeypatch.setenv("WATCHER_TEST_SMTP_PASSWORD", "pässwort")  # smtplib logs in in ASCII only
+    with smtp_server(Inbox(users={"watcher": "another"})) as server:
+        with pytest.raises(DeliveryError, match="login as watcher failed: .* not ASCII") as info:
+            send(message(), settings(server.port, username="watcher", password_env="WATCHER_TEST_SMTP_PASSWORD"))
+    assert "ä" not in str(info.value) and server.inbox.messages == []

@@ -16,6 +16,7 @@ import sys
 import click
 
 from watcher.errors import LockedError, WatcherError
+from watcher.normalise import printable
 
 # The formats of target ledgers and edition comparisons, and the roles of figures (watcher.model.Role)
 TARGET_FORMATS = ("text", "json", "markdown", "html")
@@ -24,13 +25,6 @@ ROLES = ("target", "reported", "baseline", "threshold")
 EXIT_ERROR = 2
 EXIT_SOME_FAILED = 3
 EXIT_LOCKED = 4
-
-
-def printable(text: str) -> str:
-    """watcher.report.layout.printable, imported when needed: `watcher --help` stays quick."""
-    from watcher.report.layout import printable as strip_controls
-
-    return strip_controls(text)
 
 
 class WatcherGroup(click.Group):
@@ -50,7 +44,7 @@ class WatcherGroup(click.Group):
         except Exception as exc:  # a bug: still one line and status 2, so `diff` never exits 1 on it
             if os.environ.get("WATCHER_DEBUG"):
                 raise
-            click.echo(f"watcher: internal error: {type(exc).__name__}: {exc} (set WATCHER_DEBUG=1 for a traceback)", err=True)
+            click.echo(f"watcher: internal error: {type(exc).__name__}: {printable(str(exc))} (set WATCHER_DEBUG=1 for a traceback)", err=True)
             ctx.exit(EXIT_ERROR)
 
 
@@ -67,8 +61,23 @@ class WatcherGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Watch published plans and report what changed in substance."""
+    import logging
+
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    if logging.lastResort is not None:  # what prints a warning when nothing configured logging
+        logging.lastResort.setFormatter(_log_formatter())
+
+
+def _log_formatter(fmt: str | None = None):
+    """Log lines quote servers and documents: they reach stderr through `printable`."""
+    import logging
+
+    class Printable(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return printable(super().format(record))
+
+    return Printable(fmt)
 
 
 @cli.command("diff")
@@ -162,9 +171,9 @@ def _existing_store(settings):
 
 
 def _echo_json(data: object) -> None:
-    import json
+    from watcher.report.json import json_text
 
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    click.echo(json_text(data))
 
 
 def _table(title: str, columns: tuple[str, ...]):
@@ -492,7 +501,9 @@ def run_command(ctx: click.Context) -> None:
     from watcher.schedule import run
 
     settings = _settings(ctx)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_log_formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run(settings)
 

@@ -12,9 +12,10 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
-import opencc
+if TYPE_CHECKING:
+    import opencc
 
 # Word/WPS export artefacts: "[bookmark: _Toc14345]", "[_Toc123]", "{PAGE}" fields.
 _EXPORT_MARKS = re.compile(r"\[bookmark:\s*[^\]]*\]|\[_Toc\d+\]|\{\s*(?:PAGE|NUMPAGES)\s*\}", re.I)
@@ -80,6 +81,8 @@ _fold_variants = _replacer(_VARIANTS)
 
 @lru_cache(maxsize=1)
 def _converters() -> tuple[opencc.OpenCC, opencc.OpenCC]:
+    import opencc  # here: `printable` is imported by the CLI's start, which must stay quick
+
     return opencc.OpenCC("t2s"), opencc.OpenCC("s2t")
 
 
@@ -118,10 +121,21 @@ def reading_forms(texts: list[str]) -> list[str]:
     return _converters()[0].convert(_SEPARATOR.join(prepared)).split(_SEPARATOR)
 
 
-def strip_controls(text: str) -> str:
-    """Text without C0/C1 control characters (tab and newline kept; a carriage return becomes a
-    line break, since it could overwrite a line on a terminal)."""
+def printable(text: str) -> str:
+    """Text safe to print on a terminal, in a mail or a page: the control characters and the
+    bidirectional controls of _CONTROLS removed, a carriage return made a line break (it could
+    overwrite a line); tab and newline kept. Every output but JSON (see escape_controls) puts
+    document text, stored text (which may predate the extraction that strips them), server replies
+    and log lines through this."""
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def escape_controls(text: str) -> str:
+    """JSON text with each character of _CONTROLS written as a \\uXXXX escape: a parser reads
+    back the very same string, a terminal that shows the file sees no control. (json.dumps with
+    ensure_ascii=False escapes only C0 controls; DEL, C1 and the bidirectional controls stay raw.)
+    For JSON only: outside a string literal JSON has no such character to escape."""
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def clean_display(text: str) -> str:

@@ -1,22 +1,31 @@
 """SMTP delivery of one email (stdlib smtplib): STARTTLS, SSL or plain, with optional login.
 
 The password is read from the environment variable that the config names, at the moment of
-sending; it is never logged and never put in an error message (server replies are scrubbed too).
+sending; it is never logged and never put in an error message. A server's reply and an exception's
+message are the only text that comes back from the conversation, and both go through `redact`
+before they make a DeliveryError: a hostile server that quotes the credentials it was sent
+(base64 in a 535 reply to AUTH PLAIN or LOGIN, or decoded) has them replaced by "***".
 Every failure becomes a DeliveryError that says which server and what went wrong.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Sequence
+from urllib.parse import quote, quote_plus
 
 from watcher.errors import DeliveryError
 from watcher.model import EmailSettings
 
 log = logging.getLogger(__name__)
+
+REDACTED = "***"
 
 
 def _password(email: EmailSettings) -> str | None:
@@ -32,6 +41,35 @@ def _password(email: EmailSettings) -> str | None:
             f"the environment variable {email.password_env} (email.password_env) is not set"
         )
     return password
+
+
+def secret_forms(secret: str, username: str | None = None) -> tuple[str, ...]:
+    """Every form in which `secret` may come back in a reply or a message, longest first (so no
+    form is left half replaced by a shorter one): as it is; as a Python repr quotes it; base64,
+    standard and URL-safe, with and without padding, of the secret alone (AUTH LOGIN) and of
+    AUTH PLAIN's "\\0user\\0secret" (with or without the user as authorisation identity); and
+    URL-encoded (either way of writing a space, either case of hex digits)."""
+    if not secret:
+        return ()
+    forms = {secret, repr(secret)[1:-1], repr(secret.encode())[2:-1]}
+    payloads = [secret]
+    if username:
+        payloads += [f"\0{username}\0{secret}", f"{username}\0{username}\0{secret}"]
+    for payload in payloads:
+        raw = payload.encode()
+        for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+            forms |= {encoded.decode(), encoded.rstrip(b"=").decode()}
+    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
+        forms |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded)}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+def redact(text: str, forms: Sequence[str]) -> str:
+    """`text` with every one of `forms` (secret_forms) replaced by REDACTED."""
+    for form in forms:
+        if form in text:
+            text = text.replace(form, REDACTED)
+    return text
 
 
 def _connect(email: EmailSettings) -> smtplib.SMTP:
@@ -65,16 +103,18 @@ def send(message: EmailMessage, email: EmailSettings) -> None:
     if not (message.get_all("To") or message.get_all("Cc")):
         raise DeliveryError("the message has no recipients")
 
-    def scrub(text: str) -> str:
-        return text.replace(password, "***") if password else text
-
+    secrets = secret_forms(password, email.username) if password else ()  # what `redact` removes
     problem: str | None = None
     refused: dict[str, tuple[int, bytes]] = {}
     try:
         with _connect(email) as smtp:
             if email.username and password is not None:
-                smtp.login(email.username, password)
-            refused = smtp.send_message(message)
+                try:
+                    smtp.login(email.username, password)
+                except UnicodeEncodeError:  # smtplib logs in in ASCII; its message quotes a character
+                    problem = f"login as {email.username} failed: the user name or the password is not ASCII"
+            if problem is None:
+                refused = smtp.send_message(message)
     except smtplib.SMTPAuthenticationError as exc:
         problem = f"login as {email.username} failed: {_reply(exc)}"
     except smtplib.SMTPNotSupportedError as exc:
@@ -86,7 +126,7 @@ def send(message: EmailMessage, email: EmailSettings) -> None:
     except (smtplib.SMTPException, OSError) as exc:  # ssl.SSLError is an OSError
         problem = f"{email.security}: {str(exc) or type(exc).__name__}"
     if problem is not None:
-        raise DeliveryError(f"SMTP {server}: {scrub(problem)}")
+        raise DeliveryError(f"SMTP {server}: {redact(problem, secrets)}")
     if refused:
         log.warning("SMTP %s refused %d recipient(s): %s", server, len(refused), ", ".join(refused))
     log.info("message accepted by %s", server)

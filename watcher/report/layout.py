@@ -17,7 +17,7 @@ import markupsafe
 
 from watcher.contract import json_number
 from watcher.model import Change, InlineOp, Target, summarise
-from watcher.normalise import strip_controls
+from watcher.normalise import printable
 
 TARGET_KINDS = frozenset({"target_changed", "target_added", "target_removed"})
 MEASURE_KINDS = frozenset({"measure_added", "measure_removed"})
@@ -48,14 +48,6 @@ STATUS_LABELS: dict[str, str] = {
 ROLE_LABELS: dict[str, str] = {"target": "target", "reported": "reported", "baseline": "baseline", "threshold": "threshold"}
 
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
-
-
-def printable(text: str) -> str:
-    """Text safe to print on a terminal or in a mail: control characters (ESC, BEL, …) removed,
-    a carriage return made a line break (it could overwrite a line); tab and newline kept.
-
-    Stored versions may predate the extraction that strips them, so every output path uses this."""
-    return strip_controls(text)
 
 
 @dataclass(frozen=True)

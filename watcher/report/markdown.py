@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 
 from watcher.model import Change, Diff
+from watcher.normalise import printable
 from watcher.report.layout import (
     Layout,
     arrange,
     kind_label,
     moved_from,
-    printable,
     redline,
     summary_line,
     target_row,

@@ -9,7 +9,6 @@ Document text goes through `printable` (text), the Markdown escape, or the autoe
 from __future__ import annotations
 
 import io
-import json
 from typing import Sequence
 
 from rich import box
@@ -19,7 +18,9 @@ from rich.text import Text
 
 from watcher.contract import editions_to_dict, ledger_to_dict, status_counts
 from watcher.model import Indicator, TargetComparison, VersionInfo
-from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, printable, quantity, render_template, section_title
+from watcher.normalise import printable
+from watcher.report.json import json_text
+from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, quantity, render_template, section_title
 from watcher.report.markdown import escape, row
 from watcher.report.text import PLAIN_WIDTH
 _SECTION_WIDTH = 30
@@ -70,7 +71,7 @@ def _side(indicator: Indicator | None) -> tuple[str, str, str]:
 def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[TargetComparison], fmt: str) -> str:
     """Two editions' targets side by side: what was raised, lowered, changed, new, dropped, kept."""
     if fmt == "json":
-        return json.dumps(editions_to_dict(old, new, comparisons), ensure_ascii=False, indent=2)
+        return json_text(editions_to_dict(old, new, comparisons))
     header = ("status", "metric", "old", "new", "unit", "year", "section")
     rows = []
     for c in comparisons:
@@ -85,7 +86,7 @@ def render_editions(old: VersionInfo, new: VersionInfo, comparisons: Sequence[Ta
 def render_ledger(info: VersionInfo, ledger: Sequence[Indicator], fmt: str) -> str:
     """One version's indicators in document order, with their roles."""
     if fmt == "json":
-        return json.dumps(ledger_to_dict(info, ledger), ensure_ascii=False, indent=2)
+        return json_text(ledger_to_dict(info, ledger))
     header = ("role", "metric", "value", "unit", "year", "section")
     rows = [
         (ROLE_LABELS[i.target.role], i.target.metric, quantity(i.target), i.target.unit,

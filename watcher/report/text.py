@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.model import Change, Diff, VersionInfo
+from watcher.normalise import printable
 from watcher.report.layout import (
     Layout,
     Section,
@@ -24,7 +25,6 @@ from watcher.report.layout import (
     kind_label,
     marked,
     moved_from,
-    printable,
     redline,
     summary_line,
     target_row,
