@@ -11,10 +11,13 @@ import time
 
 import pytest
 
+from dataclasses import replace
+
 from watcher.check import attachment_sources, check_all, reextract
+from watcher.digest import send_digest
 from watcher.config import load_settings
 from watcher.errors import ConfigError, LockedError
-from watcher.model import Document, Source
+from watcher.model import Document, EmailSettings, Source
 from watcher.store import Store
 
 from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
@@ -187,6 +190,12 @@ def test_an_error_page_stays_suspicious_however_often_it_comes(http_server: Page
         last = store.checks("plan")[-1]
         assert store.evidence(last["id"]).body == soft_404.encode()
         assert store.db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 1
+        # the digest says so where people look
+        mail = EmailSettings(smtp_host="127.0.0.1", sender="w@example.org", to=("a@example.org",), security="none")
+        outcome = send_digest(store, replace(settings, email=mail), dry_run=True)
+        (digest,) = outcome.digests
+        attention = digest.text.split("Needs attention", 1)[1]
+        assert "plan: suspicious" in attention and "watcher accept plan" in attention
     # the page comes back: the same version as before, no change ever happened
     assert check(HAISHU.decode("utf-8")).status == "unchanged"
 
