@@ -28,7 +28,7 @@ from watcher.budget import Budget, Workers
 from watcher.errors import ConfigError, StoreError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
-from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion, VersionInfo
+from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
 from watcher.reading import Body, Previous, Reading, read
 from watcher.store import Store, utc_now
 
@@ -378,12 +378,18 @@ def _check_safely(
     try:
         return check_source(source, store, fetcher, settings, workers, parent=parent)
     except (sqlite3.Error, StoreError) as exc:
-        message = f"not recorded: the database could not be written: {type(exc).__name__}: {exc}"
+        message = _unrecorded(source, f"not recorded: the database could not be written: {type(exc).__name__}: {exc}")
     except Exception as exc:
-        message = f"unexpected error: {type(exc).__name__}: {exc}"
+        message = _unrecorded(source, f"unexpected error: {type(exc).__name__}: {exc}")
+    return CheckResult(source=source.name, status="failed", url=source.url, error=message)
+
+
+def _unrecorded(source: Source, message: str) -> str:
+    """Log a failure check_source could not record: one line, the traceback at debug level.
+    Called inside the except block, where the traceback is still at hand."""
     log.error("check of %s failed: %s", source.name, message)
     log.debug("check of %s failed", source.name, exc_info=True)
-    return CheckResult(source=source.name, status="failed", url=source.url, error=message)
+    return message
 
 
 def _attachments_safely(source: Source, store: Store) -> tuple[list[Source], list[str]]:
