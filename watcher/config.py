@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import soupsieve
 from apscheduler.triggers.cron import CronTrigger
 
+from watcher.connect import parse_allowance
 from watcher.errors import ConfigError
 from watcher.model import (
     DigestSettings,
@@ -129,6 +130,7 @@ NUMBER_LIMITS: dict[str, Limit] = {
     "fetch.processes": Limit(0, 64),  # worker processes reading documents; 0 reads in-process
     "fetch.document_memory": Limit(64 * 2**20, 64 * 2**30, unit="bytes"),  # the imports alone take ~80 MB
     "fetch.document_seconds": Limit(0, 3600, low_open=True, unit="seconds"),
+    "fetch.max_attachments": Limit(1, 1000),  # per page; each one is a source of its own
     "email.smtp_port": Limit(1, 65535),
     "email.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
 }
@@ -454,9 +456,20 @@ class _Reader:
             default = getattr(base, key)
             if isinstance(default, str):  # user_agent: a header value
                 values[key] = self.get(table, key, "fetch", str, required=True)
+            elif key == "allow_internal":
+                values[key] = self.allow_internal(table)
             else:
                 values[key] = self.number(table, key, "fetch", default)
         return FetchSettings(**values)
+
+    def allow_internal(self, table: dict[str, Any]) -> tuple[str, ...]:
+        entries = tuple(entry.strip() for entry in self.strings(table, "allow_internal", "fetch"))
+        for entry in entries:
+            try:
+                parse_allowance(entry)
+            except ValueError as exc:
+                raise self.fail("fetch.allow_internal", f"{entry!r}: {exc}") from None
+        return entries
 
     def email(self, value: Any) -> EmailSettings:
         table = self.table(value, "email")

@@ -22,6 +22,11 @@ class FetchError(WatcherError):
     """A document could not be fetched (network, HTTP status, size cap, robots.txt)."""
 
 
+class RefusedAddress(FetchError):
+    """A fetch would connect to an internal address (loopback, private, link-local …) that neither
+    the source's own address nor [fetch] allow_internal allows."""
+
+
 class SuspiciousFetch(FetchError):
     """A fetch succeeded but its body is not believable (empty, or a fraction of the last size)."""
 
