@@ -241,7 +241,9 @@ def test_a_redirect_to_another_host_goes_through_its_robots_txt(http_server: Pag
         other.set("/public/plan.html", PAGE)
         http_server.set("/moved.html", status=302, headers={"Location": other.url("/private/plan.html")})
         http_server.set("/moved-public.html", status=302, headers={"Location": other.url("/public/plan.html")})
-        with fetcher() as f:
+        # "another host" is another loopback port here: internal, so it has to be allowed
+        other_host = other.base.removeprefix("http://")
+        with fetcher(allow_internal=(other_host,)) as f:
             with pytest.raises(FetchError, match="robots.txt of this site disallows it"):
                 f.fetch(http_server.url("/moved.html"))
             assert other.hits_of("/private/plan.html") == []

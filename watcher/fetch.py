@@ -2,15 +2,24 @@
 
 One Fetcher serves one run. It may be called from many threads at once; per host it keeps at most
 ``per_host`` requests in flight, spaces request starts by ``delay`` seconds (or the host's
-robots.txt Crawl-delay when longer) and reads robots.txt once.
+robots.txt Crawl-delay when longer, up to MAX_CRAWL_DELAY) and reads robots.txt once, its first
+ROBOTS_MAX_BYTES only.
 
-An attempt has two time limits: ``timeout`` for each wait on the network, and
-ATTEMPT_DEADLINE_FACTOR × ``timeout`` for the whole body, so that a server trickling a few bytes
-a second cannot hold a worker for as long as it likes.
+Bounds of one request attempt: ``timeout`` for each wait on the network (connecting, each read),
+and one wall-clock deadline, ATTEMPT_DEADLINE_FACTOR × ``timeout``, for the whole attempt —
+connecting, status line, headers and body — so that a server trickling a byte at a time cannot
+hold a worker for as long as it likes (watcher.connect enforces it). An attempt past its deadline
+is not retried. A fetch makes at most ``retries`` + 1 attempts per hop and ``max_redirects`` + 1
+hops; requests to one host start max(``delay``, Crawl-delay capped at MAX_CRAWL_DELAY) apart.
+
+Internal addresses: a URL a page gave (``origin`` is then the page's configured URL) and every
+redirect hop may only reach loopback, private, link-local … addresses at the host and port of the
+configured URL, or where ``allow_internal`` allows it; see watcher.connect.
 """
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import os
 import threading
@@ -28,14 +37,21 @@ from requests.utils import requote_uri
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as TLSError
 
-from watcher.errors import FetchError
+from watcher import connect
+from watcher.connect import AddressPolicy, GuardedAdapter
+from watcher.errors import FetchError, RefusedAddress
 from watcher.model import Fetched, FetchSettings
+
+log = logging.getLogger(__name__)
 
 BACKOFF = 0.5  # seconds before the first retry; doubled for each further one
 MAX_BACKOFF = 60.0  # seconds: the longest wait before a retry, however many retries are set
 ROBOTS_MAX_BYTES = 512 * 1024  # Google's limit; anything past it is ignored
-# The whole body of one attempt must arrive within this many read timeouts: 300 s with the
-# default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
+# A robots.txt may not space requests to its host further apart than this (seconds): 3600 would
+# make one source of that host a day's work.
+MAX_CRAWL_DELAY = 60.0
+# One attempt, from connecting to the body's last byte, must be done within this many read
+# timeouts: 300 s with the default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
 ATTEMPT_DEADLINE_FACTOR = 10
 _CHUNK = 64 * 1024
 _WEB_SCHEMES = ("http", "https")
@@ -55,6 +71,16 @@ class _Retryable(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What a request asks for, the same for each of its redirect hops and attempts."""
+
+    origin: str  # the configured URL it started from: its host and port may be internal
+    max_bytes: int
+    headers: dict[str, str] = field(default_factory=dict)
+    prefix: bool = False  # a longer body is cut to max_bytes, not refused (robots.txt)
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,10 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings | None = None) -> None:
         self.settings = settings or FetchSettings()
+        try:
+            self._policy = AddressPolicy.of(self.settings.allow_internal)
+        except ValueError as exc:
+            raise FetchError(f"allow_internal: {exc}") from None
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         self._local = threading.local()
@@ -115,8 +145,12 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         robots: bool = True,
+        origin: str | None = None,
     ) -> Fetched:
-        """Fetch one URL. With etag/last_modified a 304 answer gives Fetched(not_modified=True)."""
+        """Fetch one URL. With etag/last_modified a 304 answer gives Fetched(not_modified=True).
+
+        `origin` is the configured URL the address came from (a page's, for its attachment); its
+        host and port may be internal. None: `url` is itself configured."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
             return self._file(url)
@@ -127,19 +161,29 @@ class Fetcher:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return self._follow(url, conditional, self.settings.max_bytes, robots=robots)
+        ask = _Ask(origin or url, self.settings.max_bytes, conditional)
+        return self._follow(url, ask, robots=robots)
+
+    def refusal(self, url: str, origin: str) -> str | None:
+        """Why `url`, reached from the configured URL `origin`, may not be fetched (an internal
+        address the config does not allow); None when it may. Resolves the host name."""
+        return self._policy.refusal(url, origin)
 
     # ------------------------------------------------------------ redirects
 
-    def _follow(self, url: str, headers: dict[str, str], max_bytes: int, *, robots: bool) -> Fetched:
+    def _follow(self, url: str, ask: _Ask, *, robots: bool) -> Fetched:
         """Fetch `url`, following up to max_redirects redirects ourselves: each hop is a request
-        like any other (robots.txt when `robots`, politeness per host, retries) and may only
-        lead to http(s). Redirect bodies are never read."""
+        like any other (its address judged, robots.txt when `robots`, politeness per host,
+        retries) and may only lead to http(s). Redirect bodies are never read."""
         current = url
         for _hop in range(self.settings.max_redirects + 1):
+            reason = self._policy.refusal(current, ask.origin)  # before robots.txt: no request at all
+            if reason:
+                via = f"redirected to {current[:200]}: " if current != url else ""
+                raise RefusedAddress(f"{url}: {via}{reason}")
             if robots:
-                self._check_robots(current)
-            answer = self._with_retries(current, headers, max_bytes)
+                self._check_robots(current, ask.origin)
+            answer = self._with_retries(current, ask)
             if isinstance(answer, Fetched):
                 return answer
             try:
@@ -160,6 +204,9 @@ class Fetcher:
         if session is None:
             # A session per thread: requests does not promise that one Session is thread-safe.
             session = _Session()
+            guarded = GuardedAdapter()  # connections judged and under the attempt's deadline
+            session.mount("http://", guarded)
+            session.mount("https://", guarded)
             session.headers["User-Agent"] = self.settings.user_agent
             self._local.session = session
             with self._hosts_lock:
@@ -189,11 +236,11 @@ class Fetcher:
                 time.sleep(start - now)
             yield
 
-    def _with_retries(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched | _Redirect:
+    def _with_retries(self, url: str, ask: _Ask) -> Fetched | _Redirect:
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             try:
-                return self._attempt(url, headers, max_bytes)
+                return self._attempt(url, ask)
             except _Retryable as exc:
                 if attempt + 1 < attempts:
                     time.sleep(min(BACKOFF * 2**attempt, MAX_BACKOFF))
@@ -205,43 +252,59 @@ class Fetcher:
                 raise FetchError(message) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Fetched | _Redirect:
-        timeout = self.settings.timeout
+    def _attempt(self, url: str, ask: _Ask) -> Fetched | _Redirect:
+        """One request under one deadline; its connection judged by the address policy."""
+        seconds = ATTEMPT_DEADLINE_FACTOR * self.settings.timeout
         started = time.monotonic()
         with self._polite(url):
-            deadline = time.monotonic() + ATTEMPT_DEADLINE_FACTOR * timeout
-            try:
-                response = self._session().get(
-                    url, headers=headers, timeout=(timeout, timeout), stream=True, allow_redirects=False
+            trusted = self._policy.trusts(url, ask.origin)
+            with connect.attempt(self._policy, trusted=trusted, seconds=seconds) as current:
+                try:
+                    answer = self._exchange(url, ask, started)
+                except RefusedAddress as exc:
+                    raise RefusedAddress(f"{url}: {exc}") from None
+                except Exception:
+                    if current.expired:  # the watchdog cut the connection: say why
+                        raise FetchError(_too_slow(url, seconds)) from None
+                    raise
+                if current.expired:  # what was read may have been cut short
+                    raise FetchError(_too_slow(url, seconds))
+                return answer
+
+    def _exchange(self, url: str, ask: _Ask, started: float) -> Fetched | _Redirect:
+        timeout = self.settings.timeout
+        try:
+            response = self._session().get(
+                url, headers=ask.headers, timeout=(timeout, timeout), stream=True, allow_redirects=False
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise _Retryable(_describe(exc, timeout))
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: {exc}")
+        try:
+            status = response.status_code
+            response_headers = {key.lower(): value for key, value in response.headers.items()}
+            location = _location(response)
+            if location is not None:
+                return _Redirect(location)
+            if status == 304:
+                return Fetched(
+                    url=response.url,
+                    status=status,
+                    body=b"",
+                    headers=response_headers,
+                    elapsed=time.monotonic() - started,
+                    not_modified=True,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                raise _Retryable(_describe(exc, timeout))
-            except requests.RequestException as exc:
-                raise FetchError(f"{url}: {exc}")
-            try:
-                status = response.status_code
-                response_headers = {key.lower(): value for key, value in response.headers.items()}
-                location = _location(response)
-                if location is not None:
-                    return _Redirect(location)
-                if status == 304:
-                    return Fetched(
-                        url=response.url,
-                        status=status,
-                        body=b"",
-                        headers=response_headers,
-                        elapsed=time.monotonic() - started,
-                        not_modified=True,
-                    )
-                reason = f"HTTP {status} {response.reason or ''}".strip()
-                if status >= 500:
-                    raise _Retryable(f"server error: {reason}", status)
-                if status >= 300:
-                    missing = " without a Location to follow" if status < 400 else ""
-                    raise HTTPStatusError(f"{url}: {reason}{missing}", status)
-                body = _read_capped(response, max_bytes, url, timeout, deadline)
-            finally:
-                response.close()
+            reason = f"HTTP {status} {response.reason or ''}".strip()
+            if status >= 500:
+                raise _Retryable(f"server error: {reason}", status)
+            if status >= 300:
+                missing = " without a Location to follow" if status < 400 else ""
+                raise HTTPStatusError(f"{url}: {reason}{missing}", status)
+            body = _read_capped(response, ask, url, timeout)
+        finally:
+            response.close()
         return Fetched(
             url=response.url,
             status=status,
@@ -252,12 +315,12 @@ class Fetcher:
 
     # ------------------------------------------------------------ robots.txt
 
-    def _check_robots(self, url: str) -> None:
+    def _check_robots(self, url: str, origin: str) -> None:
         host = self._host(url)
         with host.robots_lock:  # one fetch of robots.txt per host and run, even from many threads
             if host.robots is None:
                 try:
-                    host.robots = self._load_robots(url, host)
+                    host.robots = self._load_robots(url, host, origin)
                 except FetchError as exc:
                     host.robots = exc
         if isinstance(host.robots, FetchError):
@@ -268,12 +331,12 @@ class Fetcher:
                 "(set robots = false on the source to fetch it anyway)"
             )
 
-    def _load_robots(self, url: str, host: _Host) -> RobotFileParser:
+    def _load_robots(self, url: str, host: _Host, origin: str) -> RobotFileParser:
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         parser = RobotFileParser(robots_url)
         try:
-            fetched = self._follow(robots_url, {}, ROBOTS_MAX_BYTES, robots=False)
+            fetched = self._follow(robots_url, _Ask(origin, ROBOTS_MAX_BYTES, prefix=True), robots=False)
         except HTTPStatusError as exc:
             if exc.status in (401, 403):
                 parser.disallow_all = True  # RFC 9309 leaves this open; robotparser's convention
@@ -283,11 +346,21 @@ class Fetcher:
                 raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}")
             return parser
         # Other FetchErrors (host unreachable …) propagate: their message names robots.txt's URL.
-        parser.parse(fetched.body.decode("utf-8", errors="replace").splitlines())
+        text = fetched.body.decode("utf-8", errors="replace")
+        if len(fetched.body) >= ROBOTS_MAX_BYTES:  # cut: its last line may be half a rule
+            log.info("%s: %d bytes or more; only the first %d are read", robots_url, ROBOTS_MAX_BYTES, ROBOTS_MAX_BYTES)
+            text = text[: text.rfind("\n") + 1]
+        parser.parse(text.splitlines())
         crawl_delay = parser.crawl_delay(self.settings.user_agent)
         if crawl_delay:
+            delay = float(crawl_delay)
+            if delay > MAX_CRAWL_DELAY:
+                log.warning(
+                    "%s asks for a Crawl-delay of %g s; %g s (MAX_CRAWL_DELAY) is used", robots_url, delay, MAX_CRAWL_DELAY
+                )
+                delay = MAX_CRAWL_DELAY
             with host.lock:
-                host.delay = max(host.delay, float(crawl_delay))
+                host.delay = max(host.delay, delay)
         return parser
 
     # ------------------------------------------------------------ file://
@@ -330,26 +403,26 @@ def _location(response: requests.Response) -> str | None:
     return requote_uri(urljoin(response.url, target))
 
 
-def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout: float, deadline: float) -> bytes:
-    """The (decompressed) body, refusing more than max_bytes, detecting truncation, and giving up
-    at `deadline` (time.monotonic()). Read with read1, which returns what one read of the socket
-    brings, so the deadline is checked however slowly the bytes come."""
+def _read_capped(response: requests.Response, ask: _Ask, url: str, timeout: float) -> bytes:
+    """The (decompressed) body, refusing more than ask.max_bytes (or, for ask.prefix, cutting it
+    there) and detecting truncation. The attempt's deadline is kept by its watchdog."""
+    max_bytes = ask.max_bytes
     declared = response.headers.get("content-length", "")
     expected = int(declared) if declared.isdigit() else None
     encoded = response.headers.get("content-encoding", "identity").lower() not in ("", "identity")
-    if expected is not None and not encoded and expected > max_bytes:
+    if expected is not None and not encoded and expected > max_bytes and not ask.prefix:
         raise FetchError(f"{url}: response is {expected} bytes, over the size cap of {max_bytes}")
     chunks: list[bytes] = []
     total = 0
     try:
         while chunk := response.raw.read1(_CHUNK, decode_content=True):
-            total += len(chunk)
-            if total > max_bytes:
+            if total + len(chunk) > max_bytes:
+                if ask.prefix:  # the rest is not read: closing the response drops the connection
+                    chunks.append(chunk[: max_bytes - total])
+                    return b"".join(chunks)
                 raise FetchError(f"{url}: response body exceeds the size cap of {max_bytes} bytes")
+            total += len(chunk)
             chunks.append(chunk)
-            if time.monotonic() > deadline:
-                within = ATTEMPT_DEADLINE_FACTOR * timeout
-                raise FetchError(f"{url}: no complete answer within {within:g} s (the server sends too slowly)")
     except ProtocolError:
         # urllib3 checks Content-Length and raises on a short body: the connection was cut.
         raise _Retryable(_truncated(response, expected))
@@ -363,6 +436,13 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str, timeout:
     if expected is not None and received < expected:
         raise _Retryable(_truncated(response, expected))
     return b"".join(chunks)
+
+
+def _too_slow(url: str, seconds: float) -> str:
+    return (
+        f"{url}: no complete answer within {seconds:g} s (the deadline for connecting, headers and "
+        "body; the server sends too slowly)"
+    )
 
 
 def _truncated(response: requests.Response, expected: int | None) -> str:
