@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from watcher.budget import Budget, Workers
+from watcher.connect import endpoint
 from watcher.errors import ConfigError, StoreError, SuspiciousFetch, VersionNotFound, WatcherError
 from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
@@ -53,8 +54,12 @@ def check_source(
     workers: Workers,
     *,
     parent: str | None = None,
+    origin: str | None = None,
 ) -> CheckResult:
-    """Check one source and record the outcome; never raises for a problem of the source itself."""
+    """Check one source and record the outcome; never raises for a problem of the source itself.
+
+    `origin` is the configured URL the source was found from (its page's, for an attachment):
+    only that host and port may be internal (Fetcher.fetch)."""
     started_at, clock = utc_now(), time.monotonic()
     store.upsert_source(source, parent)
     latest = store.latest(source.name)
@@ -63,7 +68,7 @@ def check_source(
     sha256: str | None = None
     try:
         fetched = fetcher.fetch(
-            source.url, etag=etag, last_modified=last_modified, robots=source.robots
+            source.url, etag=etag, last_modified=last_modified, robots=source.robots, origin=origin
         )
         if fetched.not_modified:
             if latest is None:
@@ -274,6 +279,51 @@ def unreadable_attachments(source: Source, document: Document) -> list[str]:
     return [_file_name(url) for url in _linked(source, document) if not _readable(url)]
 
 
+@dataclass(frozen=True)
+class AttachmentList:
+    """The attachments of a page to check, and the names of those not followed, by reason."""
+
+    followed: tuple[Source, ...] = ()
+    unreadable: tuple[str, ...] = ()  # a format watcher cannot read
+    internal: tuple[str, ...] = ()  # "file at host:port": an internal address the config does not allow
+    over_limit: tuple[str, ...] = ()  # past [fetch] max_attachments
+    limit: int = 0
+
+    def note(self) -> str | None:
+        """What the page's check says about the attachments not followed."""
+        reasons = (
+            ("a format watcher cannot read", self.unreadable),
+            ("an internal address", self.internal),
+            (f"over the limit of {self.limit} a page, [fetch] max_attachments", self.over_limit),
+        )
+        notes = [_not_followed_note(reason, names) for reason, names in reasons if names]
+        return "; ".join(notes) or None
+
+
+def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit: int) -> AttachmentList:
+    """The attachments of the page `source` to check: at most `limit`, none at an internal address
+    that the fetcher may not reach from the page's configured URL (judged again when fetched)."""
+    followed: list[Source] = []
+    internal: list[str] = []
+    over: list[str] = []
+    verdicts: dict[tuple[str, int], str | None] = {}  # one resolution per host and port
+    for child in attachment_sources(source, document):
+        if len(followed) >= limit:
+            over.append(child.title or child.name)
+            continue
+        host, port = where = endpoint(child.url)
+        if where not in verdicts:
+            verdicts[where] = fetcher.refusal(child.url, source.url)
+        if verdicts[where]:
+            log.warning("%s: attachment %s not followed: %s", source.name, child.url[:200], verdicts[where])
+            internal.append(f"{child.title} at {f'[{host}]' if ':' in host else host}:{port}")
+            continue
+        followed.append(child)
+    return AttachmentList(
+        tuple(followed), tuple(unreadable_attachments(source, document)), tuple(internal), tuple(over), limit
+    )
+
+
 def _linked(source: Source, document: Document) -> list[str]:
     allowed = []
     for url in dict.fromkeys(document.attachments):
@@ -295,24 +345,23 @@ def _file_name(url: str) -> str:
     return "".join("_" if ch == "@" or ch.isspace() or not ch.isprintable() else ch for ch in filename)
 
 
-def _unreadable_note(names: list[str]) -> str:
+def _not_followed_note(reason: str, names: Sequence[str]) -> str:
     shown = ", ".join(names[:_MAX_NAMED])
     more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
-    return f"attachments not followed (a format watcher cannot read): {shown}{more}"
+    return f"attachments not followed ({reason}): {shown}{more}"
 
 
 def _with_note(result: CheckResult, note: str) -> CheckResult:
     return replace(result, error=f"{result.error}; {note}" if result.error else note)
 
 
-def _attachments_of(source: Source, store: Store) -> tuple[list[Source], list[str]]:
-    """The attachments to check and the names of those skipped, from the latest stored version,
-    so that a 304 or a failed fetch of the page still checks them."""
+def _attachments_of(source: Source, store: Store, fetcher: Fetcher, limit: int) -> AttachmentList:
+    """The attachments to check and those skipped, from the latest stored version, so that a 304
+    or a failed fetch of the page still checks them."""
     latest = store.latest(source.name)
     if latest is None:
-        return [], []
-    document = store.document(latest.id)
-    return attachment_sources(source, document), unreadable_attachments(source, document)
+        return AttachmentList()
+    return list_attachments(source, store.document(latest.id), fetcher, limit)
 
 
 # ---------------------------------------------------------------- a run
@@ -347,7 +396,7 @@ def check_all(
             max_workers=settings.fetch.workers, thread_name_prefix="check"
         ) as pool:
 
-            def submit(source: Source, parent: str | None) -> Future[CheckResult]:
+            def submit(source: Source, parent: Source | None) -> Future[CheckResult]:
                 return pool.submit(_check_safely, source, store, fetcher, settings, workers, parent)
 
             pending = {submit(s, None): (s, None) for s in _interleave_hosts(selected)}
@@ -359,24 +408,27 @@ def check_all(
                     source, parent = pending.pop(future)
                     results[source.name] = future.result()
                     if parent is None and source.attachments:
-                        found, unreadable = _attachments_safely(source, store)
-                        for child in found:
+                        listed = _attachments_safely(source, store, fetcher, settings.fetch.max_attachments)
+                        for child in listed.followed:
                             children[source.name].append(child.name)
-                            pending[submit(child, source.name)] = (child, source.name)
-                        if unreadable:
-                            results[source.name] = _with_note(results[source.name], _unreadable_note(unreadable))
+                            pending[submit(child, source)] = (child, source)
+                        if note := listed.note():
+                            results[source.name] = _with_note(results[source.name], note)
                     if progress:
                         progress(results[source.name], len(results) + len(pending))
     return [results[name] for s in selected for name in (s.name, *children[s.name])]
 
 
 def _check_safely(
-    source: Source, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, parent: str | None
+    source: Source, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, parent: Source | None
 ) -> CheckResult:
     """check_source, turning what it could not record (a full disk, a database error …) into a
     result: one line in the log, the traceback only at debug level."""
     try:
-        return check_source(source, store, fetcher, settings, workers, parent=parent)
+        origin = parent.url if parent else None  # an attachment may reach its page's host and port
+        return check_source(
+            source, store, fetcher, settings, workers, parent=parent.name if parent else None, origin=origin
+        )
     except (sqlite3.Error, StoreError) as exc:
         message = _unrecorded(source, f"not recorded: the database could not be written: {type(exc).__name__}: {exc}")
     except Exception as exc:
@@ -392,12 +444,12 @@ def _unrecorded(source: Source, message: str) -> str:
     return message
 
 
-def _attachments_safely(source: Source, store: Store) -> tuple[list[Source], list[str]]:
+def _attachments_safely(source: Source, store: Store, fetcher: Fetcher, limit: int) -> AttachmentList:
     try:
-        return _attachments_of(source, store)
+        return _attachments_of(source, store, fetcher, limit)
     except Exception:
         log.exception("attachments of %s could not be listed", source.name)
-        return [], []
+        return AttachmentList()
 
 
 def _interleave_hosts(sources: Iterable[Source]) -> list[Source]:
