@@ -59,8 +59,13 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class _QuietServer6(_QuietServer):
+    address_family = socket.AF_INET6
+
+
 class PageServer:
-    """The programmable server; `url(path)` gives the address of a route."""
+    """The programmable server; `url(path)` gives the address of a route. `host` may be an IPv6
+    address ("::1")."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
@@ -68,13 +73,14 @@ class PageServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self._lock = threading.Lock()
-        self.httpd = _QuietServer((host, 0), _handler_for(self))
+        server_class = _QuietServer6 if ":" in host else _QuietServer
+        self.httpd = server_class((host, 0), _handler_for(self))
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
 
     @property
     def base(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base + path
