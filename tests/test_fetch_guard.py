@@ -320,6 +320,19 @@ def test_a_page_of_3000_links_has_at_most_max_attachments_followed(http_server: 
     print(f"3000-link page: {len(fetched)} attachment requests, {elapsed:.2f} s")
 
 
+def test_refused_attachments_count_towards_the_limit(http_server: PageServer, internal: PageServer, write_config) -> None:
+    refused = [f"http://127.0.0.{n}:{port_of(internal)}/s{n}.docx" for n in range(2, 10)]  # 8 internal hosts
+    http_server.set("/notice.html", page_with([*refused, "/files/plan.docx"]))
+    http_server.set("/files/plan.docx", PLAN, content_type=DOCX_TYPE)
+    source = {"name": "notice", "url": http_server.url("/notice.html"), "attachments": True}
+    _, results = run(write_config, [source], max_attachments=5)
+    note = results["notice"].error
+    assert list(results) == ["notice"] and internal.hits == []
+    assert note.startswith("attachments not followed (an internal address): s2.docx at 127.0.0.2:")
+    assert "s6.docx at 127.0.0.6" in note and "s7.docx" not in note.split(";")[0]
+    assert note.endswith("[fetch] max_attachments): s7.docx, s8.docx, s9.docx, plan.docx")
+
+
 # ---------------------------------------------------------------- the deadline
 
 

@@ -301,14 +301,16 @@ class AttachmentList:
 
 
 def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit: int) -> AttachmentList:
-    """The attachments of the page `source` to check: at most `limit`, none at an internal address
-    that the fetcher may not reach from the page's configured URL (judged again when fetched)."""
+    """The attachments of the page `source` to check: none at an internal address that the fetcher
+    may not reach from the page's configured URL (judged again when fetched), and of the links
+    watcher can read at most `limit` followed or refused, so that a page of 3,000 links costs at
+    most `limit` name resolutions and fetches."""
     followed: list[Source] = []
     internal: list[str] = []
     over: list[str] = []
     verdicts: dict[tuple[str, int], str | None] = {}  # one resolution per host and port
     for child in attachment_sources(source, document):
-        if len(followed) >= limit:
+        if len(followed) + len(internal) >= limit:
             over.append(child.title or child.name)
             continue
         host, port = where = endpoint(child.url)

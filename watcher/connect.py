@@ -339,14 +339,14 @@ _local = threading.local()
 @contextmanager
 def attempt(policy: AddressPolicy, *, trusted: bool, seconds: float) -> Iterator[Attempt]:
     """Run one request attempt of this thread under `policy`, with a deadline `seconds` away."""
-    current = Attempt(policy, trusted, seconds)
+    current, outer = Attempt(policy, trusted, seconds), getattr(_local, "attempt", None)
     _local.attempt = current
     current._start()
     try:
         yield current
     finally:
         current._finish()
-        _local.attempt = None
+        _local.attempt = outer
 
 
 def _current() -> Attempt:

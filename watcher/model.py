@@ -333,7 +333,7 @@ class FetchSettings:
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # workers at once; 0: in-process
     document_memory: int = 512 * 1024 * 1024  # bytes of address space per worker
     document_seconds: float = 120.0  # wall-clock time per document
-    max_attachments: int = 50  # attachments followed per page; the rest are named in the page's note
+    max_attachments: int = 50  # attachments followed or refused per page; the rest are named in its note
     # Internal addresses pages and redirects may lead to (watcher.connect.parse_allowance's forms)
     allow_internal: tuple[str, ...] = ()
 
