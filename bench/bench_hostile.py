@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,11 +58,11 @@ def tree_memory(pid: int) -> int:
     return total
 
 
-def measured_check(config: Path) -> tuple[float, int, list[dict]]:
-    """Run `watcher check --format json`; (seconds, peak Pss of its tree, results)."""
+def measured_check(config: Path, *sources: str) -> tuple[float, int, list[dict]]:
+    """Run `watcher check --format json [SOURCE…]`; (seconds, peak Pss of its tree, results)."""
     started = time.monotonic()
     child = subprocess.Popen(
-        [sys.executable, "-m", "watcher", "--config", str(config), "check", "--format", "json"],
+        [sys.executable, "-m", "watcher", "--config", str(config), "check", *sources, "--format", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
@@ -97,13 +96,28 @@ def write_config(folder: Path, sources: list[dict], fetch: dict) -> Path:
     return path
 
 
-def serve_hostile(server: PageServer, scale: str) -> list[dict]:
-    """Program the server; the sources of the hostile config."""
+SOFT_404 = "<html><body><div class='main'><h1>提示</h1><p>对不起，您访问的页面不存在或已被删除！</p></div></body></html>"
+SECRET = "INTERNAL-SECRET-LINE"
+
+
+def serve_hostile(server: PageServer, internal: PageServer, trickle: hostile.TrickleServer, scale: str) -> list[dict]:
+    """Program the servers; the sources of the hostile config."""
     full = scale == "full"
     page = case_bytes("haishu-noise-page", "old.html")
-    links = "".join(f'<p><a href="/files/bomb{n}.docx">附件{n}</a></p>' for n in range(7))
-    links += '<p><a href="/files/bomb7.pdf">附件7</a></p>'
-    server.set("/notice.html", page.replace(b"</body>", links.encode() + b"</body>"))
+    internal_port = internal.httpd.server_address[1]
+    internal.set("/secret.docx", hostile.docx_with_document_xml(10_000), content_type=DOCX_TYPE)
+    internal.set("/secret.pdf", f"{SECRET}：内部地址上的文件，不应被抓取。".encode(), content_type="text/plain")
+    bombs = "".join(f'<p><a href="/files/bomb{n}.docx">附件{n}</a></p>' for n in range(7))
+    bombs += '<p><a href="/files/bomb7.pdf">附件7</a></p>'
+    internal_links = (
+        f'<p><a href="http://127.0.0.1:{internal_port}/secret.pdf">a</a></p>'
+        '<p><a href="http://169.254.169.254/latest/meta-data.pdf">b</a></p>'
+        f'<p><a href="http://2130706433:{internal_port}/secret.docx">c</a></p>'
+        f'<p><a href="http://[::ffff:127.0.0.1]:{internal_port}/secret.pdf">d</a></p>'
+        '<p><a href="/files/redirect.pdf">e</a></p>'
+    )
+    server.set("/notice.html", page.replace(b"</body>", (bombs + internal_links).encode() + b"</body>"))
+    server.set("/files/redirect.pdf", status=302, headers={"Location": f"http://127.0.0.1:{internal_port}/secret.pdf"})
     # the fault run's file inflated to 5 GiB; 1 GiB (full) builds in seconds and is refused the same way
     lying = hostile.lying_docx((1024 if full else 200) * MB)
     for n in range(7):
@@ -114,12 +128,22 @@ def serve_hostile(server: PageServer, scale: str) -> list[dict]:
     server.set("/big.docx", hostile.docx_with_document_xml((99 if full else 30) * MB), content_type=DOCX_TYPE)
     server.set("/deep16k.html", hostile.deep_html(16_000))
     server.set("/deep100k.html", hostile.deep_html(100_000 if full else 30_000))
+    links = "".join(f'<p><a href="/many/{n}.docx">附件{n}</a></p>' for n in range(3000))
+    server.set("/links.html", page.replace(b"</body>", links.encode() + b"</body>"))
+    small = hostile.docx_with_document_xml(10_000)
+    for n in range(3000):
+        server.set(f"/many/{n}.docx", small, content_type=DOCX_TYPE)
+    server.set("/robots.txt", b"User-agent: *\nDisallow: /private/\n" + b"# padding\n" * 60_000, content_type="text/plain")
+    server.set("/soft404.html", page)  # a real version first (warm-up), then the error page
     server.set("/plain.html", page)
     return [
         {"name": "notice", "url": server.url("/notice.html"), "attachments": True},
+        {"name": "links", "url": server.url("/links.html"), "attachments": True},
         {"name": "big-docx", "url": server.url("/big.docx")},
         {"name": "deep16k", "url": server.url("/deep16k.html")},
         {"name": "deep100k", "url": server.url("/deep100k.html")},
+        {"name": "soft404", "url": server.url("/soft404.html")},
+        {"name": "trickle", "url": trickle.url},
         {"name": "plain", "url": server.url("/plain.html")},
     ]
 
@@ -129,25 +153,36 @@ def main() -> None:
     parser.add_argument("--scale", choices=("full", "small"), default="full")
     args = parser.parse_args()
     fetch = {"timeout": 5.0, "retries": 0, "delay": 0.0}
-    server = PageServer().start()
-    try:
-        with tempfile.TemporaryDirectory() as plain_dir, tempfile.TemporaryDirectory() as hostile_dir:
-            server.set("/baseline.html", case_bytes("haishu-noise-page", "old.html"))
-            baseline = write_config(Path(plain_dir), [{"name": "plain", "url": server.url("/baseline.html")}], fetch)
-            base_seconds, base_peak, _ = measured_check(baseline)
-            built = time.monotonic()
-            sources = serve_hostile(server, args.scale)
-            print(f"hostile inputs built in {time.monotonic() - built:.1f} s ({args.scale} scale)")
-            config = write_config(Path(hostile_dir), sources, fetch)
-            seconds, peak, results = measured_check(config)
-    finally:
-        server.stop()
+    deadline = 10 * fetch["timeout"]  # fetch.ATTEMPT_DEADLINE_FACTOR × timeout
+    server, internal = PageServer().start(), PageServer().start()
+    with hostile.TrickleServer(pause=2.0) as trickle:
+        try:
+            with tempfile.TemporaryDirectory() as plain_dir, tempfile.TemporaryDirectory() as hostile_dir:
+                server.set("/baseline.html", case_bytes("haishu-noise-page", "old.html"))
+                baseline = write_config(Path(plain_dir), [{"name": "plain", "url": server.url("/baseline.html")}], fetch)
+                base_seconds, base_peak, _ = measured_check(baseline)
+                built = time.monotonic()
+                sources = serve_hostile(server, internal, trickle, args.scale)
+                print(f"hostile inputs built in {time.monotonic() - built:.1f} s ({args.scale} scale)")
+                config = write_config(Path(hostile_dir), sources, fetch)
+                measured_check(config, "soft404")  # its real version, before the error page
+                server.set("/soft404.html", SOFT_404)
+                seconds, peak, results = measured_check(config)
+                stored = (Path(hostile_dir) / "watcher.db").read_bytes()
+        finally:
+            server.stop()
+            internal.stop()
+    print(f"internal server hits: {len(internal.hits)}; secret in the database: {SECRET.encode() in stored}")
+    print(f"fetch deadline per attempt {deadline:g} s, document deadline 120 s (the defaults of the config used)")
     print(f"baseline check (one plain page): {base_seconds:6.1f} s, peak memory (Pss) of the tree {base_peak / MB:6.0f} MB")
     print(f"hostile check ({len(results)} checks):  {seconds:6.1f} s, peak memory (Pss) of the tree {peak / MB:6.0f} MB")
     print(f"ratio to the baseline: time ×{seconds / base_seconds:.1f}, memory ×{peak / base_peak:.1f}")
-    for result in results:
+    shown = [r for r in results if not r["source"].startswith("links/")]
+    for result in shown:
         error = (result.get("error") or "")[:110]
         print(f"  {result['source'][:28]:28} {result['status']:10} {result.get('duration', 0):6.1f} s  {error}")
+    followed = [r for r in results if r["source"].startswith("links/")]
+    print(f"  links/…: {len(followed)} of 3000 attachments followed, {sum(r['status'] == 'new' for r in followed)} new")
 
 
 if __name__ == "__main__":

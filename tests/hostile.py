@@ -8,6 +8,9 @@ small and the bench can use the sizes of the fault run.
 from __future__ import annotations
 
 import io
+import socket
+import ssl
+import threading
 import time
 import struct
 import zipfile
@@ -131,3 +134,60 @@ def never_ends() -> None:
     """A job that takes as long as it is let: what a reader stuck on hostile markup does."""
     while True:
         time.sleep(0.1)
+
+
+class TrickleServer:
+    """A raw socket server that answers every request with a status line and headers sent one
+    byte every `pause` seconds; over TLS with `tls` (a server context)."""
+
+    def __init__(self, pause: float = 0.5, tls: ssl.SSLContext | None = None) -> None:
+        self.pause = pause
+        self.tls = tls
+        self.connections = 0
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}/plan.html"
+
+    def _serve(self) -> None:
+        self.listener.settimeout(0.1)
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Padding: " + b"x" * 200 + b"\r\n\r\n<p>late</p>"
+        try:
+            if self.tls:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            conn.recv(65536)
+        except OSError:
+            conn.close()
+            return
+        with conn:
+            for byte in answer:
+                if self.stopped.wait(self.pause):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:  # the client gave up
+                    return
+
+    def __enter__(self) -> "TrickleServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.listener.close()
+        self.thread.join(5)
