@@ -331,7 +331,7 @@ class FetchSettings:
     suspicious_ratio: float = 0.3  # a body under this fraction of the last version's size is suspicious
     # Reading one document (extraction, diffing, ledger) runs in a worker process under these.
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # workers at once; 0: in-process
-    document_memory: int = 512 * 1024 * 1024  # bytes of address space per worker
+    document_memory: int = 384 * 1024 * 1024  # bytes of address space per worker: 2.5× what a 1 MB diff or a 60-page PDF takes
     document_seconds: float = 120.0  # wall-clock time per document
     max_attachments: int = 50  # attachments followed or refused per page; the rest are named in its note
     # Internal addresses pages and redirects may lead to (watcher.connect.parse_allowance's forms)
