@@ -8,8 +8,9 @@ its grandparent with a quarter, and the best-scored element wins. Metadata lists
 成文日期 …) carry no weight, so they stay outside the chosen container unless the page puts them
 inside its content.
 
-The cost is linear in the markup, however wide: what a pass asks of each element's subtree is
-measured once for the whole tree (markup.Subtrees); the walk keeps its own stack.
+The cost is linear in the markup, however deep or wide: the page is parsed no deeper than
+markup.MAX_DEPTH (deeper markup is flattened, its text kept); what a pass asks of each element's
+subtree is measured once for the whole tree (markup.Subtrees); the walk keeps its own stack.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from soupsieve import SelectorSyntaxError
 
 from watcher.decode import decode
 from watcher.errors import ExtractError
-from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count
+from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
 from watcher.extract.furniture import without_furniture
@@ -497,7 +498,7 @@ def extract_html(
         # URL-looking bodies are read the same way, not warned about.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(decode(body, http_charset=http_charset, override=encoding, markup=True), "lxml")
+        soup = parse(decode(body, http_charset=http_charset, override=encoding, markup=True))
     return _document(soup, url, selector)
 
 

@@ -1,9 +1,13 @@
-"""The parsed page as a tree the HTML reader can afford: measured in one pass.
+"""The parsed page as a tree the HTML reader can afford: bounded in depth, measured in one pass.
 
-`Subtrees` answers what the reader asks of every element's whole subtree (the CJK count of its
-text, its text without spaces, whether a break or a table lies below) from one pass over the
-tree, so that asking it of every element costs no more than reading the page once;
-`Subtrees.remove` drops elements in time linear in what goes.
+Markup nested deeper than MAX_DEPTH is flattened while it is parsed: no element is built below
+that depth, its text goes to the nearest built ancestor in document order, and a block element's
+edges become <br> so that its paragraphs stay paragraphs (a table cut at the limit is then read
+as a layout table, its text walked, not as a data table without cells). `Subtrees` answers what
+the reader asks of every element's whole subtree (the CJK count of its text, its text without
+spaces, whether a break or a table lies below) from one pass over the tree, so that asking it of
+every element costs no more than reading the page once; `Subtrees.remove` drops elements in time
+linear in what goes.
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any
 
-from bs4 import CData, NavigableString, Tag
+from bs4 import BeautifulSoup, CData, NavigableString, Tag
 from bs4.builder import LXMLTreeBuilder
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+
+# Deeper than this (counting <html> as 1) nothing is built. Real pages nest a few dozen levels;
+# bs4 walks down a branch for many a call (to find an element's last descendant), so the depth
+# bounds that cost. libxml2 builds its own trees no deeper either (without its "huge" option).
+MAX_DEPTH = 256
 
 JUNK_TAGS = frozenset(
     "script style noscript template iframe frame frameset object embed svg canvas button input select textarea "
@@ -35,9 +44,71 @@ _PLAIN = frozenset({NavigableString, CData})  # the strings get_text() reads in 
 # elements whose get_text() reads their own kind of string instead (<rt>, <script> …)
 _STRING_CONTAINERS = frozenset(LXMLTreeBuilder.DEFAULT_STRING_CONTAINERS)
 
+_BUILT, _FLAT, _MUTE = 0, 1, 2  # an element built; flattened into its built ancestor; dropped with its text
+
 
 def cjk_count(text: str) -> int:
     return len(_CJK.findall(text))
+
+
+class ShallowTreeBuilder(LXMLTreeBuilder):
+    """bs4's lxml HTML builder, building no element deeper than MAX_DEPTH. lxml reports every
+    element's start and end (it closes what the markup leaves open), so a stack of what each
+    open element became is all the state there is."""
+
+    def feed(self, markup: Any) -> None:
+        self._open: list[tuple[str, int]] = []
+        self._broken = False  # the last thing flattened was a break
+        super().feed(markup)
+
+    def start(self, tag: Any, attrib: Any, nsmap: Any = {}) -> None:  # noqa: B006 (lxml's signature)
+        name = str(tag).lower()
+        state = self._open[-1][1] if self._open else _BUILT
+        if state == _BUILT and len(self._open) < MAX_DEPTH:
+            self._open.append((name, _BUILT))
+            self._broken = False
+            super().start(tag, attrib, nsmap)
+            return
+        muted = state == _MUTE or name in JUNK_TAGS
+        self._open.append((name, _MUTE if muted else _FLAT))
+        if not muted and name in BREAKS:
+            self._break()
+
+    def end(self, tag: Any) -> None:
+        name, state = self._open.pop() if self._open else ("", _BUILT)
+        if state == _BUILT:
+            self._broken = False
+            super().end(tag)
+        elif state == _FLAT and name in BLOCK_TAGS:
+            self._break()
+
+    def data(self, data: Any) -> None:
+        if not self._muted():
+            if str(data).strip():
+                self._broken = False
+            super().data(data)
+
+    def comment(self, text: Any) -> None:
+        if not self._muted():
+            super().comment(text)
+
+    def pi(self, target: str, data: str) -> None:
+        if not self._muted():
+            super().pi(target, data)
+
+    def _muted(self) -> bool:
+        return bool(self._open) and self._open[-1][1] == _MUTE
+
+    def _break(self) -> None:
+        if not self._broken:
+            super().start("br", {}, {})
+            super().end("br")
+            self._broken = True
+
+
+def parse(markup: str) -> BeautifulSoup:
+    """Decoded HTML → a tree no deeper than MAX_DEPTH, but for the <br> that flattening leaves."""
+    return BeautifulSoup(markup, builder=ShallowTreeBuilder())
 
 
 class Subtrees:
