@@ -7,21 +7,29 @@ text then credits its container with its non-link CJK text, the container's pare
 its grandparent with a quarter, and the best-scored element wins. Metadata lists (索引号, 发布机构,
 成文日期 …) carry no weight, so they stay outside the chosen container unless the page puts them
 inside its content.
+
+The cost is linear in the markup, however deep or wide: the page is parsed no deeper than
+markup.MAX_DEPTH (deeper markup is flattened, its text kept); what a pass asks of each element's
+subtree is measured once for the whole tree (markup.Subtrees); the walk keeps its own stack.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import accumulate
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag, XMLParsedAsHTMLWarning
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
 from soupsieve import SelectorSyntaxError
 
 from watcher.decode import decode
 from watcher.errors import ExtractError
+from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
 from watcher.extract.furniture import without_furniture
@@ -29,10 +37,7 @@ from watcher.normalise import clean_display, comparison_form
 
 # ---------------------------------------------------------------- what is not the document
 
-_JUNK_TAGS = (
-    "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "svg",
-    "canvas", "button", "input", "select", "textarea", "option", "link", "meta", "map", "area", "audio", "video",
-)
+_JUNK_TAGS = tuple(sorted(JUNK_TAGS))  # for find_all
 # Page furniture by tag; kept only when it holds most of the page's text (a misused wrapper).
 _FURNITURE_TAGS = ("nav", "header", "footer", "aside", "form", "dialog", "menu")
 _BOILERPLATE = re.compile(
@@ -56,14 +61,6 @@ _META_MAX_CHARS = 500
 # ---------------------------------------------------------------- structure
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote body center dd details dialog dir div dl dt fieldset figcaption figure "
-    "footer form header hgroup hr html li main menu nav ol p pre section summary table tbody thead tfoot tr td th "
-    "caption ul h1 h2 h3 h4 h5 h6".split()
-)
-_BREAKS = _BLOCK_TAGS | {"br"}  # what splits an element's text into several paragraphs
-_SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 # A source line break inside CJK text is not a space (CSS segment-break rules for CJK).
 _CJK_BREAK = re.compile(rf"(?<={_CJK_CHAR})[ \t\r\n]*\n[ \t\r\n]*(?={_CJK_CHAR})")
@@ -79,10 +76,6 @@ _WEB_SCHEMES = frozenset({"http", "https"})
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|--)\s*")
 
 
-def _cjk_count(text: str) -> int:
-    return len(_CJK.findall(text))
-
-
 def _attr_words(tag: Tag) -> str:
     classes = tag.get("class") or []
     if isinstance(classes, str):
@@ -94,12 +87,12 @@ def _is_hidden(tag: Tag) -> bool:
     return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
-def _is_metadata(tag: Tag) -> bool:
+def _is_metadata(tag: Tag, tree: Subtrees) -> bool:
     """A list or table of page metadata (索引号 / 发布机构 / 成文日期 …), not document text."""
     if tag.name not in ("table", "ul", "ol", "dl", "div", "section"):
         return False
-    text = re.sub(r"\s+", "", tag.get_text())
-    if len(text) > _META_MAX_CHARS:
+    text = tree.bare_text(tag, _META_MAX_CHARS)
+    if text is None:
         return False
     text = comparison_form(text)  # Simplified, half-width: one set of labels for every edition
     return sum(1 for label in _META_LABELS if label in text) >= _META_MIN_LABELS
@@ -110,15 +103,22 @@ def _is_metadata(tag: Tag) -> bool:
 
 def _drop_furniture(root: Tag) -> None:
     """Drop junk and furniture below `root`, except an element holding most of root's text."""
-    for tag in root.find_all(_JUNK_TAGS):
-        tag.decompose()
-    total = _cjk_count(root.get_text())
+    junk = root.find_all(_JUNK_TAGS)
+    if junk:
+        Subtrees(root).remove(junk)
+    # An element's text is read before anything inside it goes: what went before it in the
+    # document lies outside it, so one measure of the tree answers for every element.
+    tree = Subtrees(root)
+    total = tree.cjk(root)
 
     def holds_most(tag: Tag) -> bool:
-        return total > 0 and _cjk_count(tag.get_text()) > _GUARD_SHARE * total
+        return total > 0 and tree.cjk(tag) > _GUARD_SHARE * total
 
+    going: list[Tag] = []
+    covered = -1  # the last position inside an element that goes (what is inside goes with it)
     for tag in root.find_all(True):
-        if tag.decomposed or tag is root:
+        first, last = tree.span(tag)
+        if first <= covered:
             continue
         words = _attr_words(tag)
         furniture = (
@@ -127,41 +127,51 @@ def _drop_furniture(root: Tag) -> None:
             or (bool(_BOILERPLATE.search(words)) and not _CONTENT_HINT.search(words))
         )
         if furniture and not holds_most(tag):
-            tag.decompose()
+            going.append(tag)
+            covered = last
+    tree.remove(going)
 
 
 # ---------------------------------------------------------------- walking
 
 
-def _is_layout_table(table: Tag) -> bool:
+def _is_layout_table(table: Tag, tree: Subtrees) -> bool:
     """A table used as a page frame rather than for data: nested tables, one column of
     paragraphs, or a cell holding several paragraphs of running text."""
-    if table.find("table") is not None:
+    if tree.has_table_below(table):
         return True
     cells = table.find_all(["td", "th"])
     widest = max((len(tr.find_all(["td", "th"], recursive=False)) for tr in table.find_all("tr")), default=0)
     if widest <= 1 and table.find(["p", "div", "br"]) is not None:
         return True
     return any(
-        len(cell.find_all(["p", "div", "br", "li"])) >= _FRAME_PARAGRAPHS and _cjk_count(cell.get_text()) > _FRAME_CHARS
+        len(cell.find_all(["p", "div", "br", "li"])) >= _FRAME_PARAGRAPHS and cjk_count(cell.get_text()) > _FRAME_CHARS
         for cell in cells
     )
 
 
-def _inline_text(tag: Tag) -> str:
-    """The text of a cell or heading: its inner lines joined (no space between CJK characters)."""
-    walker = _Walker(score=False).run(tag)
-    return join_all(block.text for block in walker.blocks if block.kind != "table")
+def _inline_text(tag: Tag, tree: Subtrees, known: dict[int, str] | None = None) -> str:
+    """The text of a cell or heading: its inner lines joined (no space between CJK characters).
+    `known` holds the texts of headings already read (a heading inside another is read with it)."""
+    known = {} if known is None else known
+    if id(tag) not in known:
+        known[id(tag)] = _Walker(tree, score=False, headings=known).run(tag).inline()
+    return known[id(tag)]
 
 
-def _table_rows(table: Tag) -> tuple[tuple[str, ...], ...]:
-    """Rows of cell texts. A cell spanning columns is one cell; a cell spanning rows is repeated
-    in every row it spans (the same policy as the DOCX and PDF extractors)."""
+def _table_grid(table: Tag) -> list[list[Tag]]:
+    """The cells of each row, as the markup gives them."""
+    return [tr.find_all(["td", "th"], recursive=False) for tr in table.find_all("tr")]
+
+
+def _table_rows(grid: list[list[Tag]], texts: dict[int, str]) -> tuple[tuple[str, ...], ...]:
+    """Rows of cell texts (`texts`: id(cell) → its inline text). A cell spanning columns is one
+    cell; a cell spanning rows is repeated in every row it spans (the same policy as the DOCX and
+    PDF extractors)."""
     rows: list[tuple[str, ...]] = []
     pending: dict[int, tuple[str, int, int]] = {}  # grid column → (text, rows left, columns)
-    trs = table.find_all("tr")
-    for index, tr in enumerate(trs):
-        cells = iter(tr.find_all(["td", "th"], recursive=False))
+    for index, tr_cells in enumerate(grid):
+        cells = iter(tr_cells)
         row: list[str] = []
         column = 0
         while True:
@@ -181,9 +191,9 @@ def _table_rows(table: Tag) -> tuple[tuple[str, ...], ...]:
                     break
                 column = later[0]
                 continue
-            text = _inline_text(cell)
+            text = texts[id(cell)]
             span = _span(cell.get("colspan"))
-            down = min(_span(cell.get("rowspan")), len(trs) - index)
+            down = min(_span(cell.get("rowspan")), len(grid) - index)
             row.append(text)
             if down > 1:
                 pending[column] = (text, down - 1, span)
@@ -205,11 +215,33 @@ class _Unit:
     weight: int
 
 
+# What is being walked: the walker it is walked into, the children left, what to do after them.
+_Frame = tuple["_Walker", Iterator[PageElement], Callable[[], None] | None]
+
+
+def _drive(stack: list[_Frame]) -> None:
+    """Walk the frames' children depth first, with a stack of our own instead of Python's: the
+    walk takes the same turns as a recursive one, and no nesting of the markup can overflow it."""
+    while stack:
+        walker, children, after = stack[-1]
+        for child in children:
+            if isinstance(child, NavigableString):
+                walker.text(child)
+            elif isinstance(child, Tag) and walker.enter(child, stack):
+                break  # a frame for the child is on the stack: walk it first
+        else:
+            stack.pop()
+            if after is not None:
+                after()
+
+
 @dataclass
 class _Walker:
     """Flattens markup into blocks; with `score`, also records who each paragraph credits."""
 
+    tree: Subtrees
     score: bool = True
+    headings: dict[int, str] = field(default_factory=dict)  # id(heading) → its inline text
     blocks: list[Block] = field(default_factory=list)
     units: list[_Unit] = field(default_factory=list)
     _parts: list[str] = field(default_factory=list)
@@ -227,93 +259,130 @@ class _Walker:
         text = _HTML_SPACE.sub(" ", _CJK_BREAK.sub("", text))
         self.blocks.append(Block("paragraph", text=text))
         if self.score and self._owner is not None:
-            weight = 0 if self._metadata else _cjk_count(text) - _cjk_count(link_text)
+            weight = 0 if self._metadata else cjk_count(text) - cjk_count(link_text)
             if weight >= _MIN_UNIT_CHARS:
-                self.units.append(_Unit(_credited(self._owner), weight))
+                self.units.append(_Unit(_credited(self._owner, self.tree), weight))
+
+    def inline(self) -> str:
+        """What was walked as one line of text (a cell's or a heading's)."""
+        self.flush()
+        return join_all(block.text for block in self.blocks if block.kind != "table")
 
     def run(self, root: Tag) -> "_Walker":
         """Walk the children of `root` as one block: its direct text credits root itself."""
         self._owner = root
-        self.walk(root)
+        _drive([(self, iter(root.contents), None)])
         self.flush()
         return self
 
     def run_element(self, root: Tag) -> "_Walker":
         """Walk `root` itself: a data table, heading or <pre> chosen as a whole stays one."""
-        if root.name in _HEADINGS or root.name == "pre" or (root.name == "table" and not _is_layout_table(root)):
-            self._tag(root)
+        whole = root.name in _HEADINGS or root.name == "pre"
+        if whole or (root.name == "table" and not _is_layout_table(root, self.tree)):
+            stack: list[_Frame] = []
+            self.enter(root, stack)
+            _drive(stack)
             self.flush()
             return self
         return self.run(root)
 
-    def walk(self, node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, _SKIPPED_STRINGS):
-                    self._parts.append(str(child))
-                    if self._links:
-                        self._link_parts.append(str(child))
-            elif isinstance(child, Tag):
-                self._tag(child)
+    def text(self, string: NavigableString) -> None:
+        if not isinstance(string, SKIPPED_STRINGS):
+            self._parts.append(str(string))
+            if self._links:
+                self._link_parts.append(str(string))
 
-    def _tag(self, tag: Tag) -> None:
+    def enter(self, tag: Tag, stack: list[_Frame]) -> bool:
+        """Read `tag`; True when its children are to be walked next (a frame pushed for them)."""
         name = tag.name
-        if name in _JUNK_TAGS or name == "img":
-            return
+        if name in JUNK_TAGS or name == "img":
+            return False
         if name == "br":
             self.flush()
         elif name in _HEADINGS:
             self.flush()
-            text = _inline_text(tag)
-            self.blocks.append(Block("heading", text=text, level=_HEADINGS[name]))
-            self._credit(tag, text)
-        elif name == "table" and not _is_layout_table(tag):
+            if id(tag) in self.headings:
+                self._heading(tag, self.headings[id(tag)])
+                return False
+            heading = _Walker(self.tree, score=False, headings=self.headings, _owner=tag)
+            stack.append((heading, iter(tag.contents), partial(self._heading_walked, tag, heading)))
+            return True
+        elif name == "table" and not _is_layout_table(tag, self.tree):
             self.flush()
-            rows = _table_rows(tag)
-            self.blocks.append(Block("table", rows=rows))
-            self._credit(tag, " ".join(" ".join(row) for row in rows))
+            grid = _table_grid(tag)
+            texts: dict[int, str] = {}
+            stack.append((self, iter(()), partial(self._table, tag, grid, texts)))
+            for cell in (cell for cells in grid for cell in cells):
+                walker = _Walker(self.tree, score=False, headings=self.headings, _owner=cell)
+                stack.append((walker, iter(cell.contents), partial(_note, texts, cell, walker)))
+            return True
         elif name == "pre":
             self.flush()
             self.blocks.extend(Block("paragraph", text=line) for line in tag.get_text().splitlines())
             self._credit(tag, tag.get_text())
-        elif name in _BLOCK_TAGS:
+        elif name in BLOCK_TAGS:
             self.flush()
             outer, self._owner = self._owner, tag
-            metadata = self.score and _is_metadata(tag)
+            metadata = self.score and _is_metadata(tag, self.tree)
             self._metadata += metadata
-            self.walk(tag)
-            self.flush()
-            self._metadata -= metadata
-            self._owner = outer
+            stack.append((self, iter(tag.contents), partial(self._leave_block, outer, metadata)))
+            return True
         else:
-            self._links += name == "a"
-            self.walk(tag)
-            self._links -= name == "a"
+            link = name == "a"
+            self._links += link
+            stack.append((self, iter(tag.contents), partial(self._leave_inline, link)))
+            return True
+        return False
+
+    def _heading_walked(self, tag: Tag, heading: "_Walker") -> None:
+        self.headings[id(tag)] = heading.inline()
+        self._heading(tag, self.headings[id(tag)])
+
+    def _heading(self, tag: Tag, text: str) -> None:
+        self.blocks.append(Block("heading", text=text, level=_HEADINGS[tag.name]))
+        self._credit(tag, text)
+
+    def _table(self, tag: Tag, grid: list[list[Tag]], texts: dict[int, str]) -> None:
+        rows = _table_rows(grid, texts)
+        self.blocks.append(Block("table", rows=rows))
+        self._credit(tag, " ".join(" ".join(row) for row in rows))
+
+    def _leave_block(self, outer: Tag | None, metadata: bool) -> None:
+        self.flush()
+        self._metadata -= metadata
+        self._owner = outer
+
+    def _leave_inline(self, link: bool) -> None:
+        self._links -= link
 
     def _credit(self, tag: Tag, text: str) -> None:
-        weight = 0 if self._metadata else _cjk_count(text)
+        weight = 0 if self._metadata else cjk_count(text)
         if self.score and weight >= _MIN_UNIT_CHARS:
             self.units.append(_Unit(_parent(tag), weight))
+
+
+def _note(texts: dict[int, str], cell: Tag, walker: _Walker) -> None:
+    texts[id(cell)] = walker.inline()
 
 
 def _parent(tag: Tag) -> Tag:
     return tag.parent if isinstance(tag.parent, Tag) else tag
 
 
-def _credited(owner: Tag) -> Tag:
+def _credited(owner: Tag, tree: Subtrees) -> Tag:
     """The element a run of text speaks for: an element holding one paragraph (<p>, <li>, a
     leaf <div> or <td>) credits its parent, like a heading or a table; an element whose text
     is several paragraphs (split by <br> or by blocks) is itself the container and credits itself."""
-    # a plain walk: bs4's find() with a list of names rebuilds its matcher on every call
-    splits = any(isinstance(node, Tag) and node.name in _BREAKS for node in owner.descendants)
-    return owner if splits else _parent(owner)
+    return owner if tree.has_break_below(owner) else _parent(owner)
 
 
 # ---------------------------------------------------------------- choosing the content
 
 
-def _container(body: Tag) -> Tag:
-    walker = _Walker().run(body)
+def _container(body: Tag, tree: Subtrees) -> Tag:
+    """The element holding the document's text; `tree` measures the whole page, since a
+    paragraph directly in <body> credits <html>."""
+    walker = _Walker(tree).run(body)
     scores: dict[int, float] = {}
     tags: dict[int, Tag] = {}
     for unit in walker.units:
@@ -328,8 +397,14 @@ def _container(body: Tag) -> Tag:
         return body
     best = tags[max(scores, key=lambda key: scores[key])]
 
+    # the weight credited to an element or below it: the units whose credit falls in its span
+    ordered = sorted((tree.span(u.credit)[0], u.weight) for u in walker.units)
+    positions = [position for position, _ in ordered]
+    running = [0, *accumulate(weight for _, weight in ordered)]
+
     def total(tag: Tag) -> int:
-        return sum(u.weight for u in walker.units if u.credit is tag or any(p is tag for p in u.credit.parents))
+        first, last = tree.span(tag)
+        return running[bisect_right(positions, last)] - running[bisect_left(positions, first)]
 
     # Content split over sibling containers: climb while the parent adds a real share of text.
     while best is not body and isinstance(best.parent, Tag) and best.parent.name != "[document]":
@@ -343,11 +418,12 @@ def _container(body: Tag) -> Tag:
 # ---------------------------------------------------------------- title and attachments
 
 
-def _inline(tag: Tag | None) -> str:
-    return clean_display(_inline_text(tag)) if tag is not None else ""
+def _title(soup: BeautifulSoup, tree: Subtrees) -> str:
+    known: dict[int, str] = {}  # an <h1> inside another is read once, with it
 
+    def _inline(tag: Tag | None) -> str:
+        return clean_display(_inline_text(tag, tree, known)) if tag is not None else ""
 
-def _title(soup: BeautifulSoup) -> str:
     meta = soup.find("meta", attrs={"name": re.compile(r"^articletitle$", re.I)})
     if isinstance(meta, Tag) and str(meta.get("content") or "").strip():
         return clean_display(str(meta["content"]))
@@ -383,7 +459,7 @@ def followable_link(link: str, page_url: str) -> bool:
 def _attachments(root: Tag, url: str) -> tuple[str, ...]:
     """Links to document files, by the extension of the address's path: what a link's label
     says is the page's word, not the address's."""
-    found: list[str] = []
+    found: dict[str, None] = {}  # in page order, each once
     for link in root.find_all("a", href=True):
         href = str(link["href"]).strip()
         if not href or href.startswith("#"):
@@ -395,13 +471,13 @@ def _attachments(root: Tag, url: str) -> tuple[str, ...]:
             continue
         if not followable_link(absolute, url):  # also javascript:, mailto:, data: …
             continue
-        if path.endswith(_ATTACHMENT_EXTS) and absolute not in found:
-            found.append(absolute)
+        if path.endswith(_ATTACHMENT_EXTS):
+            found.setdefault(absolute)
     return tuple(found)
 
 
-def _blocks(root: Tag) -> list[Block]:
-    walker = _Walker(score=False).run_element(root)
+def _blocks(root: Tag, tree: Subtrees) -> list[Block]:
+    walker = _Walker(tree, score=False).run_element(root)
     return without_furniture(walker.blocks)
 
 
@@ -422,18 +498,16 @@ def extract_html(
         # URL-looking bodies are read the same way, not warned about.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(decode(body, http_charset=http_charset, override=encoding, markup=True), "lxml")
-    try:
-        return _document(soup, url, selector)
-    except RecursionError:
-        # the walk is recursive; markup nested hundreds of levels deep is not a document
-        raise ExtractError("markup nested too deeply to read") from None
+        soup = parse(decode(body, http_charset=http_charset, override=encoding, markup=True))
+    return _document(soup, url, selector)
 
 
 def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
-    title = _title(soup)
-    for tag in soup.find_all(_JUNK_TAGS):
-        tag.decompose()
+    # Every pass is linear in the page: what a pass asks of each element's subtree is measured
+    # once (Subtrees), again after each change to the tree.
+    tree = Subtrees(soup)
+    title = _title(soup, tree)
+    tree.remove(soup.find_all(_JUNK_TAGS))
     page = soup.body or soup
     if selector:
         try:
@@ -443,12 +517,13 @@ def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
         if chosen is None:
             raise ExtractError(f"the CSS selector {selector!r} matches nothing on the page")
         _drop_furniture(chosen)
-        blocks = _blocks(chosen)
+        blocks = _blocks(chosen, Subtrees(chosen))
         links = _attachments(chosen, url)
         _drop_furniture(page)  # the attachment list often sits just outside the chosen element
     else:
         _drop_furniture(page)
-        blocks = _blocks(_container(page))
+        tree = Subtrees(soup)
+        blocks = _blocks(_container(page, tree), tree)
         links = ()
     attachments = tuple(dict.fromkeys([*links, *_attachments(page, url)]))
     return assemble(blocks, fmt="html", title=title, attachments=attachments)
