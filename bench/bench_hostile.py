@@ -9,7 +9,7 @@ a huge but honest document.xml, HTML nested 16,000 and 100,000 levels deep, a so
 after a real version, a page with 3,000 attachment links, attachments at other loopback ports,
 link-local and decimal addresses, a robots.txt over the cap, and a server that trickles its
 headers. Then `watcher check` runs as a child process, and its whole process tree (the CLI and
-its workers) is sampled every 20 ms: the peak of the sum of their memory (Pss) is printed with the wall
+its workers) is sampled every 20 ms: the peak of the sum of their memory (Pss), of their RSS and the largest RSS are printed with the wall
 time, each source's status, and the baseline of the same check over the plain pages alone.
 
 `--scale small` shrinks the bombs to test sizes (quick run); `full` uses the fault run's sizes
@@ -38,28 +38,33 @@ MB = 2**20
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def tree_memory(pid: int) -> int:
-    """The sum of the proportional set size (Pss: RSS with shared pages divided among the
-    processes that share them, so that the forkserver's pages are not counted once per worker)
-    over `pid` and its descendants, in bytes."""
-    total, stack = 0, [pid]
+def tree_memory(pid: int) -> tuple[int, int, int]:
+    """Over `pid` and its descendants, in bytes: the sum of the proportional set size (Pss: RSS
+    with shared pages divided among the processes that share them, so that the forkserver's pages
+    are not counted once per worker), the sum of RSS (shared pages counted in every process) and
+    the largest RSS of one process."""
+    pss = rss = largest = 0
+    stack = [pid]
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
                 for line in rollup:
                     if line.startswith("Pss:"):
-                        total += int(line.split()[1]) * 1024
+                        pss += int(line.split()[1]) * 1024
+                    elif line.startswith("Rss:"):
+                        one = int(line.split()[1]) * 1024
+                        rss, largest = rss + one, max(largest, one)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     stack.extend(int(child) for child in children.read().split())
         except (OSError, ValueError):
             continue
-    return total
+    return pss, rss, largest
 
 
-def measured_check(config: Path, *sources: str) -> tuple[float, int, list[dict]]:
-    """Run `watcher check --format json [SOURCE…]`; (seconds, peak Pss of its tree, results)."""
+def measured_check(config: Path, *sources: str) -> tuple[float, tuple[int, int, int], list[dict]]:
+    """Run `watcher check --format json [SOURCE…]`; (seconds, the peaks of tree_memory, results)."""
     started = time.monotonic()
     child = subprocess.Popen(
         [sys.executable, "-m", "watcher", "--config", str(config), "check", *sources, "--format", "json"],
@@ -67,13 +72,13 @@ def measured_check(config: Path, *sources: str) -> tuple[float, int, list[dict]]
         stderr=subprocess.DEVNULL,
         cwd=ROOT,
     )
-    peak = 0
+    peak = (0, 0, 0)
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_memory(child.pid))
+            peak = tuple(max(a, b) for a, b in zip(peak, tree_memory(child.pid)))  # type: ignore[assignment]
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -148,6 +153,10 @@ def serve_hostile(server: PageServer, internal: PageServer, trickle: hostile.Tri
     ]
 
 
+def _mb(peak: tuple[int, int, int]) -> str:
+    return " / ".join(f"{value / MB:.0f} MB" for value in peak)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=("full", "small"), default="full")
@@ -174,9 +183,10 @@ def main() -> None:
             internal.stop()
     print(f"internal server hits: {len(internal.hits)}; secret in the database: {SECRET.encode() in stored}")
     print(f"fetch deadline per attempt {deadline:g} s, document deadline 120 s (the defaults of the config used)")
-    print(f"baseline check (one plain page): {base_seconds:6.1f} s, peak memory (Pss) of the tree {base_peak / MB:6.0f} MB")
-    print(f"hostile check ({len(results)} checks):  {seconds:6.1f} s, peak memory (Pss) of the tree {peak / MB:6.0f} MB")
-    print(f"ratio to the baseline: time ×{seconds / base_seconds:.1f}, memory ×{peak / base_peak:.1f}")
+    print("peaks of the process tree: Pss sum (the memory it takes) / RSS sum (shared pages counted per process) / largest RSS of one process")
+    print(f"baseline check (one plain page): {base_seconds:6.1f} s, {_mb(base_peak)}")
+    print(f"hostile check ({len(results)} checks):  {seconds:6.1f} s, {_mb(peak)}")
+    print(f"ratio to the baseline: time ×{seconds / base_seconds:.1f}, memory (Pss) ×{peak[0] / base_peak[0]:.1f}")
     shown = [r for r in results if not r["source"].startswith("links/")]
     for result in shown:
         error = (result.get("error") or "")[:110]
