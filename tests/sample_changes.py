@@ -5,7 +5,8 @@ Not a test module.
 
 from __future__ import annotations
 
-from watcher.model import Change, Diff, Target, TargetChange, VersionInfo
+from watcher.model import Block, Change, Diff, Document, Source, Target, TargetChange, VersionInfo
+from watcher.store import Store
 
 # Sentences of shared/corpus/cixi-sti-plan-2021.txt (三、重点任务 › （二） › 1.) and haishu's plan.
 PATH = ("三、重点任务", "（二）着力实施以企业为主体的精兵科技工程", "1.培育量大面广的科技型企业群体")
@@ -58,3 +59,13 @@ DIFF = Diff(
     VersionInfo("cixi-plan@4", "慈溪市科技创新“十四五”规划", "2026-11-21T06:00:02Z", "b" * 64),
     (TARGET_CHANGE, MEASURE, MODIFIED, FORMATTING, HOSTILE),
 )
+
+
+def store_sample(store: Store, source: Source) -> None:
+    """Two versions of `source` (the old and new text of TARGET_CHANGE) and DIFF as their changes."""
+    store.upsert_source(source)
+    old, new = (
+        store.add_version(source.name, Document((Block("paragraph", text),)), sha256=text, raw=text.encode())
+        for text in (TARGET_CHANGE.old, TARGET_CHANGE.new)
+    )
+    store.add_changes(new.id, old.id, DIFF)

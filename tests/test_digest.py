@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from click.testing import CliRunner
 from bs4 import BeautifulSoup
-from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGET_CHANGE
+from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGET_CHANGE, store_sample
 from smtp_server import Inbox, smtp_server
 
 from watcher.cli import cli
@@ -158,12 +158,7 @@ def test_the_message_is_multipart_alternative_text_then_html():
 def store(tmp_path):
     """A real snapshot database with two versions of the cixi plan and their stored changes."""
     with Store(tmp_path / "watcher.db") as db:
-        db.upsert_source(CIXI)
-        old, new = (
-            db.add_version(CIXI.name, Document((Block("paragraph", text),)), sha256=text, raw=text.encode())
-            for text in (TARGET_CHANGE.old, TARGET_CHANGE.new)
-        )
-        db.add_changes(new.id, old.id, DIFF)
+        store_sample(db, CIXI)
         yield db
 
 

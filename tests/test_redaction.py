@@ -14,12 +14,12 @@ import sys
 from urllib.parse import quote, quote_plus
 
 import pytest
-from sample_changes import DIFF, TARGET_CHANGE
+from sample_changes import store_sample
 from smtp_server import Inbox, smtp_server
 
 from watcher.digest import send_digest
 from watcher.errors import DeliveryError
-from watcher.model import Block, DigestSettings, Document, EmailSettings, Settings, Source
+from watcher.model import DigestSettings, EmailSettings, Settings, Source
 from watcher.notify import redact, secret_forms
 from watcher.store import Store
 
@@ -75,12 +75,7 @@ def database(tmp_path):
     """A real snapshot database with two versions of a plan and their stored changes."""
     path = tmp_path / "watcher.db"
     with Store(path) as db:
-        db.upsert_source(SOURCE)
-        old, new = (
-            db.add_version(SOURCE.name, Document((Block("paragraph", text),)), sha256=text, raw=text.encode())
-            for text in (TARGET_CHANGE.old, TARGET_CHANGE.new)
-        )
-        db.add_changes(new.id, old.id, DIFF)
+        store_sample(db, SOURCE)
     return path
 
 
