@@ -311,7 +311,7 @@ class _Reader:
         return tuple(value)
 
     def cron(self, table: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
-        value = self.get(table, key, where, str, default=default)
+        value: str | None = self.get(table, key, where, str, default=default)
         if value is None:
             return None
         try:
@@ -421,7 +421,7 @@ class _Reader:
         except LookupError:
             raise self.fail(key, f"unknown encoding {encoding!r}") from None
         # rot13, base64, zlib … are codecs too, but from bytes to bytes or str to str.
-        if not codec._is_text_encoding:  # type: ignore[attr-defined]
+        if not codec._is_text_encoding:
             raise self.fail(key, f"{encoding!r} is not a text encoding (it does not decode bytes to text)")
         try:  # bytes.decode raises TypeError for a codec whose result is not str
             _ENCODING_PROBE.decode(codec.name, errors="replace")

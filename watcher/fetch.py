@@ -339,9 +339,9 @@ class Fetcher:
             fetched = self._follow(robots_url, _Ask(origin, ROBOTS_MAX_BYTES, prefix=True), robots=False)
         except HTTPStatusError as exc:
             if exc.status in (401, 403):
-                parser.disallow_all = True  # RFC 9309 leaves this open; robotparser's convention
+                parser.parse(["User-agent: *", "Disallow: /"])  # RFC 9309 leaves this open; robotparser's convention
             elif exc.status < 500:
-                parser.allow_all = True  # no robots.txt: everything is allowed
+                parser.parse([])  # no robots.txt: everything is allowed
             else:
                 raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}")
             return parser

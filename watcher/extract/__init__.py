@@ -24,7 +24,8 @@ def _lazy(module: str, name: str) -> Callable[..., Document]:
     """An extractor imported on first use: a diff of two text files need not load pdfminer."""
 
     def extractor(body: bytes, **options: object) -> Document:
-        return getattr(importlib.import_module(module), name)(body, **options)
+        document: Document = getattr(importlib.import_module(module), name)(body, **options)
+        return document
 
     extractor.__name__ = name
     return extractor

@@ -24,7 +24,8 @@ from functools import partial
 from itertools import accumulate
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4.element import NavigableString, PageElement, Tag
 from soupsieve import SelectorSyntaxError
 
 from watcher.decode import decode
@@ -77,9 +78,8 @@ _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|--)\s*")
 
 
 def _attr_words(tag: Tag) -> str:
-    classes = tag.get("class") or []
-    if isinstance(classes, str):
-        classes = [classes]
+    value: str | list[str] = tag.get("class") or []  # bs4 gives a multi-valued attribute as a list
+    classes = [value] if isinstance(value, str) else [str(word) for word in value]
     return " ".join([*classes, str(tag.get("id") or "")]).lower()
 
 
