@@ -806,7 +806,7 @@ def match_targets(
             result.append((last + 0.25, t, None))
         else:
             result.append((float(match), t, new[match]))
-            last = float(j)
+            last = float(match)
     result.extend((float(j), None, new[j]) for j in free_new())
     result.sort(key=lambda r: r[0])
     return [(o, n) for _, o, n in result]
