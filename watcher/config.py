@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.connect import parse_allowance
 from watcher.errors import ConfigError
+from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import (
     DigestSettings,
     EmailRoute,
@@ -437,10 +438,10 @@ class _Reader:
         if parts.username is not None or parts.password is not None:
             # Said without the URL: repeating it would print the password this refuses.
             raise self.fail(key, "must not hold a user name or password (URLs are shown in logs, the database and digests)")
-        if parts.scheme in ("http", "https"):
+        if parts.scheme in WEB_SCHEMES:
             if not parts.hostname:
                 raise self.fail(key, f"URL {url!r} has no host")
-        elif parts.scheme == "file":
+        elif parts.scheme == FILE_SCHEME:
             if not parts.path:
                 raise self.fail(key, f"URL {url!r} has no path")
         else:
