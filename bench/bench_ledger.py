@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from timing import best_of  # noqa: E402
 from watcher.differ.ledger import Entry, indicators, pair_ledgers  # noqa: E402
-from watcher.differ.targets import metric_key  # noqa: E402
+from watcher.differ.matching import metric_key  # noqa: E402
 from watcher.extract import extract_file  # noqa: E402
 
 SOURCES = [*sorted((ROOT / "tests" / "data" / "corpus").glob("*.txt")),

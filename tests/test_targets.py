@@ -15,7 +15,8 @@ import opencc
 import pytest
 
 from watcher.model import Target
-from watcher.differ.targets import extract_targets, match_targets, metric_key, row_targets
+from watcher.differ.matching import match_targets, metric_key
+from watcher.differ.targets import extract_targets, row_targets
 
 DATA = Path(__file__).parent / "data" / "targets"
 CORPUS = Path(__file__).parent / "data" / "corpus"

@@ -26,7 +26,8 @@ from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetCh
 from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
 from watcher.differ.segment import Segmented, strip_marker
-from watcher.differ.targets import clause_targets, match_targets
+from watcher.differ.matching import match_targets
+from watcher.differ.targets import clause_targets
 from watcher.vocabulary import (
     DOCUMENT_NUMBER,
     OBLIGATION_WORDS,

@@ -23,7 +23,8 @@ from rapidfuzz import fuzz, process
 
 from watcher.differ.align import Pair, align
 from watcher.differ.segment import Segmented, segment
-from watcher.differ.targets import clause_targets, dimension, magnitude, metric_key
+from watcher.differ.matching import dimension, magnitude, metric_key
+from watcher.differ.targets import clause_targets
 from watcher.model import Document, Indicator, Role, Target, TargetComparison, TargetStatus
 from watcher.numbering import ARTICLE_RANK, marker
 
