@@ -37,6 +37,7 @@ try:
 except ImportError:  # a commit from before the differ became a package
     from watcher.diff import diff_documents  # type: ignore[no-redef]  # noqa: E402
 from timing import best_of  # noqa: E402
+
 from watcher.extract import extract, extract_file  # noqa: E402
 from watcher.model import Document  # noqa: E402
 
@@ -103,7 +104,7 @@ def timings() -> dict[str, float]:
     out = {"largest case pair (60 KB)": best_of(5, lambda: diff_documents(old, new))}
     for size in (250_000, 1_000_000):
         big_old, big_new = big_pair(size)
-        out[f"{size / 1e6:.2f} MB pair"] = best_of(3, lambda: diff_documents(big_old, big_new))
+        out[f"{size / 1e6:.2f} MB pair"] = best_of(3, lambda old=big_old, new=big_new: diff_documents(old, new))
     return out
 
 
@@ -161,8 +162,8 @@ def main() -> None:
     rates = []
     for size in (250_000, 500_000, 1_000_000):
         big_old, big_new = big_pair(size)
-        ours = best_of(2, lambda: diff_documents(big_old, big_new))
-        bare = best_of(1, lambda: bare_dmp(big_old.text, big_new.text))
+        ours = best_of(2, lambda old=big_old, new=big_new: diff_documents(old, new))
+        bare = best_of(1, lambda old=big_old, new=big_new: bare_dmp(old.text, new.text))
         diff = diff_documents(big_old, big_new)
         rates.append(ours / size)
         print(

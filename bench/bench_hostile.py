@@ -3,14 +3,15 @@
 Run from the project root:  .venv/bin/python bench/bench_hostile.py [--scale full|small]
 
 A page server on 127.0.0.1 serves, as sources of one config: a notice page linking eight bombs
-(seven .docx files whose zip headers declare 1 KB for a member that inflates to hundreds of MB,
-and a PDF whose small content stream shows a string hundreds of thousands of times), a .docx with
-a huge but honest document.xml, HTML nested 16,000 and 100,000 levels deep, a soft error page
-after a real version, a page with 3,000 attachment links, attachments at other loopback ports,
-link-local and decimal addresses, a robots.txt over the cap, and a server that trickles its
-headers. Then `watcher check` runs as a child process, and its whole process tree (the CLI and
-its workers) is sampled every 20 ms: the peak of the sum of their memory (Pss), of their RSS and the largest RSS are printed with the wall
-time, each source's status, and the baseline of the same check over the plain pages alone.
+(seven .docx files whose zip headers declare 1 KB for a member that inflates to hundreds of MB, and
+a PDF whose small content stream shows a string hundreds of thousands of times), a .docx with a huge
+but honest document.xml, HTML nested 16,000 and 100,000 levels deep, a soft error page after a real
+version, a page with 3,000 attachment links, attachments at other loopback ports, link-local and
+decimal addresses, a robots.txt over the cap, and a server that trickles its headers. Then `watcher
+check` runs as a child process, and its whole process tree (the CLI and its workers) is sampled
+every 20 ms: the peak of the sum of their memory (Pss), of their RSS and the largest RSS are printed
+with the wall time, each source's status, and the baseline of the same check over the plain pages
+alone.
 
 `--scale small` shrinks the bombs to test sizes (quick run); `full` uses the fault run's sizes
 where building them takes seconds, not minutes (documented beside each).
@@ -78,7 +79,7 @@ def measured_check(config: Path, *sources: str) -> tuple[float, tuple[int, int, 
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = tuple(max(a, b) for a, b in zip(peak, tree_memory(child.pid)))  # type: ignore[assignment]
+            peak = tuple(max(a, b) for a, b in zip(peak, tree_memory(child.pid), strict=True))  # type: ignore[assignment]
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -183,7 +184,10 @@ def main() -> None:
             internal.stop()
     print(f"internal server hits: {len(internal.hits)}; secret in the database: {SECRET.encode() in stored}")
     print(f"fetch deadline per attempt {deadline:g} s, document deadline 120 s (the defaults of the config used)")
-    print("peaks of the process tree: Pss sum (the memory it takes) / RSS sum (shared pages counted per process) / largest RSS of one process")
+    print(
+        "peaks of the process tree: Pss sum (the memory it takes) / "
+        "RSS sum (shared pages counted per process) / largest RSS of one process"
+    )
     print(f"baseline check (one plain page): {base_seconds:6.1f} s, {_mb(base_peak)}")
     print(f"hostile check ({len(results)} checks):  {seconds:6.1f} s, {_mb(peak)}")
     print(f"ratio to the baseline: time ×{seconds / base_seconds:.1f}, memory (Pss) ×{peak[0] / base_peak[0]:.1f}")

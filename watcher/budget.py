@@ -18,9 +18,10 @@ import multiprocessing
 import pickle
 import resource
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from watcher.errors import BudgetExceeded
 
@@ -62,7 +63,7 @@ class Workers:
         if self._context is not None:
             self._context.set_forkserver_preload(_PRELOAD)
 
-    def __enter__(self) -> "Workers":
+    def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:

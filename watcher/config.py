@@ -211,17 +211,17 @@ def load_settings(path: str | None = None) -> Settings:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
-        raise ConfigError(path, None, "no such file (pass --config PATH or set WATCHER_CONFIG)")
+        raise ConfigError(path, None, "no such file (pass --config PATH or set WATCHER_CONFIG)") from None
     except OSError as exc:
-        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}")
+        raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > MAX_CONFIG_BYTES:
         raise ConfigError(path, None, f"larger than {MAX_CONFIG_BYTES} bytes: not a config file")
     try:
         data = tomllib.loads(_utf8(path, raw))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, None, f"not valid TOML: {exc}")
+        raise ConfigError(path, None, f"not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
-        raise ConfigError(path, None, "not valid TOML: arrays or tables nested too deeply")
+        raise ConfigError(path, None, "not valid TOML: arrays or tables nested too deeply") from None
     return _Reader(path).settings(data)
 
 
@@ -318,7 +318,7 @@ class _Reader:
         try:
             parse_cron(value)
         except ValueError as exc:
-            raise self.fail(f"{where}.{key}", f"invalid cron expression {value!r}: {exc}")
+            raise self.fail(f"{where}.{key}", f"invalid cron expression {value!r}: {exc}") from None
         return value
 
     def number(self, table: dict[str, Any], key: str, where: str, default: float) -> Any:
@@ -399,7 +399,7 @@ class _Reader:
             try:
                 soupsieve.compile(selector)
             except soupsieve.SelectorSyntaxError as exc:
-                raise self.fail(f"{where}.selector", f"invalid CSS selector {selector!r}: {exc.args[0]}")
+                raise self.fail(f"{where}.selector", f"invalid CSS selector {selector!r}: {exc.args[0]}") from None
         encoding = self.get(table, "encoding", where, str)
         if encoding is not None:
             self.encoding(encoding, f"{where}.encoding")

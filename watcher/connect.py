@@ -41,9 +41,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from requests.adapters import HTTPAdapter
@@ -174,7 +175,7 @@ class AddressPolicy:
     allowances: tuple[Allowance, ...] = ()
 
     @classmethod
-    def of(cls, entries: Iterable[str]) -> "AddressPolicy":
+    def of(cls, entries: Iterable[str]) -> AddressPolicy:
         return cls(tuple(parse_allowance(entry) for entry in entries))
 
     def trusts(self, url: str, origin: str) -> bool:

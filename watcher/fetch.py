@@ -24,10 +24,10 @@ import mimetypes
 import os
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 from urllib.robotparser import RobotFileParser
@@ -125,7 +125,7 @@ class Fetcher:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
 
-    def __enter__(self) -> "Fetcher":
+    def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -278,9 +278,9 @@ class Fetcher:
                 url, headers=ask.headers, timeout=(timeout, timeout), stream=True, allow_redirects=False
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retryable(_describe(exc, timeout))
+            raise _Retryable(_describe(exc, timeout)) from None
         except requests.RequestException as exc:
-            raise FetchError(f"{url}: {exc}")
+            raise FetchError(f"{url}: {exc}") from None
         try:
             status = response.status_code
             response_headers = {key.lower(): value for key, value in response.headers.items()}
@@ -343,7 +343,7 @@ class Fetcher:
             elif exc.status < 500:
                 parser.parse([])  # no robots.txt: everything is allowed
             else:
-                raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}")
+                raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}") from None
             return parser
         # Other FetchErrors (host unreachable …) propagate: their message names robots.txt's URL.
         text = fetched.body.decode("utf-8", errors="replace")
@@ -381,7 +381,7 @@ class Fetcher:
                 body = handle.read(self.settings.max_bytes + 1)
             mtime = os.path.getmtime(path)
         except OSError as exc:
-            raise FetchError(f"{url}: cannot read file: {exc.strerror or exc}")
+            raise FetchError(f"{url}: cannot read file: {exc.strerror or exc}") from None
         if len(body) > self.settings.max_bytes:
             raise FetchError(f"{url}: file grew over the size cap of {self.settings.max_bytes}")
         content_type = mimetypes.guess_type(path)[0] or ""
@@ -425,13 +425,13 @@ def _read_capped(response: requests.Response, ask: _Ask, url: str, timeout: floa
             chunks.append(chunk)
     except ProtocolError:
         # urllib3 checks Content-Length and raises on a short body: the connection was cut.
-        raise _Retryable(_truncated(response, expected))
+        raise _Retryable(_truncated(response, expected)) from None
     except DecodeError as exc:
-        raise FetchError(f"{url}: cannot decompress the body: {exc}")
+        raise FetchError(f"{url}: cannot decompress the body: {exc}") from None
     except ReadTimeoutError:
-        raise _Retryable(f"no answer within {timeout:g} s (read timeout)")
+        raise _Retryable(f"no answer within {timeout:g} s (read timeout)") from None
     except TLSError as exc:
-        raise _Retryable(f"TLS error: {str(exc)[-200:]}")
+        raise _Retryable(f"TLS error: {str(exc)[-200:]}") from None
     received = response.raw.tell()
     if expected is not None and received < expected:
         raise _Retryable(_truncated(response, expected))

@@ -16,8 +16,8 @@ import os
 import re
 import smtplib
 import ssl
+from collections.abc import Sequence
 from email.message import EmailMessage
-from typing import Sequence
 from urllib.parse import quote, quote_plus
 
 from watcher.errors import DeliveryError

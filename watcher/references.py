@@ -5,7 +5,7 @@ each read into a Document and its VersionInfo. The I/O edge of the command; the 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from watcher.differ import document_hash
 from watcher.errors import ExtractError, VersionNotFound
@@ -14,7 +14,7 @@ from watcher.model import Document, VersionInfo
 
 
 def file_info(path: str, document: Document) -> VersionInfo:
-    modified = datetime.fromtimestamp(os.path.getmtime(path), tz=timezone.utc)
+    modified = datetime.fromtimestamp(os.path.getmtime(path), tz=UTC)
     return VersionInfo(
         ref=path,
         title=document.title,

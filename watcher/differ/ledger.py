@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from watcher.differ.align import Pair, align
-from watcher.differ.segment import Segmented, segment
 from watcher.differ.matching import dimension, magnitude, metric_key
+from watcher.differ.segment import Segmented, segment
 from watcher.differ.targets import clause_targets
 from watcher.model import Document, Indicator, Role, Target, TargetComparison, TargetStatus
 from watcher.numbering import ARTICLE_RANK, marker
@@ -132,7 +132,10 @@ def _pair_bucket(
     # amount of another kind (处所需费用3倍的罚款 → 处5万元以上20万元以下的罚款)
     rest_old = [i for i in olds if i not in pairs]
     rest = [(i, j, fuzz.ratio(old_keys[i], new_keys[j])) for i in rest_old for j in news if j not in taken]
-    accept([near(s, i, j) for i, j, s in rest if s >= LOOSE_METRIC and same_dimension(i, j) and old[i].target.same_quantity(new[j].target)])
+    accept([
+        near(s, i, j) for i, j, s in rest
+        if s >= LOOSE_METRIC and same_dimension(i, j) and old[i].target.same_quantity(new[j].target)
+    ])
     accept([near(s, i, j) for i, j, s in rest if same_dimension(i, j)])
     accept([near(s, i, j) for i, j, s in rest])
 

@@ -10,18 +10,18 @@ from collections.abc import Callable, Sequence
 
 from rapidfuzz import fuzz
 
-from watcher.model import Target
-from watcher.normalise import comparison_form
-from watcher.vocabulary import (
-    METRIC_SYNONYMS,
-    alternation,
-)
 from watcher.differ.patterns import (
     LEAD_ANY,
     LEAD_NOISE,
     UNIT,
     YEAR,
     strip_lead,
+)
+from watcher.model import Target
+from watcher.normalise import comparison_form
+from watcher.vocabulary import (
+    METRIC_SYNONYMS,
+    alternation,
 )
 
 __all__ = ["dimension", "magnitude", "metric_key", "match_targets"]

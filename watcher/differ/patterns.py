@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-
 from watcher.model import Comparator
 from watcher.numbering import HEADING_NUMBER, SUBMEASURE
 from watcher.vocabulary import (

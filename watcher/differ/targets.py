@@ -39,20 +39,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-
-from watcher.model import Clause, Comparator, Role, Target
-from watcher.normalise import reading_form
-from watcher.numbering import INDEX_CELL
-from watcher.vocabulary import (
-    BASELINE_HEADERS,
-    FUTURE_CUES,
-    FUTURE_NOT_BEFORE,
-    FUTURE_YEAR,
-    INCREMENT_BASE,
-    INCREMENT_VERBS,
-    ROLE_CUES,
-    alternation,
-)
 from watcher.differ.patterns import (
     AR,
     CN,
@@ -79,6 +65,19 @@ from watcher.differ.patterns import (
     read_left,
     strip_trail,
     year_marks,
+)
+from watcher.model import Clause, Comparator, Role, Target
+from watcher.normalise import reading_form
+from watcher.numbering import INDEX_CELL
+from watcher.vocabulary import (
+    BASELINE_HEADERS,
+    FUTURE_CUES,
+    FUTURE_NOT_BEFORE,
+    FUTURE_YEAR,
+    INCREMENT_BASE,
+    INCREMENT_VERBS,
+    ROLE_CUES,
+    alternation,
 )
 
 __all__ = ["clause_targets", "extract_targets", "row_targets", "role_cue"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from watcher.errors import ExtractError
 from watcher.formats import REGISTRY, detect_format, unreadable_reason

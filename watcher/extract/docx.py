@@ -14,7 +14,7 @@ import io
 import re
 import zipfile
 import zlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import cn2an
 import docx
@@ -261,7 +261,8 @@ class _Reader:
             self.title_closed = bool(self.title_lines)
             self.last_was_title = False
         heading = _HEADING_STYLE.match(lowered)
-        level = int(heading.group(1)) if heading else (outline + 1 if outline is not None and outline < _BODY_OUTLINE_LEVEL else None)
+        outlined = outline + 1 if outline is not None and outline < _BODY_OUTLINE_LEVEL else None
+        level = int(heading.group(1)) if heading else outlined
         if level is not None:
             self.blocks.append(Block("heading", text=join_all(text.splitlines()), level=level))
         else:

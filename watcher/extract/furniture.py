@@ -5,7 +5,7 @@ the same lines, so the text reader drops them too and the two editions compare a
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from watcher.model import Block
 from watcher.normalise import clean_display, comparison_forms
@@ -35,7 +35,7 @@ def without_furniture(blocks: Iterable[Block]) -> list[Block]:
     blocks = list(blocks)
     paragraphs = [b for b in blocks if b.kind != "table" and len(b.text) <= _MAX_FURNITURE_CHARS]
     forms = comparison_forms([clean_display(b.text) for b in paragraphs])
-    furniture = {id(b) for b, form in zip(paragraphs, forms) if _is_furniture_form(form)}
+    furniture = {id(b) for b, form in zip(paragraphs, forms, strict=True) if _is_furniture_form(form)}
     return [b for b in blocks if id(b) not in furniture]
 
 

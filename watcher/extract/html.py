@@ -30,12 +30,12 @@ from soupsieve import SelectorSyntaxError
 
 from watcher.decode import decode
 from watcher.errors import ExtractError
+from watcher.extract.furniture import without_furniture
 from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse
 from watcher.extract.text import assemble, join_all
 from watcher.formats import attachment_format
 from watcher.links import followable_link
 from watcher.model import Block, Document
-from watcher.extract.furniture import without_furniture
 from watcher.normalise import clean_display, comparison_form
 
 # ---------------------------------------------------------------- what is not the document
@@ -268,14 +268,14 @@ class _Walker:
         self.flush()
         return join_all(block.text for block in self.blocks if block.kind != "table")
 
-    def run(self, root: Tag) -> "_Walker":
+    def run(self, root: Tag) -> _Walker:
         """Walk the children of `root` as one block: its direct text credits root itself."""
         self._owner = root
         _drive([(self, iter(root.contents), None)])
         self.flush()
         return self
 
-    def run_element(self, root: Tag) -> "_Walker":
+    def run_element(self, root: Tag) -> _Walker:
         """Walk `root` itself: a data table, heading or <pre> chosen as a whole stays one."""
         whole = root.name in _HEADINGS or root.name == "pre"
         if whole or (root.name == "table" and not _is_layout_table(root, self.tree)):
@@ -334,7 +334,7 @@ class _Walker:
             return True
         return False
 
-    def _heading_walked(self, tag: Tag, heading: "_Walker") -> None:
+    def _heading_walked(self, tag: Tag, heading: _Walker) -> None:
         self.headings[id(tag)] = heading.inline()
         self._heading(tag, self.headings[id(tag)])
 

@@ -1,15 +1,15 @@
 """PDF → Document with pdfplumber.
 
 A PDF has lines, not paragraphs. Tables come from page.find_tables(); the text outside the table
-boxes is re-joined into paragraphs from its geometry: a line ends its paragraph when the first
-word of the next line would have fitted in the room left before the right margin, when the next
-line is indented, opens with a heading number, has another font size, or sits after a larger gap.
-Lines in larger type (headings) are joined on font size and gap alone, since they are often
-centred. A ruled box of one column (a 专栏 drawn around its paragraphs) is not a table: its lines
-are paragraphs measured against the box's own margins. Page furniture goes first: page numbers (— 1 —, - 1 -, 第1页, 1/14) in the top and
-bottom bands, and lines that repeat at the same place on most pages. A table continued across a
-page break (same column count, the next page opening with a table) is merged, its repeated
-header row skipped.
+boxes is re-joined into paragraphs from its geometry: a line ends its paragraph when the first word
+of the next line would have fitted in the room left before the right margin, when the next line is
+indented, opens with a heading number, has another font size, or sits after a larger gap. Lines in
+larger type (headings) are joined on font size and gap alone, since they are often centred. A ruled
+box of one column (a 专栏 drawn around its paragraphs) is not a table: its lines are paragraphs
+measured against the box's own margins. Page furniture goes first: page numbers (— 1 —, - 1 -, 第1页,
+1/14) in the top and bottom bands, and lines that repeat at the same place on most pages. A table
+continued across a page break (same column count, the next page opening with a table) is merged, its
+repeated header row skipped.
 
 Before pdfplumber reads a file, check_streams inflates every stream once against a cap
 (decompression bombs: a few hundred KB of Flate data can inflate to gigabytes).
@@ -22,15 +22,17 @@ import re
 import statistics
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from itertools import pairwise
+from typing import Any
 
 import pdfplumber
-from pdfminer.layout import LAParams, LTPage
-from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.ascii85 import ascii85decode, asciihexdecode
+from pdfminer.layout import LAParams, LTPage
 from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import PDFDocument
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import (
     LITERALS_ASCII85_DECODE,
@@ -243,7 +245,7 @@ def _layout(lines: list[_Line]) -> _Layout:
     sizes = Counter(line.size for line in lines for _ in range(max(1, len(line.text))))
     body_size = sizes.most_common(1)[0][0] if sizes else 12.0
     gaps = [
-        b.top - a.bottom for a, b in zip(lines, lines[1:])
+        b.top - a.bottom for a, b in pairwise(lines)
         if a.page == b.page and 0 <= b.top - a.bottom < 3 * body_size and abs(a.size - b.size) < 0.6
     ]
     free = [line for line in lines if line.frame is None]

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from watcher.decode import decode
 from watcher.extract.furniture import without_furniture
@@ -219,7 +220,7 @@ def _rows_by_label(cells: list[str]) -> tuple[list[str], list[list[str]], list[s
     if len(starts) < 2:
         return None
     width = starts[1] - starts[0]
-    if width < 2 or any(b - a != width for a, b in zip(starts, starts[1:])):
+    if width < 2 or any(b - a != width for a, b in pairwise(starts)):
         return None
     last = starts[-1]
     rows = [cells[k : k + width] for k in starts[:-1]]
