@@ -15,16 +15,12 @@ import sys
 
 import click
 
-from watcher.errors import LockedError, WatcherError
+from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, WatcherError
 from watcher.normalise import printable
 
 # The formats of target ledgers and edition comparisons, and the roles of figures (watcher.model.Role)
 TARGET_FORMATS = ("text", "json", "markdown", "html")
 ROLES = ("target", "reported", "baseline", "threshold")
-
-EXIT_ERROR = 2
-EXIT_SOME_FAILED = 3
-EXIT_LOCKED = 4
 
 
 class WatcherGroup(click.Group):
@@ -33,10 +29,7 @@ class WatcherGroup(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except LockedError as exc:
-            click.echo(f"watcher: {printable(str(exc))}", err=True)
-            ctx.exit(EXIT_LOCKED)
-        except WatcherError as exc:  # its message may quote a server or a document
+        except WatcherError as exc:  # each carries its exit status; its message may quote a server or a document
             click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_status)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -129,10 +122,10 @@ def diff_command(
             raise click.UsageError(f"--targets prints {', '.join(TARGET_FORMATS)}, not {fmt}")
         comparisons = compare_editions(old_doc, new_doc, roles or PLANNED)
         click.echo(render_editions(old_info, new_info, comparisons, fmt))
-        ctx.exit(1 if any(c.status != "kept" for c in comparisons) else 0)
+        ctx.exit(EXIT_CHANGES if any(c.status != "kept" for c in comparisons) else EXIT_OK)
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
     click.echo(RENDERERS[fmt](result, show_all))
-    ctx.exit(1 if result.substantive else 0)
+    ctx.exit(EXIT_CHANGES if result.substantive else EXIT_OK)
 
 
 @cli.command("targets")
@@ -255,7 +248,7 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
         _echo_json([asdict(result) for result in results])
     else:
         _print_check_summary(results)
-    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else 0)
+    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else EXIT_OK)
 
 
 def _print_check_summary(results) -> None:
@@ -361,7 +354,7 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     changed = sum(item.changed for item in done)
     failed = sum(item.error is not None for item in done)
     click.echo(f"re-extracted {len(done) - failed} of {len(done)} versions; {changed} with a new hash", err=True)
-    ctx.exit(EXIT_SOME_FAILED if failed else 0)
+    ctx.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
 @cli.command("accept")
