@@ -82,11 +82,11 @@ def _child(package: str, shape: str, levels: int, runs: int, timeout: float) -> 
     return json.loads(done.stdout)
 
 
-def _report(label: str, package: str, levels: tuple[int, ...], runs: int, timeout: float) -> None:
+def _report(label: str, package: str, shapes: list[str], levels: tuple[int, ...], runs: int, timeout: float) -> None:
     print(f"{label}")
     ratio_label = f"t/t({levels[0] // 1000}k)" if levels[0] % 1000 == 0 else f"t/t({levels[0]})"
     print(f"  {'shape':6} {'levels':>8} {'seconds':>10} {ratio_label:>11}  bottom paragraph")
-    for shape in SHAPES:
+    for shape in shapes:
         first: float | None = None
         for n in levels:
             result = _child(package, shape, n, runs, timeout)
@@ -107,20 +107,21 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a case may take (default 300)")
     parser.add_argument("--runs", type=int, default=3, help="best of this many runs (default 3)")
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
+    parser.add_argument("--shapes", nargs="+", choices=SHAPES, default=list(SHAPES))
     parser.add_argument("--one", nargs=2, metavar=("SHAPE", "LEVELS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(_one(args.one[0], int(args.one[1]), args.runs)))
         return
     levels = tuple(args.levels)
-    _report("this checkout", str(ROOT), levels, args.runs, args.timeout)
+    _report("this checkout", str(ROOT), args.shapes, levels, args.runs, args.timeout)
     if args.against:
         with tempfile.TemporaryDirectory() as folder:
             tree = os.path.join(folder, "tree")
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", tree, args.against], check=True,
                            capture_output=True)
             try:
-                _report(f"commit {args.against}", tree, levels, args.runs, args.timeout)
+                _report(f"commit {args.against}", tree, args.shapes, levels, args.runs, args.timeout)
             finally:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", tree], check=False)
 

@@ -241,9 +241,10 @@ def test_old_table_layout_template_inside_a_form() -> None:
     (table,) = tables(document)
     # a cell spanning columns is one cell; a cell spanning rows is repeated below
     assert table.rows == (("指标", "目标"), ("指标", "2020年", "2025年"), ("研发投入(%)", "2.1", "3.0"))
-    assert document.attachments == (
+    assert document.attachments == (  # a page linked from the document's text is one of its files too
         "http://www.example.gov.cn/files/plan.pdf",
         "http://www.example.gov.cn/art/2021/1/1/att/indicators.xlsx",
+        "http://www.example.gov.cn/art/2021/1/1/view.html",
     )
 
 

@@ -23,10 +23,11 @@ BOTTOM = "各地区要加强对深层页面的监测，确保底部段落完整�
 _OPEN = {"div": "<div>", "span": "<span>", "table": "<table><tr><td>"}
 _CLOSE = {"div": "</div>", "span": "</span>", "table": "</td></tr></table>"}
 
-# Measured on the development machine (best of 3, warm): 100,000 levels take 0.15 s (div),
-# 0.19 s (span), 0.43 s (table); 16,000 levels 0.03-0.10 s. The bounds are about 7× the table
-# figures; anything quadratic in the depth is minutes (4,000 <div> took 6.8 s before).
-_BOUNDS = {16_000: 0.7, 100_000: 3.0}
+# Measured on the development machine (bench/bench_deep_html.py, best of 3, warm): 100,000
+# levels take 0.12 s (div), 0.12 s (span), 0.31 s (table); 16,000 levels 0.03, 0.02, 0.06 s.
+# The bounds are about 8-9× the table figures; before, 4,000 <div> took 6.8 s and 16,000 160 s,
+# and without the depth limit (linear passes only) 16,000 levels took 0.9 s (div), 3.7 s (table).
+_BOUNDS = {16_000: 0.5, 100_000: 2.5}
 
 
 def _deep_page(shape: str, levels: int, bottom: str = BOTTOM) -> bytes:

@@ -27,8 +27,9 @@ from urllib.parse import unquote, urlsplit
 from watcher.budget import Budget, Workers
 from watcher.connect import endpoint
 from watcher.errors import ConfigError, StoreError, SuspiciousFetch, VersionNotFound, WatcherError
-from watcher.extract.html import followable_link
 from watcher.fetch import Fetcher, HTTPStatusError
+from watcher.formats import followed_attachment
+from watcher.links import followable_link
 from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
 from watcher.reading import Body, Previous, Reading, read
 from watcher.store import Store, utc_now
@@ -246,9 +247,8 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
 # ---------------------------------------------------------------- attachments
 
 
-# Attachments of these kinds are followed: the formats watcher extracts. Pages also link .doc,
+# Attachments in the formats watcher reads are followed (watcher.formats). Pages also link .doc,
 # .wps, .xls, .et, .ofd files; checking those would fail on every run, so they are only named.
-FOLLOWED_EXTENSIONS = (".docx", ".pdf", ".txt", ".htm", ".html")
 _MAX_NAMED = 5  # unreadable attachments named in a page's note
 
 
@@ -262,7 +262,7 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
     found: list[Source] = []
     names: set[str] = set()
     for url in _linked(source, document):
-        if not _readable(url):
+        if not followed_attachment(url):
             continue
         filename = _file_name(url)
         name, n = f"{source.name}/{filename}", 1
@@ -276,7 +276,7 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
 
 def unreadable_attachments(source: Source, document: Document) -> list[str]:
     """File names of the attachments not followed because watcher cannot read their format."""
-    return [_file_name(url) for url in _linked(source, document) if not _readable(url)]
+    return [_file_name(url) for url in _linked(source, document) if not followed_attachment(url)]
 
 
 @dataclass(frozen=True)
@@ -334,10 +334,6 @@ def _linked(source: Source, document: Document) -> list[str]:
         else:
             log.warning("%s: attachment %r not followed: not reachable from the page's address", source.name, url)
     return allowed
-
-
-def _readable(url: str) -> bool:
-    return urlsplit(url).path.lower().endswith(FOLLOWED_EXTENSIONS)
 
 
 def _file_name(url: str) -> str:

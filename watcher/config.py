@@ -33,6 +33,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.connect import parse_allowance
 from watcher.errors import ConfigError
+from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import (
     DigestSettings,
     EmailRoute,
@@ -311,7 +312,7 @@ class _Reader:
         return tuple(value)
 
     def cron(self, table: dict[str, Any], key: str, where: str, default: str | None) -> str | None:
-        value = self.get(table, key, where, str, default=default)
+        value: str | None = self.get(table, key, where, str, default=default)
         if value is None:
             return None
         try:
@@ -421,7 +422,7 @@ class _Reader:
         except LookupError:
             raise self.fail(key, f"unknown encoding {encoding!r}") from None
         # rot13, base64, zlib … are codecs too, but from bytes to bytes or str to str.
-        if not codec._is_text_encoding:  # type: ignore[attr-defined]
+        if not codec._is_text_encoding:
             raise self.fail(key, f"{encoding!r} is not a text encoding (it does not decode bytes to text)")
         try:  # bytes.decode raises TypeError for a codec whose result is not str
             _ENCODING_PROBE.decode(codec.name, errors="replace")
@@ -437,10 +438,10 @@ class _Reader:
         if parts.username is not None or parts.password is not None:
             # Said without the URL: repeating it would print the password this refuses.
             raise self.fail(key, "must not hold a user name or password (URLs are shown in logs, the database and digests)")
-        if parts.scheme in ("http", "https"):
+        if parts.scheme in WEB_SCHEMES:
             if not parts.hostname:
                 raise self.fail(key, f"URL {url!r} has no host")
-        elif parts.scheme == "file":
+        elif parts.scheme == FILE_SCHEME:
             if not parts.path:
                 raise self.fail(key, f"URL {url!r} has no path")
         else:

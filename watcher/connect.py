@@ -350,7 +350,7 @@ def attempt(policy: AddressPolicy, *, trusted: bool, seconds: float) -> Iterator
 
 
 def _current() -> Attempt:
-    current = getattr(_local, "attempt", None)
+    current: Attempt | None = getattr(_local, "attempt", None)
     if current is None:  # only the Fetcher uses these pools, always inside attempt()
         raise RefusedAddress("a connection outside a fetch attempt")
     return current
@@ -397,13 +397,13 @@ class _GuardedPool:
     """A kept-alive connection is judged again before each request it carries."""
 
     host: str
-    port: int
+    port: int | None
 
     def _validate_conn(self, conn: Any) -> None:
         kept = conn.sock is not None
         super()._validate_conn(conn)  # type: ignore[misc]  # connects a new HTTPS connection
         if kept:
-            _current().adopt(conn.sock, self.host, self.port, proxy=conn.proxy is not None)
+            _current().adopt(conn.sock, self.host, conn.port, proxy=conn.proxy is not None)
 
 
 class _GuardedHTTPPool(_GuardedPool, HTTPConnectionPool):

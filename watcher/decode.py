@@ -116,17 +116,17 @@ def decode(body: bytes, *, http_charset: str | None = None, override: str | None
     if markup:
         declared.append(meta_charset(body))
     utf8 = _is_utf8(body)
-    for encoding in declared:
-        if not encoding:
+    for charset in declared:
+        if not charset:
             continue
-        if utf8 and encoding not in ("utf-8", "ascii"):
+        if utf8 and charset not in ("utf-8", "ascii"):
             return body.decode("utf-8")
-        if encoding in _SINGLE_BYTE_LATIN and not body.isascii():
+        if charset in _SINGLE_BYTE_LATIN and not body.isascii():
             # Latin-1 decodes anything; it is a server default far more often than the truth.
             detected = _detect(body)
             if detected is not None and _CJK.search(detected):
                 return detected
-        text = _strict(body, encoding)
+        text = _strict(body, charset)
         if text is not None:
             return text
     detected = _detect(body)

@@ -40,6 +40,7 @@ from urllib3.exceptions import SSLError as TLSError
 from watcher import connect
 from watcher.connect import AddressPolicy, GuardedAdapter
 from watcher.errors import FetchError, RefusedAddress
+from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import Fetched, FetchSettings
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,6 @@ MAX_CRAWL_DELAY = 60.0
 # timeouts: 300 s with the default 30 s, time for 50 MB (the default size cap) at 170 KB/s.
 ATTEMPT_DEADLINE_FACTOR = 10
 _CHUNK = 64 * 1024
-_WEB_SCHEMES = ("http", "https")
 
 
 class HTTPStatusError(FetchError):
@@ -152,9 +152,9 @@ class Fetcher:
         `origin` is the configured URL the address came from (a page's, for its attachment); its
         host and port may be internal. None: `url` is itself configured."""
         scheme = urlsplit(url).scheme.lower()
-        if scheme == "file":
+        if scheme == FILE_SCHEME:
             return self._file(url)
-        if scheme not in _WEB_SCHEMES:
+        if scheme not in WEB_SCHEMES:
             raise FetchError(f"{url}: unsupported URL scheme {scheme!r}")
         conditional = {}
         if etag:
@@ -190,7 +190,7 @@ class Fetcher:
                 scheme = urlsplit(answer.location).scheme.lower()
             except ValueError:
                 scheme = ""
-            if scheme not in _WEB_SCHEMES:
+            if scheme not in WEB_SCHEMES:
                 raise FetchError(
                     f"{url}: redirected to {answer.location[:200]!r}; only http(s) redirects are followed"
                 )
@@ -339,9 +339,9 @@ class Fetcher:
             fetched = self._follow(robots_url, _Ask(origin, ROBOTS_MAX_BYTES, prefix=True), robots=False)
         except HTTPStatusError as exc:
             if exc.status in (401, 403):
-                parser.disallow_all = True  # RFC 9309 leaves this open; robotparser's convention
+                parser.parse(["User-agent: *", "Disallow: /"])  # RFC 9309 leaves this open; robotparser's convention
             elif exc.status < 500:
-                parser.allow_all = True  # no robots.txt: everything is allowed
+                parser.parse([])  # no robots.txt: everything is allowed
             else:
                 raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}")
             return parser

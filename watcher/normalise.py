@@ -118,7 +118,8 @@ def reading_forms(texts: list[str]) -> list[str]:
     ]
     if not prepared:
         return []
-    return _converters()[0].convert(_SEPARATOR.join(prepared)).split(_SEPARATOR)
+    converted: str = _converters()[0].convert(_SEPARATOR.join(prepared))
+    return converted.split(_SEPARATOR)
 
 
 def printable(text: str) -> str:

@@ -59,8 +59,8 @@ def secret_forms(secret: str, username: str | None = None) -> tuple[str, ...]:
         raw = payload.encode()
         for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
             forms |= {encoded.decode(), encoded.rstrip(b"=").decode()}
-    for encoded in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
-        forms |= {encoded, re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), encoded)}
+    for escaped in (quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret)):
+        forms |= {escaped, re.sub(r"%[0-9A-F]{2}", lambda m: m[0].lower(), escaped)}
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from watcher.differ import document_hash
 from watcher.errors import ExtractError, VersionNotFound
+from watcher.formats import is_document_name
 from watcher.model import Document, VersionInfo
 
 
@@ -20,9 +21,6 @@ def file_info(path: str, document: Document) -> VersionInfo:
         fetched_at=modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         sha256=document_hash(document),
     )
-
-
-_DOCUMENT_SUFFIXES = (".html", ".htm", ".txt", ".docx", ".pdf", ".doc", ".wps")
 
 
 def load_side(operand: str, config_path: str | None = None) -> tuple[Document, VersionInfo]:
@@ -38,7 +36,7 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
             message = str(exc)
             raise ExtractError(message if operand in message else f"{operand}: {message}") from None
         return document, file_info(operand, document)
-    if os.sep in operand or operand.lower().endswith(_DOCUMENT_SUFFIXES):
+    if os.sep in operand or is_document_name(operand):
         raise ExtractError(f"{operand}: no such file")
     from watcher.config import load_settings
     from watcher.store import Store

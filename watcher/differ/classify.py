@@ -367,6 +367,11 @@ def _one_side(kind_added: ChangeKind, kind_removed: ChangeKind, added: bool) -> 
     return kind_added if added else kind_removed
 
 
+def _one_sided(kind: ChangeKind, path: tuple[str, ...], text: str, added: bool) -> Change:
+    """A change with text on one side only: the new side when `added`."""
+    return Change(kind, path, new=text) if added else Change(kind, path, old=text)
+
+
 def _absorbed(
     members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str, sides: _Sides
 ) -> tuple[_Leftover, ...]:
@@ -429,7 +434,6 @@ def _unpaired(
     in_paragraph = {i for members in paragraphs.values() for i in members[1:]}
     reports: list[tuple[int, _Report]] = []
     reported_items: set[int] = set()
-    side = "new" if added else "old"
     measure = _one_side("measure_added", "measure_removed", added)
     for index in indices:
         clause = segmented.clauses[index]
@@ -437,7 +441,7 @@ def _unpaired(
         if not loose or index in title_blocks or _is_metadata(clause):
             # numbering left alone on a line by wrapping, the title printed again (in one edition,
             # kept as metadata in the other), or a line of the document's history
-            reports.append((index, _Report((Change("formatting", clause.path, **{side: clause.text}),))))
+            reports.append((index, _Report((_one_sided("formatting", clause.path, clause.text, added),))))
             continue
         item = owner.get(index)
         if item is not None:
@@ -450,7 +454,7 @@ def _unpaired(
                 kind = measure
                 if segmented.items[item].rank == ARTICLE_RANK and _principle_only(members, sides):
                     kind = _one_side("clause_added", "clause_removed", added)  # a principle, not a provision
-                change = Change(kind, item_path, **{side: text})
+                change = _one_sided(kind, item_path, text, added)
                 reports.append((index, _Report((change,), _absorbed(members, added, item_path, text, sides))))
             continue
         if index in in_paragraph:
@@ -484,10 +488,9 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
     action that is not just a quantified aim, or is a whole paragraph that states a provision;
     otherwise its indicators when it states some; otherwise descriptive text."""
     first = members[0]
-    side = "new" if added else "old"
     text = _text(members)
-    measure = Change(_one_side("measure_added", "measure_removed", added), first.path, **{side: text})
-    text_change = Change(_one_side("clause_added", "clause_removed", added), first.path, **{side: text})
+    measure = _one_sided(_one_side("measure_added", "measure_removed", added), first.path, text, added)
+    text_change = _one_sided(_one_side("clause_added", "clause_removed", added), first.path, text, added)
     if whole and first.kind == "sentence" and _principle_only(members, sides):
         return _Report((text_change,), _absorbed(members, added, first.path, text, sides))  # a principle
     targets_of = {c.index: sides.targets(c) for c in members}
@@ -567,13 +570,13 @@ def classify(
     removed_reports = dict(_group_by_index(_unpaired(removed, old, False, sides, titles=(old_title, new_title))))
     added_reports = dict(_group_by_index(_unpaired(added, new, True, sides, titles=(old_title, new_title))))
     reports: list[tuple[float, _Report]] = []
-    for order, pair in enumerate(pairs):
+    for at, pair in enumerate(pairs):
         if pair.old and pair.new:
-            reports.append((order, _paired(pair, sides)))
+            reports.append((at, _paired(pair, sides)))
         elif pair.new:
-            reports.extend((order, r) for r in added_reports.pop(pair.new[0], []))
+            reports.extend((at, r) for r in added_reports.pop(pair.new[0], []))
         else:
-            reports.extend((order, r) for r in removed_reports.pop(pair.old[0], []))
+            reports.extend((at, r) for r in removed_reports.pop(pair.old[0], []))
     old_items = [(order, item) for order, r in reports for item in r.leftovers if not item.added]
     new_items = [(order, item) for order, r in reports for item in r.leftovers if item.added]
     if any(item.target.role == "threshold" for _, item in (*old_items, *new_items)):

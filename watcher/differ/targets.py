@@ -801,12 +801,12 @@ def match_targets(
     result: list[tuple[float, Target | None, Target | None]] = []
     last = -1.0
     for i, t in enumerate(old):
-        j = pairs.get(i)
-        if j is None:
+        match = pairs.get(i)
+        if match is None:
             result.append((last + 0.25, t, None))
         else:
-            result.append((float(j), t, new[j]))
-            last = float(j)
+            result.append((float(match), t, new[match]))
+            last = float(match)
     result.extend((float(j), None, new[j]) for j in free_new())
     result.sort(key=lambda r: r[0])
     return [(o, n) for _, o, n in result]

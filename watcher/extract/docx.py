@@ -207,7 +207,8 @@ class _Styles:
 def _run_text(paragraph: etree._Element) -> str:
     parts: list[str] = []
     for element in paragraph.iter(qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr"), qn("w:noBreakHyphen")):
-        if element.getparent() is None or element.getparent().tag != qn("w:r"):
+        parent = element.getparent()
+        if parent is None or parent.tag != qn("w:r"):
             continue  # w:tab also defines tab stops in w:pPr/w:tabs
         if any(ancestor.tag in _SKIPPED_ANCESTORS for ancestor in element.iterancestors()):
             continue
@@ -302,7 +303,9 @@ class _Reader:
                 self.last_was_title = False
                 self.table(child)
             elif child.tag in (qn("w:sdt"), qn("w:customXml"), qn("w:sdtContent"), qn("w:smartTag")):
-                self.body(child.find(qn("w:sdtContent")) if child.tag == qn("w:sdt") else child)
+                inner = child.find(qn("w:sdtContent")) if child.tag == qn("w:sdt") else child
+                if inner is not None:
+                    self.body(inner)
 
 
 def _checked_package(body: bytes) -> bytes:

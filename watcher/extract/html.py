@@ -22,15 +22,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import accumulate
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urldefrag, urljoin
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4.element import NavigableString, PageElement, Tag
 from soupsieve import SelectorSyntaxError
 
 from watcher.decode import decode
 from watcher.errors import ExtractError
 from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse
 from watcher.extract.text import assemble, join_all
+from watcher.formats import attachment_format
+from watcher.links import followable_link
 from watcher.model import Block, Document
 from watcher.extract.furniture import without_furniture
 from watcher.normalise import clean_display, comparison_form
@@ -71,15 +74,12 @@ _MAX_SPAN = 1000
 _FRAME_PARAGRAPHS = 3
 _FRAME_CHARS = 200
 
-_ATTACHMENT_EXTS = (".docx", ".doc", ".pdf", ".wps", ".xls", ".xlsx", ".et", ".ofd")
-_WEB_SCHEMES = frozenset({"http", "https"})
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|--)\s*")
 
 
 def _attr_words(tag: Tag) -> str:
-    classes = tag.get("class") or []
-    if isinstance(classes, str):
-        classes = [classes]
+    value: str | list[str] = tag.get("class") or []  # bs4 gives a multi-valued attribute as a list
+    classes = [value] if isinstance(value, str) else [str(word) for word in value]
     return " ".join([*classes, str(tag.get("id") or "")]).lower()
 
 
@@ -440,38 +440,27 @@ def _title(soup: BeautifulSoup, tree: Subtrees) -> str:
     return first_part or (headings[0] if headings else "")
 
 
-def followable_link(link: str, page_url: str) -> bool:
-    """Whether a link found on the page at `page_url` may be fetched: a web page leads to web
-    addresses only and a local (file://) page to local files only, so that a page on the web can
-    never make watcher read a local file. A page without an address (a local path) keeps web and
-    relative links; nothing fetches those."""
-    try:
-        page, scheme = urlsplit(page_url).scheme.lower(), urlsplit(link).scheme.lower()
-    except ValueError:  # a malformed address (http://[… )
-        return False
-    if page in _WEB_SCHEMES:
-        return scheme in _WEB_SCHEMES
-    if page == "file":
-        return scheme == "file"
-    return scheme in _WEB_SCHEMES or scheme == ""
-
-
-def _attachments(root: Tag, url: str) -> tuple[str, ...]:
-    """Links to document files, by the extension of the address's path: what a link's label
-    says is the page's word, not the address's."""
+def _attachments(root: Tag, url: str, text: Tag) -> tuple[str, ...]:
+    """Links to document files under `root`, by the extension of the address's path: what a
+    link's label says is the page's word, not the address's. A link to a page (.html) counts
+    only within `text`, the element holding the document: the site's menus link its pages too."""
     found: dict[str, None] = {}  # in page order, each once
+    in_text = {id(link) for link in text.find_all("a", href=True)}
+    itself = urldefrag(url).url
     for link in root.find_all("a", href=True):
         href = str(link["href"]).strip()
         if not href or href.startswith("#"):
             continue
         try:
             absolute = urljoin(url, href) if url else href
-            path = urlsplit(absolute).path.lower()
+            attachment = attachment_format(absolute)
         except ValueError:  # a malformed address (http://[… ) links to nothing
             continue
         if not followable_link(absolute, url):  # also javascript:, mailto:, data: …
             continue
-        if path.endswith(_ATTACHMENT_EXTS):
+        if attachment is None or urldefrag(absolute).url == itself:  # the page is not its own attachment
+            continue
+        if attachment.attached_anywhere or id(link) in in_text:
             found.setdefault(absolute)
     return tuple(found)
 
@@ -518,12 +507,14 @@ def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
             raise ExtractError(f"the CSS selector {selector!r} matches nothing on the page")
         _drop_furniture(chosen)
         blocks = _blocks(chosen, Subtrees(chosen))
-        links = _attachments(chosen, url)
+        links = _attachments(chosen, url, chosen)
         _drop_furniture(page)  # the attachment list often sits just outside the chosen element
+        text = chosen
     else:
         _drop_furniture(page)
         tree = Subtrees(soup)
-        blocks = _blocks(_container(page, tree), tree)
+        text = _container(page, tree)
+        blocks = _blocks(text, tree)
         links = ()
-    attachments = tuple(dict.fromkeys([*links, *_attachments(page, url)]))
+    attachments = tuple(dict.fromkeys([*links, *_attachments(page, url, text)]))
     return assemble(blocks, fmt="html", title=title, attachments=attachments)

@@ -17,9 +17,9 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from typing import Any
 
-from bs4 import BeautifulSoup, CData, NavigableString, Tag
-from bs4.builder import LXMLTreeBuilder
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
+from bs4 import BeautifulSoup
+from bs4.builder._lxml import LXMLTreeBuilder
+from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, PageElement, ProcessingInstruction, Tag
 
 # Deeper than this (counting <html> as 1) nothing is built. Real pages nest a few dozen levels;
 # bs4 walks down a branch for many a call (to find an element's last descendant), so the depth
@@ -199,7 +199,8 @@ class Subtrees:
             # bs4 deletes an extracted element from its parent's list, moving the siblings after
             # it: the children that go are moved to the end first, so that each deletion is the last.
             going = {id(tag) for tag in children}
-            parent.contents[:] = [c for c in parent.contents if id(c) not in going] + children
+            kept: list[PageElement] = [c for c in parent.contents if id(c) not in going]
+            parent.contents[:] = [*kept, *children]
             for tag in reversed(children):
                 tag.extract(_self_index=len(parent.contents) - 1)
                 tag.decompose()

@@ -23,11 +23,11 @@ import statistics
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import pdfplumber
-from pdfminer.layout import LTPage
-from pdfminer.pdfinterp import PDFPageInterpreter
+from pdfminer.layout import LAParams, LTPage
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.ascii85 import ascii85decode, asciihexdecode
 from pdfminer.lzw import LZWDecoder
 from pdfminer.pdfdocument import PDFDocument
@@ -43,9 +43,10 @@ from pdfminer.pdftypes import (
 from pdfminer.psparser import PSKeyword
 
 from watcher.errors import ExtractError
-from watcher.extract.text import HEADING_NUMBER, assemble, join_all, join_wrapped
+from watcher.extract.text import assemble, join_all, join_wrapped
 from watcher.model import Block, Document
 from watcher.normalise import clean_display, comparison_form
+from watcher.numbering import HEADING_NUMBER
 
 MAX_PAGES = 2000
 # Decoded stream sizes. A page's content stream is rarely over a few MB; 64 MiB is a lossless
@@ -149,7 +150,7 @@ def _table_rows(table: pdfplumber.table.Table) -> list[tuple[str, ...]]:
     return rows
 
 
-def _first_width(chars: list[dict]) -> float:
+def _first_width(chars: list[dict[str, Any]]) -> float:
     """Width of a line's first word: up to its first ideograph, or to the first space."""
     if not chars:
         return 0.0
@@ -163,7 +164,7 @@ def _first_width(chars: list[dict]) -> float:
     return float(end["x1"] - chars[0]["x0"])
 
 
-def _inside(obj: dict, boxes: list[tuple[float, float, float, float]]) -> bool:
+def _inside(obj: dict[str, Any], boxes: list[tuple[float, float, float, float]]) -> bool:
     cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
     return any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
 
@@ -173,7 +174,7 @@ def _is_frame(table: pdfplumber.table.Table) -> bool:
     return max(sum(1 for cell in row.cells if cell is not None) for row in table.rows) <= 1
 
 
-def _frame_of(line: dict, frames: list[tuple[float, float, float, float]], page: int) -> str | None:
+def _frame_of(line: dict[str, Any], frames: list[tuple[float, float, float, float]], page: int) -> str | None:
     for index, box in enumerate(frames):
         if _inside(line, [box]):
             return f"{page}:{index}"
@@ -278,7 +279,7 @@ def _continues(prev: _Line, line: _Line, layout: _Layout) -> bool:
     return room <= line.first_width + 0.5 * size
 
 
-def _title(metadata: dict, lines: list[_Line], layout: _Layout) -> tuple[str, int]:
+def _title(metadata: dict[str, Any], lines: list[_Line], layout: _Layout) -> tuple[str, int]:
     """The title and how many leading lines of the first page print it (to leave out of the body)."""
     raw = str(metadata.get("Title") or "").strip()
     meta = _FILE_SUFFIX.sub("", _WORD_PREFIX.sub("", raw)).strip()
@@ -325,8 +326,8 @@ def _merge_tables(blocks: list[Block | _Table], table: _Table, previous: object)
 class _MeteredDevice(pdfplumber.page.PDFPageAggregatorWithMarkedContent):
     """pdfplumber's layout device, counting the objects the page's operators produce."""
 
-    def __init__(self, *args: object, limit: int, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, resources: PDFResourceManager, *, pageno: int, laparams: LAParams | None, limit: int) -> None:
+        super().__init__(resources, pageno=pageno, laparams=laparams)
         self.limit, self.count = limit, 0
 
     def _charge(self) -> None:
@@ -338,15 +339,15 @@ class _MeteredDevice(pdfplumber.page.PDFPageAggregatorWithMarkedContent):
 
     def render_char(self, *args: object, **kwargs: object) -> float:
         self._charge()
-        return super().render_char(*args, **kwargs)  # type: ignore[arg-type]
+        return super().render_char(*args, **kwargs)
 
     def paint_path(self, *args: object, **kwargs: object) -> None:
         self._charge()
-        super().paint_path(*args, **kwargs)  # type: ignore[arg-type]
+        super().paint_path(*args, **kwargs)
 
     def render_image(self, *args: object, **kwargs: object) -> None:
         self._charge()
-        super().render_image(*args, **kwargs)  # type: ignore[arg-type]
+        super().render_image(*args, **kwargs)
 
 
 class _MeteredPage(pdfplumber.page.Page):
@@ -550,7 +551,7 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     items: list[_Line | _Table] = sorted([*lines, *tables], key=lambda item: (item.page, item.top))
     blocks: list[Block | _Table] = []
     paragraph: list[_Line] = []
-    previous: _Line | _Table | None = None
+    previous: object = None  # the item placed last: a line, or the table it went into
 
     def close() -> None:
         if paragraph:
