@@ -96,7 +96,7 @@ def test_a_paragraph_after_an_item_list_belongs_to_its_article() -> None:
     article = next(c for c in clauses if c.text.startswith("第三条"))
     item = next(c for c in clauses if c.text.startswith("（二）"))
     after = next(c for c in clauses if c.text == "示范单位应当向主管部门备案。")
-    assert article.units[-1] in after.units and item.units[-1] not in after.units
+    assert article.items[-1] in after.items and item.items[-1] not in after.items
     assert after.path == article.path
 
 

@@ -75,7 +75,7 @@ def test_haishu_plan_paths_follow_the_numbering() -> None:
     segmented = segment(corpus_document("haishu-sti-plan-2021.txt"))
     clause = next(c for c in segmented.clauses if c.text.startswith("2.推动企业研发能力提升"))
     assert clause.path == ("三、创新策源,高质量建设特色优势产业创新引领地", "(二)创新企业壮大行动", "2.推动企业研发能力提升")
-    assert clause.measure and clause.item == "2."
+    assert clause.measure and clause.numbering == "2."
     # the next section's heading closes the items of the previous one
     heading = next(c for c in segmented.clauses if c.text == "(三)创新平台提升行动")
     assert heading.kind == "heading"
@@ -85,12 +85,12 @@ def test_haishu_plan_paths_follow_the_numbering() -> None:
 def test_sub_measures_are_units_inside_their_item() -> None:
     segmented = segment(corpus_document("cixi-sti-plan-2021.txt"))
     sub = next(c for c in segmented.clauses if c.text.startswith("三是建立完善科研攻关体系"))
-    assert sub.measure and sub.item == "三是"
+    assert sub.measure and sub.numbering == "三是"
     assert sub.path[-2] == "2.完善生命健康科技支撑体系"
     following = segmented.clauses[sub.index + 1]
-    assert following.units == sub.units  # the sentences after 三是 belong to it
-    unit = segmented.units[sub.units[-1]]
-    assert unit.numbered and unit.title.startswith("三是建立完善科研攻关体系")
+    assert following.items == sub.items  # the sentences after 三是 belong to it
+    item = segmented.items[sub.items[-1]]
+    assert item.numbered and item.title.startswith("三是建立完善科研攻关体系")
 
 
 def test_boxes_open_a_path_element() -> None:

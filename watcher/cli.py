@@ -13,30 +13,30 @@ from __future__ import annotations
 import os
 import sys
 
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
 import click
 
-from watcher.errors import LockedError, WatcherError
+from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, WatcherError
 from watcher.normalise import printable
+from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
 
-# The formats of target ledgers and edition comparisons, and the roles of figures (watcher.model.Role)
-TARGET_FORMATS = ("text", "json", "markdown", "html")
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+# The roles of figures (watcher.model.Role)
 ROLES = ("target", "reported", "baseline", "threshold")
-
-EXIT_ERROR = 2
-EXIT_SOME_FAILED = 3
-EXIT_LOCKED = 4
 
 
 class WatcherGroup(click.Group):
     """Turns library errors into one clear line and an exit status."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except LockedError as exc:
-            click.echo(f"watcher: {printable(str(exc))}", err=True)
-            ctx.exit(EXIT_LOCKED)
-        except WatcherError as exc:  # its message may quote a server or a document
+        except WatcherError as exc:  # each carries its exit status; its message may quote a server or a document
             click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_status)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
@@ -86,7 +86,7 @@ def _log_formatter(fmt: str | None = None):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown", "html"]),
+    type=click.Choice(DIFF_FORMATS),
     default="text",
     show_default=True,
     help="text: a redline for the terminal; json: the diff contract; markdown; html: one page.",
@@ -116,7 +116,7 @@ def diff_command(
     """
     from watcher.differ import diff_documents
     from watcher.references import load_side
-    from watcher.report import RENDERERS
+    from watcher.report import renderer
 
     config_path = ctx.obj["config_path"]
     old_doc, old_info = load_side(old, config_path)
@@ -129,10 +129,10 @@ def diff_command(
             raise click.UsageError(f"--targets prints {', '.join(TARGET_FORMATS)}, not {fmt}")
         comparisons = compare_editions(old_doc, new_doc, roles or PLANNED)
         click.echo(render_editions(old_info, new_info, comparisons, fmt))
-        ctx.exit(1 if any(c.status != "kept" for c in comparisons) else 0)
+        ctx.exit(EXIT_CHANGES if any(c.status != "kept" for c in comparisons) else EXIT_OK)
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
-    click.echo(RENDERERS[fmt](result, show_all))
-    ctx.exit(1 if result.substantive else 0)
+    click.echo(renderer(fmt)(result, show_all))
+    ctx.exit(EXIT_CHANGES if result.substantive else EXIT_OK)
 
 
 @cli.command("targets")
@@ -176,27 +176,9 @@ def _echo_json(data: object) -> None:
     click.echo(json_text(data))
 
 
-def _table(title: str, columns: tuple[str, ...]):
-    """A rich table whose title is text, never markup (it may hold a path or a source name)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=Text(printable(title)), title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
-
-
-def _add_row(table, *cells: object) -> None:
-    """One row of plain text: titles, URLs and server messages are never read as rich markup
-    and lose their control characters."""
-    from rich.text import Text
-
-    table.add_row(*(cell if isinstance(cell, Text) else Text(printable(str(cell))) for cell in cells))
-
-
-def _print_table(table) -> None:
-    """A rich table on stdout; wide when stdout is a file or a pipe, so rows stay one line."""
+def _print_table(table: RenderableType) -> None:
+    """A table of watcher.report.listings on stdout; wide when stdout is a file or a pipe, so rows
+    stay one line."""
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -205,11 +187,11 @@ def _print_table(table) -> None:
     console.print(table)
 
 
-def _format_option(func):
+def _format_option(func: _Command) -> _Command:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(["text", "json"]),
+        type=click.Choice(LISTING_FORMATS),
         default="text",
         show_default=True,
         help="json: machine-readable, on stdout only.",
@@ -227,12 +209,12 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     failed (each failure is recorded; the others were still checked), 4 when another run holds
     the database lock.
     """
-    from dataclasses import asdict
-
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from watcher.check import check_all, select_sources
+    from watcher.contract import check_result_to_dict
+    from watcher.report.listings import check_table
 
     settings = _settings(ctx)
     selected = select_sources(settings, sources)
@@ -252,34 +234,10 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     else:
         results = check_all(settings, sources)
     if fmt == "json":
-        _echo_json([asdict(result) for result in results])
+        _echo_json([check_result_to_dict(result) for result in results])
     else:
-        _print_check_summary(results)
-    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else 0)
-
-
-def _print_check_summary(results) -> None:
-    from collections import Counter
-
-    from rich.text import Text
-
-    labels = {"new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious"}
-    styles = {"new": "green", "failed": "red", "suspicious": "yellow"}
-    table = _table("watcher check", ("source", "result", "version", "changes", "HTTP", "seconds", "note"))
-    for r in results:
-        _add_row(
-            table,
-            r.source,
-            Text(labels[r.status], style=styles.get(r.status, "")),
-            str(r.version_number or ""),
-            str(r.changes) if r.status == "new" and r.version_number and r.version_number > 1 else "",
-            str(r.http_status or ""),
-            f"{r.duration:.1f}",
-            r.error or "",
-        )
-    counts = Counter(r.status for r in results)
-    table.caption = ", ".join(f"{labels[s].lower()}: {counts[s]}" for s in labels if counts[s]) or "no sources"
-    _print_table(table)
+        _print_table(check_table(results))
+    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else EXIT_OK)
 
 
 @cli.command("sources")
@@ -287,8 +245,8 @@ def _print_check_summary(results) -> None:
 @click.pass_context
 def sources_command(ctx: click.Context, fmt: str) -> None:
     """List the configured sources (and attachments found), with their last check."""
-    from dataclasses import asdict
-
+    from watcher.contract import source_status_to_dict
+    from watcher.report.listings import source_table
     from watcher.sources import source_statuses
 
     settings = _settings(ctx)
@@ -298,12 +256,9 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
             stored = store.sources()
     statuses = source_statuses(settings, stored)
     if fmt == "json":
-        _echo_json([asdict(status) for status in statuses])
+        _echo_json([source_status_to_dict(status) for status in statuses])
         return
-    table = _table(f"sources in {settings.config_path}", ("name", "url", "tags", "versions", "last check", "status"))
-    for s in statuses:
-        _add_row(table, s.name, s.url, ", ".join(s.tags), s.versions, s.last_check or "never", s.last_status or "")
-    _print_table(table)
+    _print_table(source_table(settings.config_path, statuses))
 
 
 @cli.command("history")
@@ -312,22 +267,17 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
 @click.pass_context
 def history_command(ctx: click.Context, source: str, fmt: str) -> None:
     """List the stored versions of SOURCE (id, number, fetched time, hash)."""
+    from watcher.contract import version_to_dict
+    from watcher.report.listings import version_table
+
     with _existing_store(_settings(ctx)) as store:
         versions = store.versions(source)
         if not versions:
             store.resolve(source)  # raises the clear error: unknown source, or no version yet
-    rows = [
-        {"id": v.id, "number": v.number, "ref": v.ref, "fetched_at": v.fetched_at, "sha256": v.sha256,
-         "title": v.title, "url": v.url}
-        for v in versions
-    ]
     if fmt == "json":
-        _echo_json(rows)
+        _echo_json([version_to_dict(v) for v in versions])
         return
-    table = _table(f"versions of {source}", ("id", "ref", "fetched at", "sha256", "title"))
-    for row in rows:
-        _add_row(table, row["id"], row["ref"], row["fetched_at"], row["sha256"][:16], row["title"])
-    _print_table(table)
+    _print_table(version_table(source, versions))
 
 
 @cli.command("show")
@@ -361,7 +311,7 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     changed = sum(item.changed for item in done)
     failed = sum(item.error is not None for item in done)
     click.echo(f"re-extracted {len(done) - failed} of {len(done)} versions; {changed} with a new hash", err=True)
-    ctx.exit(EXIT_SOME_FAILED if failed else 0)
+    ctx.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
 @cli.command("accept")
@@ -412,13 +362,12 @@ _since_option = click.option(
 def changes_command(ctx: click.Context, source: str | None, since: str | None, fmt: str, show_all: bool) -> None:
     """List the stored changes (of SOURCE, or of every source), one block per new version."""
     from watcher.changes import stored_diffs
+    from watcher.contract import stored_change_to_dict
     from watcher.report.text import render_text
 
     with _existing_store(_settings(ctx)) as store:
         if fmt == "json":
-            keys = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
-            rows = store.changes(source=source, since=since)
-            _echo_json([{**{k: row[k] for k in keys}, "change": row["payload"]} for row in rows])
+            _echo_json([stored_change_to_dict(row) for row in store.changes(source=source, since=since)])
             return
         diffs = stored_diffs(store, source, since)
     if not diffs:

@@ -2,14 +2,18 @@
 
 The store keeps each change as `change_to_dict(change)`, so digests and queries rebuild the Change
 objects with `change_from_dict` and need no recomputation; the JSON renderer prints `diff_to_dict`.
+The JSON lists of the watching commands (`check`, `sources`, `history`, `changes --format json`)
+are built here too.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Mapping, Sequence, get_args
 
 from watcher.model import (
     Change,
+    CheckResult,
     Diff,
     Indicator,
     InlineOp,
@@ -17,8 +21,10 @@ from watcher.model import (
     TargetChange,
     TargetComparison,
     TargetStatus,
+    StoredVersion,
     VersionInfo,
 )
+from watcher.sources import SourceStatus
 
 SCHEMA = "watcher.diff/1"
 EDITIONS_SCHEMA = "watcher.targets/1"  # `watcher diff --targets`: two target ledgers compared
@@ -179,3 +185,38 @@ def diff_from_dict(d: Mapping[str, Any]) -> Diff:
         new=_info_from_dict(d.get("new") or {}),
         changes=tuple(change_from_dict(c) for c in d.get("changes") or ()),
     )
+
+
+# ---------------------------------------------------------------- the watching commands' lists
+
+
+def check_result_to_dict(result: CheckResult) -> dict[str, Any]:
+    """One result of `watcher check --format json`: every field of the CheckResult."""
+    return asdict(result)
+
+
+def source_status_to_dict(status: SourceStatus) -> dict[str, Any]:
+    """One source of `watcher sources --format json`."""
+    return asdict(status)
+
+
+def version_to_dict(version: StoredVersion) -> dict[str, Any]:
+    """One stored version of `watcher history --format json` (its text left out)."""
+    return {
+        "id": version.id,
+        "number": version.number,
+        "ref": version.ref,
+        "fetched_at": version.fetched_at,
+        "sha256": version.sha256,
+        "title": version.title,
+        "url": version.url,
+    }
+
+
+_STORED_CHANGE_FIELDS = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
+
+
+def stored_change_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One stored change of `watcher changes --format json` (a Store.changes() row): where it is
+    kept and, as "change", its contract dict."""
+    return {**{key: row[key] for key in _STORED_CHANGE_FIELDS}, "change": row["payload"]}

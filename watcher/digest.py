@@ -25,9 +25,10 @@ from typing import Any, Literal, Mapping, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
-from watcher.model import KIND_ORDER, Change, Settings, Source, summarise
+from watcher.kinds import KIND_ORDER, SUBJECT_GROUPS
+from watcher.model import Change, Settings, Source, summarise
 from watcher.contract import change_from_dict
-from watcher.report.layout import TARGET_KINDS, Layout, arrange, render_template
+from watcher.report.layout import Layout, arrange, render_template
 from watcher.report.text import render_body
 from watcher.store import Store
 
@@ -122,12 +123,7 @@ def subject_line(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck
     """"[watcher] 2 plans changed: 3 targets, 1 new measure" — counts only, never document text."""
     changed = [g for g in groups if g.substantive]
     kinds = [c.kind for g in changed for c in g.changes]
-    counts = [
-        (sum(k in TARGET_KINDS for k in kinds), "target", None),
-        (kinds.count("measure_added"), "new measure", None),
-        (kinds.count("measure_removed"), "removed measure", None),
-        (sum(k.startswith("clause_") for k in kinds), "changed clause", None),
-    ]
+    counts = [(sum(k in group for k in kinds), singular, plural) for group, singular, plural in SUBJECT_GROUPS]
     parts = [_plural(n, s, p) for n, s, p in counts if n]
     subject = f"[watcher] {_plural(len(changed), 'plan')} changed"
     if parts:

@@ -1,12 +1,22 @@
-"""Named exceptions of the library. The CLI maps each family to one line and an exit status."""
+"""Named exceptions of the library, each carrying its exit status: the CLI turns any of them into
+one line on stderr and `exit_status`.
+
+The exit statuses of the `watcher` command (README, "Exit statuses"), defined once here.
+"""
 
 from __future__ import annotations
+
+EXIT_OK = 0  # success (for `diff`: no change of substance)
+EXIT_CHANGES = 1  # `diff` only: changes of substance
+EXIT_ERROR = 2  # usage or configuration error, or any other error
+EXIT_SOME_FAILED = 3  # `check`, `reextract`: some sources or versions failed, the others were done
+EXIT_LOCKED = 4  # another run holds the database lock
 
 
 class WatcherError(Exception):
     """Base class of every error the library raises on purpose."""
 
-    exit_status = 2
+    exit_status: int = EXIT_ERROR
 
 
 class ConfigError(WatcherError):
@@ -45,6 +55,8 @@ class StoreError(WatcherError):
 
 class LockedError(StoreError):
     """Another run holds the database lock."""
+
+    exit_status = EXIT_LOCKED
 
 
 class VersionNotFound(WatcherError):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, get_args
+from typing import Literal, Mapping
+
+from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 
 # ---------------------------------------------------------------- sources and fetching
 
@@ -114,20 +116,20 @@ class Clause:
     index: int  # position in document order
     block: int  # index of the paragraph/table it comes from
     measure: bool = False  # opens a numbered item (1. / （五）) or a sub-measure (三是…)
-    item: str | None = None  # the numbering that opens it, e.g. "1." or "三是" (display only)
+    numbering: str | None = None  # the numbering that opens it, e.g. "1." or "三是" (display only)
     header: tuple[str, ...] = ()  # for rows: the table's column headers
     cells: tuple[str, ...] = ()  # for rows: the cells
-    units: tuple[int, ...] = ()  # ids of the numbered items / sub-measures it belongs to, outermost first
+    items: tuple[int, ...] = ()  # ids (Item.id) of the numbered items / sub-measures it belongs to, outermost first
     year: int | None = None  # deadline year in force from earlier in its paragraph (到2025年…)
     role: Role = "target"  # what its figures are, from its section and the cues before it in its paragraph
 
 
 @dataclass(frozen=True)
-class Unit:
+class Item:
     """A numbered heading or item, or a sub-measure (一是…): what can be added or removed as a whole."""
 
     id: int
-    level: float  # rank in the numbering order: 第一章 0, 一、 1, （一） 2, 1. 3, （1） 4, ① 5
+    rank: float  # rank in the numbering order: 第一章 0, 一、 1, （一） 2, 1. 3, （1） 4, ① 5
     title: str  # display text of its opening clause
     numbered: bool  # opened by a heading number or 一是-style marker (not a bare markup heading)
 
@@ -185,23 +187,6 @@ class TargetComparison:
 
 
 # ---------------------------------------------------------------- changes and diffs
-
-ChangeKind = Literal[
-    "target_changed",
-    "target_added",
-    "target_removed",
-    "measure_added",
-    "measure_removed",
-    "clause_modified",
-    "clause_added",
-    "clause_removed",
-    "clause_moved",
-    "formatting",
-]
-
-# The order in which reports list kinds (the Literal's order): what an analyst reads first.
-KIND_ORDER: tuple[str, ...] = get_args(ChangeKind)
-SUBSTANTIVE_KINDS: frozenset[str] = frozenset(KIND_ORDER) - {"formatting"}
 
 InlineOp = tuple[Literal["=", "-", "+"], str]
 

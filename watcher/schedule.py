@@ -32,7 +32,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.config import parse_cron
 from watcher.errors import LockedError, WatcherError
-from watcher.model import CheckResult, Settings
+from watcher.model import Settings
+from watcher.report.listings import check_line
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +56,6 @@ def trigger(expr: str) -> CronTrigger:
     # parse_cron builds the trigger; jitter is a plain attribute of APScheduler 3 triggers.
     cron.jitter = min(MAX_JITTER, int(period // 4)) or None
     return cron
-
-
-def _describe(result: CheckResult) -> str:
-    if result.status == "new" and result.version_number == 1:
-        what = "first version stored"
-    elif result.status == "new":
-        what = f"new version {result.version_number}, {result.changes} change(s) of substance"
-    else:
-        what = result.status
-    if result.error:
-        what += f": {result.error}"
-    return f"check {result.source}: {what} ({result.duration:.1f} s)"
 
 
 class Jobs:
@@ -113,7 +102,7 @@ class Jobs:
         def work() -> None:
             # check_all holds Store.lock() for the run, as `watcher check` does.
             for result in check_all(self.settings, names=[source_name]):
-                (log.warning if result.status in ("failed", "suspicious") else log.info)(_describe(result))
+                (log.warning if result.status in ("failed", "suspicious") else log.info)(check_line(result))
 
         self._run(f"check {source_name}", work)
 

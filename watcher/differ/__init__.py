@@ -1,6 +1,6 @@
 """The clause-level differ: two Documents → a Diff of changes of the contract's kinds.
 
-segment (clauses with heading paths, roles and units) → align (old clauses ↔ new clauses) →
+segment (clauses with heading paths, roles and numbered items) → align (old clauses ↔ new clauses) →
 classify (changes per aligned pair or unpaired unit), with the targets of each clause read by
 `targets` and the indicators that clause alignment leaves over paired over the whole document by
 `ledger`. Everything here is pure: documents in, changes out. Its normal forms are

@@ -321,12 +321,12 @@ def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Claus
             b = "".join(new[k].key for k in group_n)
             score = fuzz.ratio(a, b)
             first_o, first_n = old[group_o[0]], new[group_n[0]]
-            same_item = first_o.item is not None and old_items[r] == new_items[c]
+            same_item = first_o.numbering is not None and old_items[r] == new_items[c]
             # an item and a plain paragraph are alike only as clauses are (the gap pairing had them)
             alike = (
                 score >= PARAGRAPH_THRESHOLD
                 and min(len(a), len(b)) >= _SHORT
-                and (first_o.item is None) == (first_n.item is None)
+                and (first_o.numbering is None) == (first_n.numbering is None)
             )
             if alike or (same_item and max(score, fuzz.partial_ratio(a, b)) >= ITEM_THRESHOLD):
                 candidates.append((score, r, c))
@@ -344,7 +344,7 @@ def _pair_paragraphs(old_ids: list[int], new_ids: list[int], old: Sequence[Claus
 
 def _item(clause: Clause) -> str:
     """An item's number as compared: width folded (（二） and (二) are one); numbers have no script."""
-    return loose_form(unicodedata.normalize("NFKC", clause.item or ""))
+    return loose_form(unicodedata.normalize("NFKC", clause.numbering or ""))
 
 
 def _pair_moves(old_ids: list[int], new_ids: list[int], okeys: Sequence[str], nkeys: Sequence[str]) -> list[Pair]:

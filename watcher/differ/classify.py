@@ -22,7 +22,8 @@ from diff_match_patch import diff_match_patch
 
 from watcher.differ.align import Pair
 from watcher.differ.ledger import Entry, pair_ledgers, provision_scopes
-from watcher.model import Change, ChangeKind, Clause, InlineOp, Target, TargetChange, Unit
+from watcher.kinds import TARGET_KINDS, ChangeKind
+from watcher.model import Change, Clause, InlineOp, Target, TargetChange, Item
 from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
 from watcher.differ.segment import Segmented, strip_marker
@@ -160,7 +161,7 @@ def _unchanged(pair: Pair, old: Segmented, new: Segmented) -> bool:
 
 
 @dataclass(frozen=True)
-class _Item:
+class _Leftover:
     """An indicator of one side that its own clause pair did not account for: a ledger entry that
     the whole-document pairing may still give a counterpart."""
 
@@ -181,7 +182,7 @@ class _Report:
     the ledger, and what it says instead when none of them comes to a change."""
 
     changes: tuple[Change, ...] = ()
-    items: tuple[_Item, ...] = ()
+    leftovers: tuple[_Leftover, ...] = ()
     fallback: tuple[Change, ...] = ()
 
 
@@ -217,8 +218,8 @@ def _paired(pair: Pair, sides: _Sides) -> _Report:
     changed, left_old, left_new = _target_changes(olds, news, sides)
     inline = inline_diff(old_text, new_text)
     items = tuple(
-        _Item(t, False, c, olds[0].path, old_text, new_text, inline, moved_from) for t, c in left_old
-    ) + tuple(_Item(t, True, c, path, old_text, new_text, inline, moved_from) for t, c in left_new)
+        _Leftover(t, False, c, olds[0].path, old_text, new_text, inline, moved_from) for t, c in left_old
+    ) + tuple(_Leftover(t, True, c, path, old_text, new_text, inline, moved_from) for t, c in left_new)
     return _Report(
         _target_change_list(changed, olds, news, old_text, new_text, moved_from, inline),
         items,
@@ -310,43 +311,43 @@ def _target_changes(
 # ---------------------------------------------------------------- unpaired clauses
 
 
-def _whole_units(unpaired: set[int], segmented: Segmented, members: dict[int, list[int]]) -> dict[int, int]:
-    """Map each unpaired clause to the outermost numbered unit all of whose clauses are unpaired."""
+def _whole_items(unpaired: set[int], segmented: Segmented, members: dict[int, list[int]]) -> dict[int, int]:
+    """Map each unpaired clause to the outermost numbered item all of whose clauses are unpaired."""
     whole = {
-        unit
-        for unit, indices in members.items()
-        if segmented.units[unit].numbered and all(i in unpaired for i in indices)
+        item
+        for item, indices in members.items()
+        if segmented.items[item].numbered and all(i in unpaired for i in indices)
     }
     owner: dict[int, int] = {}
     for index in unpaired:
-        for unit in segmented.clauses[index].units:
-            if unit in whole:
-                owner[index] = unit
+        for item in segmented.clauses[index].items:
+            if item in whole:
+                owner[index] = item
                 break
     return owner
 
 
-def _unit_members(segmented: Segmented) -> dict[int, list[int]]:
-    """The clauses of each unit, leaving out boxes and tables nested in it: a box printed after an
+def _item_members(segmented: Segmented) -> dict[int, list[int]]:
+    """The clauses of each item, leaving out boxes and tables nested in it: a box printed after an
     item is often about the item before, so it does not decide whether an item is new."""
     members: dict[int, list[int]] = {}
-    boxes = {u for u, unit in segmented.units.items() if not unit.numbered}
+    boxes = {u for u, item in segmented.items.items() if not item.numbered}
     for clause in segmented.clauses:
-        units = clause.units
-        # the units from the innermost box or table inwards (that box included)
+        items = clause.items
+        # the items from the innermost box or table inwards (that box included)
         start = 0
         if boxes:
-            for depth in range(len(units) - 1, -1, -1):
-                if units[depth] in boxes:
+            for depth in range(len(items) - 1, -1, -1):
+                if items[depth] in boxes:
                     start = depth
                     break
-        for unit in units[start:]:
-            members.setdefault(unit, []).append(clause.index)
+        for item in items[start:]:
+            members.setdefault(item, []).append(clause.index)
     return members
 
 
-def _is_action(clause: Clause, units: dict[int, Unit]) -> bool:
-    inside_numbered = any(units[u].numbered for u in clause.units)
+def _is_action(clause: Clause, items: dict[int, Item]) -> bool:
+    inside_numbered = any(items[u].numbered for u in clause.items)
     return clause.kind == "sentence" and inside_numbered and bool(_ACTION.match(clause.text))
 
 
@@ -374,13 +375,13 @@ def _one_sided(kind: ChangeKind, path: tuple[str, ...], text: str, added: bool) 
 
 def _absorbed(
     members: Sequence[Clause], added: bool, path: tuple[str, ...], text: str, sides: _Sides
-) -> tuple[_Item, ...]:
+) -> tuple[_Leftover, ...]:
     """The indicators of clauses already reported as a measure or as text: part of that change,
     paired elsewhere only when they are not thresholds (a regulation's new provision brings its
     own amounts)."""
     side = {"new": text} if added else {"old": text}
     return tuple(
-        _Item(t, added, c, path, side.get("old"), side.get("new"), absorbed=True)
+        _Leftover(t, added, c, path, side.get("old"), side.get("new"), absorbed=True)
         for c in members
         if c.role != "threshold"
         for t in sides.targets(c)
@@ -421,19 +422,19 @@ def _unpaired(
     indices: Iterable[int], segmented: Segmented, added: bool, sides: _Sides, titles: Sequence[str] = ()
 ) -> list[tuple[int, _Report]]:
     """Reports for the clauses of one side that have no counterpart, with their position:
-    a whole numbered unit is one measure, a whole paragraph one report, a lone clause its own.
+    a whole numbered item is one measure, a whole paragraph one report, a lone clause its own.
     `titles` are the comparison forms of the two versions' titles."""
     indices = sorted(indices)
     if not indices:
         return []
     title_blocks = _title_blocks(indices, segmented, titles)
     unpaired = set(indices)
-    unit_members = _unit_members(segmented)
-    owner = _whole_units(unpaired, segmented, unit_members)
+    item_members = _item_members(segmented)
+    owner = _whole_items(unpaired, segmented, item_members)
     paragraphs = _whole_paragraphs(unpaired, segmented, set(owner))
     in_paragraph = {i for members in paragraphs.values() for i in members[1:]}
     reports: list[tuple[int, _Report]] = []
-    reported_units: set[int] = set()
+    reported_items: set[int] = set()
     measure = _one_side("measure_added", "measure_removed", added)
     for index in indices:
         clause = segmented.clauses[index]
@@ -443,19 +444,19 @@ def _unpaired(
             # kept as metadata in the other), or a line of the document's history
             reports.append((index, _Report((_one_sided("formatting", clause.path, clause.text, added),))))
             continue
-        unit = owner.get(index)
-        if unit is not None:
-            if unit not in reported_units:
-                reported_units.add(unit)
-                members = [segmented.clauses[i] for i in unit_members[unit]]
+        item = owner.get(index)
+        if item is not None:
+            if item not in reported_items:
+                reported_items.add(item)
+                members = [segmented.clauses[i] for i in item_members[item]]
                 text = _text(members)
-                # units and path elements are pushed together, so the unit's depth cuts the path
-                unit_path = clause.path[: clause.units.index(unit) + 1]
+                # items and path elements are pushed together, so the item's depth cuts the path
+                item_path = clause.path[: clause.items.index(item) + 1]
                 kind = measure
-                if segmented.units[unit].level == ARTICLE_RANK and _principle_only(members, sides):
+                if segmented.items[item].rank == ARTICLE_RANK and _principle_only(members, sides):
                     kind = _one_side("clause_added", "clause_removed", added)  # a principle, not a provision
-                change = _one_sided(kind, unit_path, text, added)
-                reports.append((index, _Report((change,), _absorbed(members, added, unit_path, text, sides))))
+                change = _one_sided(kind, item_path, text, added)
+                reports.append((index, _Report((change,), _absorbed(members, added, item_path, text, sides))))
             continue
         if index in in_paragraph:
             continue
@@ -499,7 +500,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
     if (
         (first.measure and first.kind != "heading")  # a heading alone is renamed or new text; a whole new unit is one measure
         or (len(members) > 1 and _PROGRAMME.match(first.text))
-        or any(_is_action(c, segmented.units) and c.index not in quantified for c in members)
+        or any(_is_action(c, segmented.items) and c.index not in quantified for c in members)
         or (whole and first.kind == "sentence" and _states_provision(members, sides))
     ):
         return _Report((measure,), _absorbed(members, added, first.path, text, sides))
@@ -508,10 +509,10 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
         pairs = [(headline_target([t for t, _ in pairs]), first)]  # a new row is one new indicator
     if pairs and first.kind != "heading":
         side_text = {"new": text} if added else {"old": text}
-        items = tuple(_Item(t, added, c, first.path, side_text.get("old"), side_text.get("new")) for t, c in pairs)
-        fallback = (measure,) if any(_is_action(c, segmented.units) for c in members) else (text_change,)
+        items = tuple(_Leftover(t, added, c, first.path, side_text.get("old"), side_text.get("new")) for t, c in pairs)
+        fallback = (measure,) if any(_is_action(c, segmented.items) for c in members) else (text_change,)
         return _Report((), items, fallback)
-    if any(_is_action(c, segmented.units) for c in members):
+    if any(_is_action(c, segmented.items) for c in members):
         return _Report((measure,), _absorbed(members, added, first.path, text, sides))
     return _Report((text_change,), _absorbed(members, added, first.path, text, sides))
 
@@ -520,7 +521,7 @@ def _lone(members: list[Clause], segmented: Segmented, added: bool, sides: _Side
 
 
 def _ledger_changes(
-    old_items: list[tuple[float, _Item]], new_items: list[tuple[float, _Item]], old_scope: list[int | None],
+    old_items: list[tuple[float, _Leftover]], new_items: list[tuple[float, _Leftover]], old_scope: list[int | None],
     new_scope: list[int | None],
 ) -> tuple[list[tuple[float, Change]], set[int]]:
     """Pair the indicators left over on both sides over the whole document; the changes they come
@@ -577,8 +578,8 @@ def classify(
             reports.extend((at, r) for r in added_reports.pop(pair.new[0], []))
         else:
             reports.extend((at, r) for r in removed_reports.pop(pair.old[0], []))
-    old_items = [(order, item) for order, r in reports for item in r.items if not item.added]
-    new_items = [(order, item) for order, r in reports for item in r.items if item.added]
+    old_items = [(order, item) for order, r in reports for item in r.leftovers if not item.added]
+    new_items = [(order, item) for order, r in reports for item in r.leftovers if item.added]
     if any(item.target.role == "threshold" for _, item in (*old_items, *new_items)):
         old_scope, new_scope = provision_scopes(old, new, pairs)
     else:  # only a regulation's thresholds are scoped
@@ -587,7 +588,7 @@ def classify(
     placed: list[tuple[float, int, Change]] = []
     for order, report in reports:
         own = list(report.changes)
-        if not any(c.kind.startswith("target_") for c in own) and not any(id(i) in reported for i in report.items):
+        if not any(c.kind in TARGET_KINDS for c in own) and not any(id(i) in reported for i in report.leftovers):
             own.extend(report.fallback)
         placed.extend((order, len(placed), change) for change in own)
     placed.extend((order + 0.5, len(placed) + n, change) for n, (order, change) in enumerate(ledger))

@@ -146,14 +146,14 @@ def _pair_bucket(
 def _articles(segmented: Segmented) -> list[int | None]:
     """The provision (article) each clause belongs to, if any."""
     return [
-        next((u for u in reversed(c.units) if segmented.units[u].level == ARTICLE_RANK), None)
+        next((u for u in reversed(c.items) if segmented.items[u].rank == ARTICLE_RANK), None)
         for c in segmented.clauses
     ]
 
 
-def _number(segmented: Segmented, unit: int | None) -> str:
+def _number(segmented: Segmented, item: int | None) -> str:
     """The numbering of an article (第十五条), as its heading path element opens with it."""
-    found = marker(segmented.units[unit].title) if unit is not None else None
+    found = marker(segmented.items[item].title) if item is not None else None
     return found[1].strip() if found else ""
 
 

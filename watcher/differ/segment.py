@@ -5,7 +5,7 @@ with boxes (专栏N) and tables (表N) in between and sub-measures inside paragr
 Regulations number theirs 第一章 › 第一节 › 第一条 › （一）; an article is a provision however short,
 and in a regulation a paragraph after an item list belongs to its article, not to its last item.
 A clause is one sentence (split at 。；！？), one heading, or one table row. Every clause carries
-the heading path it sits under, the numbered units (articles, items, sub-measures) it belongs to,
+the heading path it sits under, the numbered items (articles, items, sub-measures) it belongs to,
 so the classifier can report a whole new item as one measure, and the role its figures have from
 the document, its section and the cues before it in its paragraph (targets.role_cue).
 """
@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.model import Block, Clause, Document, Role, Unit
+from watcher.model import Block, Clause, Document, Role, Item
 from watcher.normalise import comparison_forms
 from watcher.numbering import ARTICLE_RANK, BOX_CAPTION, INDEX_CELL, SENTENCE_ENDS, SUBMEASURE, marker
 from watcher.differ.targets import role_cue
@@ -46,7 +46,7 @@ def section_role(title: str) -> Role | None:
 @dataclass(frozen=True)
 class Segmented:
     clauses: tuple[Clause, ...]
-    units: dict[int, Unit]
+    items: dict[int, Item]
 
 
 def strip_marker(text: str) -> str:
@@ -95,22 +95,22 @@ class _Builder:
 
     def __init__(self, role: Role | None = None) -> None:
         self.document_role = role  # a regulation's figures are all thresholds
-        self.roles: dict[int, Role] = {}  # unit id → the role its heading gives
+        self.roles: dict[int, Role] = {}  # item id → the role its heading gives
         self.sentence_items: set[int] = set()  # items that are a sentence (（一）…；), not a heading
         self.clauses: list[dict[str, Any]] = []  # Clause fields; the key is added in one batch
-        self.units: dict[int, Unit] = {}
-        self.stack: list[tuple[float, int, str]] = []  # (rank, unit id, path element)
+        self.items: dict[int, Item] = {}
+        self.stack: list[tuple[float, int, str]] = []  # (rank, item id, path element)
         self.box_block = -1  # block number of the last box or table caption
 
-    def open_unit(self, rank: float, title: str, numbered: bool) -> int:
+    def open_item(self, rank: float, title: str, numbered: bool) -> int:
         while self.stack and self.stack[-1][0] >= rank:
             self.stack.pop()
-        unit_id = len(self.units)
-        self.units[unit_id] = Unit(unit_id, rank, title, numbered)
-        self.stack.append((rank, unit_id, title))
+        item_id = len(self.items)
+        self.items[item_id] = Item(item_id, rank, title, numbered)
+        self.stack.append((rank, item_id, title))
         if (role := section_role(title)) is not None:
-            self.roles[unit_id] = role
-        return unit_id
+            self.roles[item_id] = role
+        return item_id
 
     @property
     def role(self) -> Role:
@@ -124,12 +124,12 @@ class _Builder:
         return tuple(title for _, _, title in self.stack)
 
     @property
-    def unit_ids(self) -> tuple[int, ...]:
-        return tuple(unit_id for _, unit_id, _ in self.stack)
+    def item_ids(self) -> tuple[int, ...]:
+        return tuple(item_id for _, item_id, _ in self.stack)
 
     def add(self, text: str, kind: str, block: int, **extra: object) -> None:
         self.clauses.append(
-            dict(text=text, path=self.path, kind=kind, index=len(self.clauses), block=block, units=self.unit_ids, **extra)
+            dict(text=text, path=self.path, kind=kind, index=len(self.clauses), block=block, items=self.item_ids, **extra)
         )
 
     def table(self, block: Block, number: int) -> None:
@@ -153,18 +153,18 @@ class _Builder:
             found is not None and found[0] != ARTICLE_RANK and _looks_like_heading(text)
         )
         if BOX_CAPTION.match(text) and len(text) <= _MAX_HEADING_CHARS:
-            self.open_unit(_BOX_RANK, _title(text), numbered=False)
+            self.open_item(_BOX_RANK, _title(text), numbered=False)
             self.box_block = number
             self.add(text, "heading", number)
             return
         if found or block.kind == "heading":
             rank = found[0] if found else (block.level or 1)
-            unit = self.open_unit(rank, _title(text), numbered=found is not None)
+            item = self.open_item(rank, _title(text), numbered=found is not None)
             if is_heading:
-                self.add(text, "heading", number, measure=found is not None, item=found[1].strip() if found else None)
+                self.add(text, "heading", number, measure=found is not None, numbering=found[1].strip() if found else None)
                 return
             if rank > ARTICLE_RANK:
-                self.sentence_items.add(unit)
+                self.sentence_items.add(item)
         elif self.document_role == "threshold":
             # in a regulation, a paragraph after a list of items (（一）…；（二）…。) belongs to the
             # article, not to its last item
@@ -180,14 +180,14 @@ class _Builder:
             sub = _SUBMEASURE.match(sentence)
             if sub:
                 del self.stack[base:]
-                self.open_unit(_BOX_RANK + 1, _title(sentence), numbered=True)
+                self.open_item(_BOX_RANK + 1, _title(sentence), numbered=True)
             opens_item = position == 0 and numbered is not None
             self.add(
                 sentence,
                 "sentence",
                 number,
                 measure=bool(sub) or opens_item,
-                item=(numbered[1].strip() if opens_item and numbered else sub.group(0) if sub else None),
+                numbering=(numbered[1].strip() if opens_item and numbered else sub.group(0) if sub else None),
                 year=year,
                 role=role,
             )
@@ -239,4 +239,4 @@ def segment(document: Document) -> Segmented:
     ]
     keys = comparison_forms(texts)
     clauses = tuple(Clause(key=key, **fields) for fields, key in zip(builder.clauses, keys))
-    return Segmented(clauses, builder.units)
+    return Segmented(clauses, builder.items)

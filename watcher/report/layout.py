@@ -16,25 +16,9 @@ import jinja2
 import markupsafe
 
 from watcher.contract import json_number
+from watcher.kinds import FORMATTING_KINDS, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
 from watcher.model import Change, InlineOp, Target, summarise
 from watcher.normalise import printable
-
-TARGET_KINDS = frozenset({"target_changed", "target_added", "target_removed"})
-MEASURE_KINDS = frozenset({"measure_added", "measure_removed"})
-
-# Short labels of each kind, in the singular and the plural.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "target_changed": ("target changed", "targets changed"),
-    "target_added": ("target added", "targets added"),
-    "target_removed": ("target removed", "targets removed"),
-    "measure_added": ("new measure", "new measures"),
-    "measure_removed": ("removed measure", "removed measures"),
-    "clause_modified": ("clause modified", "clauses modified"),
-    "clause_added": ("clause added", "clauses added"),
-    "clause_removed": ("clause removed", "clauses removed"),
-    "clause_moved": ("clause moved", "clauses moved"),
-    "formatting": ("formatting change", "formatting changes"),
-}
 
 # How an indicator fared from one edition to the next (watcher diff --targets), in report order.
 STATUS_LABELS: dict[str, str] = {
@@ -98,18 +82,13 @@ def _by_section(changes: list[Change]) -> tuple[Section, ...]:
     return tuple(Section(path, tuple(items)) for path, items in groups.items())
 
 
-def count_phrase(kind: str, n: int) -> str:
-    singular, plural = KIND_LABELS.get(kind, (kind, kind))
-    return f"{n} {singular if n == 1 else plural}"
-
-
 def summary_line(summary: dict[str, int], hidden: int = 0) -> str:
     """"1 target changed, 1 new measure, 12 formatting changes (hidden)"."""
     if not summary:
         return "no changes"
     # Only formatting is ever hidden: say so where it is counted.
     return ", ".join(
-        count_phrase(kind, n) + (" (hidden)" if kind == "formatting" and hidden else "")
+        count_phrase(kind, n) + (" (hidden)" if kind in FORMATTING_KINDS and hidden else "")
         for kind, n in summary.items()
     )
 
@@ -117,10 +96,6 @@ def summary_line(summary: dict[str, int], hidden: int = 0) -> str:
 def section_title(path: Iterable[str]) -> str:
     path = tuple(path)
     return " › ".join(path) if path else "(before the first heading)"
-
-
-def kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, (kind, kind))[0]
 
 
 # ---------------------------------------------------------------- targets

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
+from watcher.kinds import kind_label
 from watcher.model import Change, Diff
 from watcher.normalise import printable
 from watcher.report.layout import (
     Layout,
     arrange,
-    kind_label,
     moved_from,
     redline,
     summary_line,
@@ -46,8 +46,8 @@ def row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def render_changes(layout: Layout, heading: str = "##") -> list[str]:
-    """The body shared by a diff and a digest, as Markdown lines."""
+def body_lines(layout: Layout, heading: str = "##") -> list[str]:
+    """The body of a diff as Markdown lines: targets, measures, then clauses by section."""
     lines: list[str] = []
     if layout.targets:
         lines += [f"{heading} Targets", ""]
@@ -86,5 +86,5 @@ def render_markdown(diff: Diff, show_all: bool = False) -> str:
     lines += ["", f"**Summary:** {escape(summary)}", ""]
     if layout.empty:
         lines += ["No changes of substance.", ""]
-    lines += render_changes(layout)
+    lines += body_lines(layout)
     return "\n".join(lines).rstrip()

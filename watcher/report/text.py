@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from watcher.kinds import kind_label
 from watcher.model import Change, Diff, VersionInfo
 from watcher.normalise import printable
 from watcher.report.layout import (
     Layout,
     Section,
     arrange,
-    kind_label,
     marked,
     moved_from,
     redline,
@@ -119,8 +119,9 @@ def _section_lines(section: Section, color: bool) -> list[Text]:
     return lines
 
 
-def render_changes(console: Console, layout: Layout, color: bool) -> None:
-    """The body shared by a diff and a digest: targets, measures, then clauses by section."""
+def print_body(console: Console, layout: Layout, color: bool) -> None:
+    """Print the body shared by a diff and a digest on `console`: targets, measures, then clauses
+    by section."""
     if layout.targets:
         console.print(Text("Targets", style="bold underline" if color else ""))
         console.print(target_table(layout.targets, color))
@@ -139,7 +140,7 @@ def render_changes(console: Console, layout: Layout, color: bool) -> None:
 def render_body(layout: Layout, *, color: bool = False, width: int | None = None) -> str:
     """The body alone, without the diff's header: what a text digest shows of each source."""
     console = _console(color, width)
-    render_changes(console, layout, color)
+    print_body(console, layout, color)
     return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
 
 
@@ -156,6 +157,6 @@ def render_text(
     console.print()
     if layout.empty:
         console.print(Text("No changes of substance."))
-    render_changes(console, layout, color)
+    print_body(console, layout, color)
     out = console.file.getvalue()  # type: ignore[attr-defined]
     return out.rstrip()
