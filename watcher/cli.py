@@ -290,9 +290,10 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
     from dataclasses import asdict
 
     from watcher.sources import source_statuses
+    from watcher.store import SourceRecord
 
     settings = _settings(ctx)
-    stored: list[dict] = []
+    stored: list[SourceRecord] = []
     if os.path.exists(settings.storage_path):
         with _existing_store(settings) as store:
             stored = store.sources()
@@ -418,7 +419,7 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
         if fmt == "json":
             keys = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
             rows = store.changes(source=source, since=since)
-            _echo_json([{**{k: row[k] for k in keys}, "change": row["payload"]} for row in rows])
+            _echo_json([{**{k: getattr(row, k) for k in keys}, "change": row.payload} for row in rows])
             return
         diffs = stored_diffs(store, source, since)
     if not diffs:
