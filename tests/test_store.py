@@ -357,3 +357,39 @@ def test_last_checks_say_since_when_a_source_has_been_failing(tmp_path) -> None:
         store.mark_digest_failed(store.create_digest("s", ["a@example.org"], [], last_check_id=ids[3]), "451")
         assert store.reported_checks() == {("a@example.org",): ids[2]}  # only sent digests count
 
+
+def test_every_read_returns_frozen_records_with_the_stored_json_decoded(tmp_path) -> None:
+    import dataclasses
+
+    with Store(tmp_path / "w.db") as store:
+        old, new = store_versions(store, "plan", 2)
+        store.upsert_source(Source(name="plan", url="https://example.org/plan.html", tags=("cixi", "plans")))
+        store.add_changes(new.id, old.id, Diff(VersionInfo("plan@1"), VersionInfo("plan@2"), (
+            Change("clause_added", PATH, None, NEW_SENTENCE),
+        )))
+        store.add_check(CheckResult("plan", "failed", error="HTTP 503"), started_at="2026-11-20T06:00:00Z")
+        [change] = store.changes()
+        store.mark_digest_sent(store.create_digest("s", ["a@example.org"], [change.id]))
+        failed = store.create_digest("s", ["b@example.org"], [change.id])
+        store.mark_digest_failed(failed, "550 no such user")
+        [source] = store.sources()
+        [check] = store.checks()
+        [last] = store.last_checks()
+        [undelivered] = store.undelivered_changes()
+        digests = store.digests()
+        info = store.fetch_info(new.id)
+        records = [source, check, last, change, undelivered, *digests, info]
+        for record in records:
+            field = dataclasses.fields(record)[0].name
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(record, field, None)
+        assert source.tags == ("cixi", "plans") and source.versions == 2 and source.latest == 2
+        assert source.last_status == "failed" and source.last_error == "HTTP 503"
+        assert check.status == last.status == "failed" and last.problem_since == check.id
+        assert change.path == PATH and change.payload["new"] == NEW_SENTENCE and change.substantive is True
+        assert undelivered.id == change.id and undelivered.sent_to == (("a@example.org",),)
+        assert [(d.recipients, d.status, d.error) for d in digests] == [
+            (("a@example.org",), "sent", None),
+            (("b@example.org",), "failed", "550 no such user"),
+        ]
+        assert (info.url, info.content_type, info.charset) == (new.url, new.content_type, None)
