@@ -92,5 +92,5 @@ def test_a_page_linking_eight_bombs_fails_only_them(http_server: PageServer, wri
     assert all("archive): Bad CRC" in results[f"notice/bomb{n}.docx"].error for n in range(7))
     assert "draws more than" in results["notice/bomb7.pdf"].error
     with Store(settings.storage_path) as store:
-        assert [row["status"] for row in store.last_checks() if row["source"] in bombs] == ["failed"] * 8
+        assert [row.status for row in store.last_checks() if row.source in bombs] == ["failed"] * 8
         assert not any(store.versions(name) for name in bombs)

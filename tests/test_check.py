@@ -60,8 +60,8 @@ def test_a_second_check_of_unchanged_sources_stores_no_new_version(http_server: 
     with Store(settings.storage_path) as store:
         for name in ("etag", "modified", "plain"):
             assert len(store.versions(name)) == 1
-            assert [c["status"] for c in store.checks(name)] == ["new", "unchanged"]
-            assert store.checks(name)[1]["version_id"] == store.versions(name)[0].id
+            assert [c.status for c in store.checks(name)] == ["new", "unchanged"]
+            assert store.checks(name)[1].version_id == store.versions(name)[0].id
 
 
 def test_changing_one_page_yields_exactly_one_new_version_with_its_changes(
@@ -84,9 +84,9 @@ def test_changing_one_page_yields_exactly_one_new_version_with_its_changes(
         assert [len(store.versions(n)) for n in ("haishu", "gb", "notice")] == [2, 1, 1]
         changes = store.changes("haishu")
         old, new = store.versions("haishu")
-        assert changes and all(c["version_id"] == new.id and c["previous_id"] == old.id for c in changes)
-        assert "measure_added" in {c["kind"] for c in changes if c["substantive"]}
-        assert sum(c["substantive"] for c in changes) == results["haishu"].changes
+        assert changes and all(c.version_id == new.id and c.previous_id == old.id for c in changes)
+        assert "measure_added" in {c.kind for c in changes if c.substantive}
+        assert sum(c.substantive for c in changes) == results["haishu"].changes
 
 
 def test_a_gb2312_page_without_charset_is_stored_as_correct_chinese(http_server: PageServer, write_config) -> None:
@@ -137,9 +137,9 @@ def test_each_fault_is_recorded_and_the_other_sources_still_succeed(http_server:
             assert message in result.error, (name, result.error)
     assert results["down"].http_status == 503 and results["missing"].http_status == 404
     with Store(settings.storage_path) as store:
-        recorded = {row["source"]: row for row in store.last_checks()}
-        assert {n: recorded[n]["status"] for n in names} == {n: s for n, (s, _) in expected.items()}
-        assert all(recorded[n]["error"] == results[n].error for n in names)
+        recorded = {row.source: row for row in store.last_checks()}
+        assert {n: recorded[n].status for n in names} == {n: s for n, (s, _) in expected.items()}
+        assert all(recorded[n].error == results[n].error for n in names)
         assert [n for n in names if store.versions(n)] == ["good"]
 
 
@@ -159,7 +159,7 @@ def test_a_page_suddenly_a_fraction_of_its_size_is_suspicious_not_a_version(
     assert result.status == "unchanged"
     with Store(settings.storage_path) as store:
         assert len(store.versions("plan")) == 1
-        assert [c["status"] for c in store.checks("plan")] == ["new", "suspicious", "unchanged"]
+        assert [c.status for c in store.checks("plan")] == ["new", "suspicious", "unchanged"]
 
 
 def _paragraphs(page: bytes) -> list[str]:
@@ -188,7 +188,7 @@ def test_an_error_page_stays_suspicious_however_often_it_comes(http_server: Page
         assert len(store.versions("plan")) == 1
         # the evidence of the last suspicious check is kept, one body per source
         last = store.checks("plan")[-1]
-        assert store.evidence(last["id"]).body == soft_404.encode()
+        assert store.evidence(last.id).body == soft_404.encode()
         assert store.db.execute("SELECT COUNT(*) FROM evidence").fetchone()[0] == 1
         # the digest says so where people look
         mail = EmailSettings(smtp_host="127.0.0.1", sender="w@example.org", to=("a@example.org",), security="none")
@@ -225,7 +225,7 @@ def test_watcher_accept_takes_a_suspicious_body_on_purpose(http_server: PageServ
     with Store(settings.storage_path) as store:
         assert "已废止" in store.resolve("plan@2").text
         assert store.changes("plan"), "the accepted version's changes are stored"
-        assert "accepted by hand" in store.checks("plan")[-1]["error"]
+        assert "accepted by hand" in store.checks("plan")[-1].error
     again = subprocess.run([*cli, "accept", "plan"], capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "nothing to accept" in again.stderr and "Traceback" not in again.stderr
     (result,) = check_all(settings)
@@ -242,8 +242,8 @@ def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServe
     assert list(results) == ["notice", attachment]
     assert results[attachment].status == "new"
     with Store(settings.storage_path) as store:
-        stored = {row["name"]: row for row in store.sources()}
-        assert stored[attachment]["parent"] == "notice" and stored[attachment]["tags"] == ["cixi"]
+        stored = {row.name: row for row in store.sources()}
+        assert stored[attachment].parent == "notice" and stored[attachment].tags == ("cixi",)
         assert "科技型中小企业" in store.resolve(attachment).text
 
     http_server.set(docx_path, DOCX_NEW, content_type=DOCX_TYPE)  # the Word file changed, the page did not
@@ -251,7 +251,7 @@ def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServe
     assert results["notice"].status == "unchanged" and results["notice"].http_status == 304
     assert results[attachment].status == "new" and results[attachment].version_number == 2
     with Store(settings.storage_path) as store:
-        assert any(c["substantive"] for c in store.changes(attachment))
+        assert any(c.substantive for c in store.changes(attachment))
 
 
 def test_a_web_page_cannot_make_watcher_read_local_files(http_server: PageServer, write_config, tmp_path) -> None:
@@ -271,7 +271,7 @@ def test_a_web_page_cannot_make_watcher_read_local_files(http_server: PageServer
     assert list(results) == ["notice", "notice/plan.docx"]
     assert {r.status for r in results.values()} == {"new"}
     with Store(settings.storage_path) as store:
-        assert [row["name"] for row in store.sources()] == ["notice", "notice/plan.docx"]
+        assert [row.name for row in store.sources()] == ["notice", "notice/plan.docx"]
         assert not any("机密内容" in v.text for name in ("notice", "notice/plan.docx") for v in store.versions(name))
 
 
@@ -420,7 +420,7 @@ def test_a_run_killed_at_any_point_leaves_the_database_consistent(http_server: P
     assert {r.status for r in results} <= {"new", "unchanged"}
     with Store(settings.storage_path) as store:
         assert all([v.number for v in store.versions(f"p{n}")] == [1] for n in range(24))
-        assert sum(c["status"] == "new" for c in store.checks()) == 24
+        assert sum(c.status == "new" for c in store.checks()) == 24
 
 
 def test_check_all_holds_the_lock(tmp_path, write_config) -> None:

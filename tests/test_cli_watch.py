@@ -160,10 +160,10 @@ def test_the_shipped_config_fails_cleanly_offline(tmp_path) -> None:
     assert [r["source"] for r in results] == names  # no attachment could be found
     assert all(r["status"] == "failed" and r["error"] for r in results)
     with Store(settings.storage_path) as store:
-        recorded = {row["source"]: row for row in store.last_checks()}
+        recorded = {row.source: row for row in store.last_checks()}
         assert store.versions(names[0]) == []
     assert sorted(recorded) == sorted(names)
-    assert all(recorded[r["source"]]["status"] == "failed" and recorded[r["source"]]["error"] == r["error"] for r in results)
+    assert all(recorded[r["source"]].status == "failed" and recorded[r["source"]].error == r["error"] for r in results)
 
 
 # ---------------------------------------------------------------- text that looks like rich markup

@@ -173,7 +173,7 @@ def test_a_digest_is_delivered_once(store):
     html = mail.get_body(("html",)).get_content()
     assert "| ≥3700 | ≥4000 |" in text and "{+" + NEW_MEASURE + "+}" in text
     assert "≥3700" in html and "≥4000" in html and NEW_MEASURE in html
-    assert [d["status"] for d in store.digests()] == ["sent"]
+    assert [d.status for d in store.digests()] == ["sent"]
     assert store.changes(unsent_only=True) == []
 
 
@@ -185,7 +185,7 @@ def test_a_refused_digest_is_sent_on_the_next_run(store):
         retry = send_digest(store, settings(server.port))
         assert send_digest(store, settings(server.port)).status == "nothing"
     assert retry.status == "sent" and len(server.inbox.messages) == 1
-    assert [(d["status"], bool(d["error"])) for d in store.digests()] == [("failed", True), ("sent", False)]
+    assert [(d.status, bool(d.error)) for d in store.digests()] == [("failed", True), ("sent", False)]
 
 
 def test_dry_run_sends_and_records_nothing(store):
@@ -267,8 +267,8 @@ def test_a_refused_digest_is_retried_only_for_its_recipients(two_sources):
             send_digest(two_sources, config)
         assert sorted(mails_by_recipient(server)) == ["analyst@example.org", "chief@example.org"]
         pending = two_sources.undelivered_changes()
-        assert {r["source"] for r in pending} == {CIXI.name}  # the haishu change reached its only set
-        assert all(r["sent_to"] == [["chief@example.org"]] for r in pending)
+        assert {r.source for r in pending} == {CIXI.name}  # the haishu change reached its only set
+        assert all(r.sent_to == (("chief@example.org",),) for r in pending)
         retry = send_digest(two_sources, config)
         again = send_digest(two_sources, config)
     assert [d.digest.recipients for d in retry.delivered] == [("plans-desk@example.org",)]

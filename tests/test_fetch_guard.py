@@ -101,7 +101,7 @@ def run(write_config, sources, **fetch_settings):
 
 def stored_texts(settings) -> str:
     with Store(settings.storage_path) as store:
-        return "\n".join(v.text for row in store.sources() for v in store.versions(row["name"]))
+        return "\n".join(v.text for row in store.sources() for v in store.versions(row.name))
 
 
 # ---------------------------------------------------------------- internal addresses
@@ -143,7 +143,7 @@ def test_attachments_at_internal_addresses_are_refused_and_named(
     assert second["notice"].status == "new" and second["notice"].error == note
     assert internal.hits == [] and internal6.hits == []
     with Store(settings.storage_path) as store:
-        assert [row["name"] for row in store.sources()] == ["notice", "notice/plan.docx"]
+        assert [row.name for row in store.sources()] == ["notice", "notice/plan.docx"]
         outcome = send_digest(store, settings, dry_run=True)
     assert outcome.digests  # the page's new measure is news
     assert "TOKEN-7731" not in stored_texts(settings)

@@ -109,7 +109,7 @@ def test_a_full_disk_fails_each_check_in_one_line_and_the_next_check_catches_up(
     assert again.returncode == 0, again.stderr
     with Store(folder / "watcher.db") as store:
         assert all(len(store.versions(name)) == 2 for name in names)
-        recorded = [c for c in store.checks() if c["status"] == "failed"]
+        recorded = [c for c in store.checks() if c.status == "failed"]
     # What the full disk allowed to be recorded is a failed check with its message; the rest never
     # reached the disk, and the next check stored what they could not.
-    assert all("database or disk is full" in c["error"] for c in recorded)
+    assert all("database or disk is full" in c.error for c in recorded)

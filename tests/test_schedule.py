@@ -140,7 +140,7 @@ def test_watcher_run_checks_stores_a_change_mails_the_digest_and_stops_on_sigter
     assert mail.get_content_type() == "multipart/alternative"
     assert "上市培育工程" in mail.get_body(("plain",)).get_content()
     assert "new measure" in mail["Subject"]
-    kinds = {row["kind"] for row in stored(db, lambda s: s.changes("haishu-plan"))}
+    kinds = {row.kind for row in stored(db, lambda s: s.changes("haishu-plan"))}
     assert "measure_added" in kinds
     assert "received SIGTERM" in output and "stopped" in output
     assert "check haishu-plan: new version 2" in output
@@ -219,7 +219,7 @@ def test_a_job_runs_once_the_other_process_lets_go(tmp_path, caplog, monkeypatch
         wait_for(lambda: stored(Path(settings.storage_path), lambda s: s.checks()), 20, "a recorded check")
     assert "trying again in" in caplog.text
     with Store(settings.storage_path) as store:
-        assert store.checks()[0]["status"] == "failed"  # it ran once the lock was free
+        assert store.checks()[0].status == "failed"  # it ran once the lock was free
 
 
 def test_a_signal_stops_run_and_is_logged_by_run_not_by_the_handler(tmp_path, caplog):

@@ -147,7 +147,7 @@ def test_validators_come_only_from_checks_that_confirmed_the_latest_version(tmp_
         store.add_check(bad, started_at="2026-01-02T06:00:00Z", etag='"error-page"')
         assert store.validators("plan", url) == ('"good"', "Mon")
         assert store.validators("plan", "https://example.org/moved.html") == (None, None)
-        assert store.last_checks()[0]["status"] == "suspicious"
+        assert store.last_checks()[0].status == "suspicious"
 
 
 def test_a_failed_transaction_stores_nothing(tmp_path) -> None:
@@ -184,24 +184,24 @@ def test_changes_and_digests(tmp_path) -> None:
         )
         assert store.add_changes(new.id, old.id, diff) == 1
         rows = store.changes("plan")
-        assert [r["kind"] for r in rows] == ["target_changed", "formatting"]
+        assert [r.kind for r in rows] == ["target_changed", "formatting"]
         first = rows[0]
-        assert first["substantive"] is True and first["path"] == list(PATH)
-        assert first["version_id"] == new.id and first["previous_id"] == old.id
-        assert first["payload"]["target"]["new"]["value"] == 4000
-        assert first["payload"]["inline"][1] == ["-", "3700"]
+        assert first.substantive is True and first.path == tuple(PATH)
+        assert first.version_id == new.id and first.previous_id == old.id
+        assert first.payload["target"]["new"]["value"] == 4000
+        assert first.payload["inline"][1] == ["-", "3700"]
         assert store.changes(since="2999-01-01") == []
 
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         failed = store.create_digest("[watcher] 1 plan changed", ["a@example.org"], ids)
         store.mark_digest_failed(failed, "451 try later")
-        assert [r["id"] for r in store.changes(unsent_only=True)] == ids  # retried next run
+        assert [r.id for r in store.changes(unsent_only=True)] == ids  # retried next run
         sent = store.create_digest("[watcher] 1 plan changed", ["a@example.org"], ids)
         store.mark_digest_sent(sent)
         assert store.changes(unsent_only=True) == []
         digests = store.digests()
-        assert [(d["status"], d["error"]) for d in digests] == [("failed", "451 try later"), ("sent", None)]
-        assert digests[1]["recipients"] == ["a@example.org"] and digests[1]["sent_at"]
+        assert [(d.status, d.error) for d in digests] == [("failed", "451 try later"), ("sent", None)]
+        assert digests[1].recipients == ("a@example.org",) and digests[1].sent_at
 
 
 def test_lock_excludes_other_processes_with_a_clear_message(tmp_path) -> None:
@@ -311,8 +311,8 @@ def test_digests_sent_before_the_link_table_keep_their_changes_sent(tmp_path) ->
         )
     db.close()
     with Store(path) as store:
-        assert [r["id"] for r in store.changes(unsent_only=True)] == [2, 3]
-        assert [(r["id"], r["sent_to"]) for r in store.undelivered_changes()] == [(2, []), (3, [])]
+        assert [r.id for r in store.changes(unsent_only=True)] == [2, 3]
+        assert [(r.id, r.sent_to) for r in store.undelivered_changes()] == [(2, ()), (3, ())]
         later = store.create_digest("s", ["a@example.org"], [2, 3])
         store.mark_digest_sent(later)
         assert store.undelivered_changes() == [] and store.changes(unsent_only=True) == []
@@ -325,18 +325,18 @@ def test_undelivered_changes_are_those_some_recipients_missed(tmp_path) -> None:
             Change("clause_added", PATH, None, NEW_SENTENCE),
         )))
         [change] = store.changes()
-        to_a = store.create_digest("s", ["a@example.org"], [change["id"]])
+        to_a = store.create_digest("s", ["a@example.org"], [change.id])
         store.mark_digest_sent(to_a)
-        to_b = store.create_digest("s", ["b@example.org", "c@example.org"], [change["id"]])
+        to_b = store.create_digest("s", ["b@example.org", "c@example.org"], [change.id])
         store.mark_digest_failed(to_b, "550 no such user")
         assert store.changes(unsent_only=True) == []  # someone had it
         [missed] = store.undelivered_changes()
-        assert missed["id"] == change["id"] and missed["sent_to"] == [["a@example.org"]]
+        assert missed.id == change.id and missed.sent_to == (("a@example.org",),)
         assert store.undelivered_changes(since="2999-01-01") == []
-        again = store.create_digest("s", ["b@example.org", "c@example.org"], [change["id"]])
+        again = store.create_digest("s", ["b@example.org", "c@example.org"], [change.id])
         store.mark_digest_sent(again)
         assert store.undelivered_changes() == []
-        assert store.changes()[0]["digest_id"] == again  # the last digest that covered it
+        assert store.changes()[0].digest_id == again  # the last digest that covered it
 
 
 def test_last_checks_say_since_when_a_source_has_been_failing(tmp_path) -> None:
@@ -347,12 +347,49 @@ def test_last_checks_say_since_when_a_source_has_been_failing(tmp_path) -> None:
             for n, status in enumerate(("failed", "unchanged", "failed", "suspicious"))
         ]
         [last] = store.last_checks()
-        assert last["id"] == ids[3] and last["problem_since"] == ids[2]  # the run after the good check
+        assert last.id == ids[3] and last.problem_since == ids[2]  # the run after the good check
         store.add_check(CheckResult("plan", "unchanged"), started_at="2026-11-25T06:00:00Z")
-        assert store.last_checks()[0]["problem_since"] is None
+        assert store.last_checks()[0].problem_since is None
 
         assert store.reported_checks() == {}
         sent = store.create_digest("s", ["a@example.org"], [], last_check_id=ids[2])
         store.mark_digest_sent(sent)
         store.mark_digest_failed(store.create_digest("s", ["a@example.org"], [], last_check_id=ids[3]), "451")
         assert store.reported_checks() == {("a@example.org",): ids[2]}  # only sent digests count
+
+
+def test_every_read_returns_frozen_records_with_the_stored_json_decoded(tmp_path) -> None:
+    import dataclasses
+
+    with Store(tmp_path / "w.db") as store:
+        old, new = store_versions(store, "plan", 2)
+        store.upsert_source(Source(name="plan", url="https://example.org/plan.html", tags=("cixi", "plans")))
+        store.add_changes(new.id, old.id, Diff(VersionInfo("plan@1"), VersionInfo("plan@2"), (
+            Change("clause_added", PATH, None, NEW_SENTENCE),
+        )))
+        store.add_check(CheckResult("plan", "failed", error="HTTP 503"), started_at="2026-11-20T06:00:00Z")
+        [change] = store.changes()
+        store.mark_digest_sent(store.create_digest("s", ["a@example.org"], [change.id]))
+        failed = store.create_digest("s", ["b@example.org"], [change.id])
+        store.mark_digest_failed(failed, "550 no such user")
+        [source] = store.sources()
+        [check] = store.checks()
+        [last] = store.last_checks()
+        [undelivered] = store.undelivered_changes()
+        digests = store.digests()
+        info = store.fetch_info(new.id)
+        records = [source, check, last, change, undelivered, *digests, info]
+        for record in records:
+            field = dataclasses.fields(record)[0].name
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(record, field, None)
+        assert source.tags == ("cixi", "plans") and source.versions == 2 and source.latest == 2
+        assert source.last_status == "failed" and source.last_error == "HTTP 503"
+        assert check.status == last.status == "failed" and last.problem_since == check.id
+        assert change.path == PATH and change.payload["new"] == NEW_SENTENCE and change.substantive is True
+        assert undelivered.id == change.id and undelivered.sent_to == (("a@example.org",),)
+        assert [(d.recipients, d.status, d.error) for d in digests] == [
+            (("a@example.org",), "sent", None),
+            (("b@example.org",), "failed", "550 no such user"),
+        ]
+        assert (info.url, info.content_type, info.charset) == (new.url, new.content_type, None)

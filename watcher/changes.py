@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from watcher.contract import change_from_dict
 from watcher.model import Diff
-from watcher.store import Store
+from watcher.store import ChangeRecord, Store
 
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
 _SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -40,11 +40,11 @@ def parse_since(value: str, now: datetime | None = None) -> str:
 def stored_diffs(store: Store, source: str | None = None, since: str | None = None) -> list[Diff]:
     """The stored changes (of `source`, or of every source; stored since `since`) as one Diff per
     new version against the version before it, in the order they were stored."""
-    by_version: dict[tuple[int, int], list[dict]] = {}
+    by_version: dict[tuple[int, int], list[ChangeRecord]] = {}
     for row in store.changes(source=source, since=since):
-        by_version.setdefault((row["previous_id"], row["version_id"]), []).append(row)
+        by_version.setdefault((row.previous_id, row.version_id), []).append(row)
     infos = {i: store.version(i).info for pair in by_version for i in pair}
     return [
-        Diff(infos[previous_id], infos[version_id], tuple(change_from_dict(row["payload"]) for row in rows))
+        Diff(infos[previous_id], infos[version_id], tuple(change_from_dict(row.payload) for row in rows))
         for (previous_id, version_id), rows in by_version.items()
     ]

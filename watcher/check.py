@@ -221,12 +221,12 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
         checks = store.checks(name)
         if not checks:
             raise VersionNotFound(f"no check of a source named {name!r} is stored")
-        evidence = store.evidence(checks[-1]["id"])
-        if checks[-1]["status"] != "suspicious" or evidence is None:
+        evidence = store.evidence(checks[-1].id)
+        if checks[-1].status != "suspicious" or evidence is None:
             raise VersionNotFound(
-                f"the last check of {name!r} was {checks[-1]['status']}, not suspicious with a body kept: nothing to accept"
+                f"the last check of {name!r} was {checks[-1].status}, not suspicious with a body kept: nothing to accept"
             )
-        source = source or Source(name=name, url=checks[-1]["url"] or evidence.url)
+        source = source or Source(name=name, url=checks[-1].url or evidence.url)
         started_at, clock = utc_now(), time.monotonic()
         latest = store.latest(name)
         fetched_at = utc_now()
@@ -240,7 +240,7 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
         )
         if latest is not None and reading.sha256 == latest.sha256:
             raise VersionNotFound(f"the body kept for {name!r} reads as its latest version: nothing to accept")
-        note = f"accepted by hand (watcher accept) after the check of {checks[-1]['started_at']} looked suspicious"
+        note = f"accepted by hand (watcher accept) after the check of {checks[-1].started_at} looked suspicious"
         return _store_new(source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note)
 
 
@@ -481,7 +481,7 @@ def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Re
     version that cannot be extracted keeps its text and says why in its Reextraction."""
     configured = {source.name: source for source in settings.sources}
     with Store(settings.storage_path) as store, store.lock(), Workers(budget_of(settings)) as workers:
-        stored = [row["name"] for row in store.sources()]
+        stored = [row.name for row in store.sources()]
         unknown = [name for name in names or () if name not in stored]
         if unknown:
             raise VersionNotFound(f"no stored source named {', '.join(map(repr, unknown))}")
@@ -497,11 +497,11 @@ def _reextract_one(store: Store, workers: Workers, version: StoredVersion, sourc
     info = store.fetch_info(version.id)
     body = Body(
         store.raw(version.id),
-        content_type=info["content_type"] or "",
-        url=info["url"] or "",
+        content_type=info.content_type or "",
+        url=info.url or "",
         selector=source.selector if source else None,
         encoding=source.encoding if source else None,
-        http_charset=info["charset"],
+        http_charset=info.charset,
     )
     try:
         reading = workers.run(read, body, accept=True)

@@ -248,9 +248,10 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
     from watcher.contract import source_status_to_dict
     from watcher.report.listings import source_table
     from watcher.sources import source_statuses
+    from watcher.store import SourceRecord
 
     settings = _settings(ctx)
-    stored: list[dict] = []
+    stored: list[SourceRecord] = []
     if os.path.exists(settings.storage_path):
         with _existing_store(settings) as store:
             stored = store.sources()

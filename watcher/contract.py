@@ -9,7 +9,7 @@ are built here too.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, Mapping, Sequence, get_args
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, get_args
 
 from watcher.model import (
     Change,
@@ -24,7 +24,10 @@ from watcher.model import (
     StoredVersion,
     VersionInfo,
 )
-from watcher.sources import SourceStatus
+
+if TYPE_CHECKING:  # the store imports this module (and sources the store): no import back at run time
+    from watcher.sources import SourceStatus
+    from watcher.store.records import ChangeRecord
 
 SCHEMA = "watcher.diff/1"
 EDITIONS_SCHEMA = "watcher.targets/1"  # `watcher diff --targets`: two target ledgers compared
@@ -216,7 +219,7 @@ def version_to_dict(version: StoredVersion) -> dict[str, Any]:
 _STORED_CHANGE_FIELDS = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")
 
 
-def stored_change_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One stored change of `watcher changes --format json` (a Store.changes() row): where it is
-    kept and, as "change", its contract dict."""
-    return {**{key: row[key] for key in _STORED_CHANGE_FIELDS}, "change": row["payload"]}
+def stored_change_to_dict(record: ChangeRecord) -> dict[str, Any]:
+    """One stored change of `watcher changes --format json` (a Store.changes() record): where it
+    is kept and, as "change", its contract dict."""
+    return {**{key: getattr(record, key) for key in _STORED_CHANGE_FIELDS}, "change": record.payload}

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any, Literal, Mapping, Sequence
+from typing import Literal, Sequence
 
 from watcher import notify
 from watcher.errors import ConfigError, DeliveryError
@@ -30,7 +30,7 @@ from watcher.model import Change, Settings, Source, summarise
 from watcher.contract import change_from_dict
 from watcher.report.layout import Layout, arrange, render_template
 from watcher.report.text import render_body
-from watcher.store import Store
+from watcher.store import ChangeRecord, SourceRecord, Store
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +199,11 @@ def _configured(name: str, settings: Settings, parent: str | None) -> Source | N
     return by_name.get(name) or by_name.get(parent or name.split("/", 1)[0])
 
 
+def _parent_of(stored: SourceRecord | None) -> str | None:
+    # The source an attachment was found on; None for a source, or one not stored yet.
+    return stored.parent if stored else None
+
+
 def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ...]:
     source = _configured(name, settings, parent)
     return source.tags if source else ()
@@ -208,44 +213,44 @@ def collect(store: Store, settings: Settings, since: str | None = None) -> list[
     """Per recipient set (every set of a configured source, in config order, then any other): the
     changes it has not been sent yet, grouped per source in the store's order, and the configured
     sources (and their attachments) routed to it whose last check failed or looked suspicious."""
-    stored = {row["name"]: row for row in store.sources()}
-    changes: dict[tuple[str, ...], dict[str, list[Mapping[str, Any]]]] = {}
+    stored = {row.name: row for row in store.sources()}
+    changes: dict[tuple[str, ...], dict[str, list[ChangeRecord]]] = {}
     for source in settings.sources:
         for recipients in recipient_sets(source.tags, settings):
             changes.setdefault(recipients, {})
     for row in store.undelivered_changes(since):
-        name = row["source"]
-        had_it = {tuple(recipients) for recipients in row["sent_to"]}
-        for recipients in recipient_sets(_tags_of(name, settings, stored.get(name, {}).get("parent")), settings):
+        name = row.source
+        had_it = set(row.sent_to)
+        for recipients in recipient_sets(_tags_of(name, settings, _parent_of(stored.get(name))), settings):
             if recipients not in had_it:
                 changes.setdefault(recipients, {}).setdefault(name, []).append(row)
 
     checks = store.last_checks()
     reported = store.reported_checks()
-    last_check_of = {check["source"]: check["id"] for check in checks}
+    last_check_of = {check.source: check.id for check in checks}
     failures: dict[tuple[str, ...], list[FailedCheck]] = {}
     for check in checks:
-        source = _configured(check["source"], settings, check.get("parent"))
-        if check.get("status") not in PROBLEM_STATUSES or source is None:
+        source = _configured(check.source, settings, check.parent)
+        if check.status not in PROBLEM_STATUSES or source is None:
             continue  # a source no longer configured is nobody's news
-        if check.get("parent") and check["id"] < last_check_of.get(check["parent"], 0):
+        if check.parent and check.id < last_check_of.get(check.parent, 0):
             continue  # an attachment its page no longer leads to (or no longer followed): not checked since
         for recipients in recipient_sets(source.tags, settings):
             failures.setdefault(recipients, []).append(
                 FailedCheck(
-                    source=check["source"],
-                    status=check["status"],
-                    error=check.get("error") or "",
-                    checked_at=check.get("started_at") or "",
-                    url=check.get("url") or "",
-                    new=(check.get("problem_since") or 0) > reported.get(recipients, 0),
+                    source=check.source,
+                    status=check.status,
+                    error=check.error or "",
+                    checked_at=check.started_at or "",
+                    url=check.url or "",
+                    new=(check.problem_since or 0) > reported.get(recipients, 0),
                 )
             )
-    last_check = max((int(check["id"]) for check in checks), default=0)
+    last_check = max((check.id for check in checks), default=0)
     return [
         Audience(
             recipients,
-            tuple(_source_changes(name, rows, settings, stored.get(name, {})) for name, rows in by_source.items()),
+            tuple(_source_changes(name, rows, settings, stored.get(name)) for name, rows in by_source.items()),
             tuple(failures.get(recipients, ())),
             last_check,
         )
@@ -254,16 +259,16 @@ def collect(store: Store, settings: Settings, since: str | None = None) -> list[
 
 
 def _source_changes(
-    name: str, rows: list[Mapping[str, Any]], settings: Settings, stored: Mapping[str, Any]
+    name: str, rows: list[ChangeRecord], settings: Settings, stored: SourceRecord | None
 ) -> SourceChanges:
-    source = _configured(name, settings, stored.get("parent"))
+    source = _configured(name, settings, _parent_of(stored))
     own = source if source is not None and source.name == name else None  # not the parent's
     return SourceChanges(
         source=name,
-        title=(own.title if own else None) or stored.get("title") or name,
-        url=(own.url if own else None) or stored.get("url") or "",
-        changes=tuple(change_from_dict(r["payload"]) for r in rows),
-        change_ids=tuple(int(r["id"]) for r in rows),
+        title=(own.title if own else None) or (stored.title if stored else None) or name,
+        url=(own.url if own else None) or (stored.url if stored else None) or "",
+        changes=tuple(change_from_dict(r.payload) for r in rows),
+        change_ids=tuple(r.id for r in rows),
         tags=source.tags if source else (),
     )
 

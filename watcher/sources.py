@@ -4,9 +4,10 @@ the last check (what `watcher sources` lists)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 from watcher.model import Settings
+from watcher.store.records import SourceRecord
 
 
 @dataclass(frozen=True)
@@ -23,30 +24,30 @@ class SourceStatus:
     last_error: str | None
 
 
-def source_statuses(settings: Settings, stored: Sequence[Mapping[str, Any]] = ()) -> list[SourceStatus]:
+def source_statuses(settings: Settings, stored: Sequence[SourceRecord] = ()) -> list[SourceStatus]:
     """Each configured source, followed by the attachments found on it, in config order.
 
     `stored` is Store.sources() (empty before the first check). Sources stored but no longer
     configured are left out; an attachment takes its tags and schedule from its source."""
-    by_name = {row["name"]: row for row in stored}
+    by_name = {row.name: row for row in stored}
     statuses: list[SourceStatus] = []
     for source in settings.sources:
-        attachments = sorted(name for name, row in by_name.items() if row.get("parent") == source.name)
+        attachments = sorted(name for name, row in by_name.items() if row.parent == source.name)
         for name in [source.name, *attachments]:
-            row = by_name.get(name, {})
+            row = by_name.get(name)
             statuses.append(
                 SourceStatus(
                     name=name,
-                    url=row.get("url") or source.url,
+                    url=(row.url if row else None) or source.url,
                     # The configured title, else the stored one (its latest version's own).
-                    title=(source.title if name == source.name else None) or row.get("title") or "",
+                    title=(source.title if name == source.name else None) or (row.title if row else None) or "",
                     tags=source.tags,
                     schedule=source.schedule,
-                    attachment_of=row.get("parent"),
-                    versions=row.get("versions") or 0,
-                    last_check=row.get("last_check"),
-                    last_status=row.get("last_status"),
-                    last_error=row.get("last_error"),
+                    attachment_of=row.parent if row else None,
+                    versions=row.versions if row else 0,
+                    last_check=row.last_check if row else None,
+                    last_status=row.last_status if row else None,
+                    last_error=row.last_error if row else None,
                 )
             )
     return statuses

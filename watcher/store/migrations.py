@@ -1,0 +1,151 @@
+"""The schema's history: sqlite-utils' Migrations, an ordered list of functions, each applied once
+and recorded in `_sqlite_migrations`. Append only: never edit a released step."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Callable
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from watcher.store.base import table as _table  # the name the released steps use
+
+
+def m0001_initial(db: Database) -> None:
+    _table(db, "sources").create(
+        {"name": str, "url": str, "title": str, "tags": str, "parent": str,
+         "first_seen": str, "last_seen": str},
+        pk="name",
+        not_null={"url"},
+    )
+    _table(db, "versions").create(
+        {"id": int, "source": str, "number": int, "fetched_at": str, "sha256": str, "url": str,
+         "content_type": str, "charset": str, "raw": bytes, "raw_size": int, "text": str,
+         "blocks": str, "title": str, "format": str, "attachments": str},
+        pk="id",
+        not_null={"source", "number", "fetched_at", "sha256", "raw", "text", "blocks"},
+        foreign_keys=[("source", "sources", "name")],
+    )
+    _table(db, "versions").create_index(["source", "number"], unique=True)
+    _table(db, "checks").create(
+        {"id": int, "source": str, "url": str, "started_at": str, "duration": float,
+         "http_status": int, "bytes": int, "status": str, "error": str, "version_id": int,
+         "etag": str, "last_modified": str},
+        pk="id",
+        not_null={"source", "started_at", "status"},
+        foreign_keys=[("source", "sources", "name"), ("version_id", "versions", "id")],
+    )
+    _table(db, "checks").create_index(["source", "id"])
+    _table(db, "digests").create(
+        {"id": int, "created_at": str, "sent_at": str, "subject": str, "recipients": str,
+         "status": str, "error": str},
+        pk="id",
+        not_null={"created_at", "status"},
+    )
+    _table(db, "changes").create(
+        {"id": int, "source": str, "version_id": int, "previous_id": int, "kind": str,
+         "path": str, "payload": str, "substantive": int, "created_at": str, "digest_id": int},
+        pk="id",
+        not_null={"source", "version_id", "kind", "payload", "substantive", "created_at"},
+        foreign_keys=[
+            ("source", "sources", "name"),
+            ("version_id", "versions", "id"),
+            ("previous_id", "versions", "id"),
+            ("digest_id", "digests", "id"),
+        ],
+    )
+    _table(db, "changes").create_index(["version_id"])
+    _table(db, "changes").create_index(["digest_id"])
+
+
+def m0002_compress_blocks(db: Database) -> None:
+    """The blocks JSON repeats the text: keep it zlib-compressed (about a fifth of the size)."""
+    versions = _table(db, "versions")
+    versions.transform(types={"blocks": bytes})
+    for row in db.query("SELECT id, blocks FROM versions"):
+        if isinstance(row["blocks"], str):
+            versions.update(row["id"], {"blocks": zlib.compress(row["blocks"].encode("utf-8"), 6)})
+
+
+def m0003_digest_changes(db: Database) -> None:
+    """A change goes out in one digest per recipient set: which digests covered which changes."""
+    links = _table(db, "digest_changes")
+    links.create(
+        {"digest_id": int, "change_id": int},
+        pk=("digest_id", "change_id"),
+        foreign_keys=[("digest_id", "digests", "id"), ("change_id", "changes", "id")],
+    )
+    links.create_index(["change_id"])
+    db.execute(
+        "INSERT INTO digest_changes (digest_id, change_id) SELECT digest_id, id FROM changes WHERE digest_id IS NOT NULL"
+    )
+
+
+def m0004_digest_checks(db: Database) -> None:
+    """Which checks a digest knew of, so a failure it reported is not news for the next one."""
+    _table(db, "digests").add_column("last_check_id", int)
+    # Earlier digests knew of every check recorded before they were created.
+    db.execute(
+        "UPDATE digests SET last_check_id = (SELECT MAX(c.id) FROM checks c WHERE c.started_at <= digests.created_at)"
+    )
+
+
+def m0005_check_hashes(db: Database) -> None:
+    """Each check keeps the content hash of what it read: a shrunken text seen on several checks
+    in a row is recognised by it."""
+    _table(db, "checks").add_column("sha256", str)
+
+
+def m0006_indicators(db: Database) -> None:
+    """Each version's target ledger, one row an indicator, for queries over versions (the value of
+    a metric version by version). Versions stored before it get theirs from `watcher reextract`."""
+    table = _table(db, "indicators")
+    table.create(
+        {
+            "id": int,
+            "version_id": int,
+            "position": int,
+            "metric": str,
+            "value": float,
+            "value_max": float,
+            "unit": str,
+            "comparator": str,
+            "year": int,
+            "role": str,
+            "text": str,
+            "path": str,
+            "clause": str,
+        },
+        pk="id",
+        foreign_keys=[("version_id", "versions", "id")],
+    )
+    table.create_index(["version_id", "position"])
+    table.create_index(["metric"])
+    _table(db, "versions").add_column("ledger_rows", int)  # NULL: no ledger stored yet
+
+
+def m0007_evidence(db: Database) -> None:
+    """The body of each source's last suspicious check, kept so that `watcher accept` can take it
+    as a version on purpose (one row a source: a newer suspicious body replaces it)."""
+    _table(db, "evidence").create(
+        {"source": str, "check_id": int, "url": str, "status": int, "headers": str, "raw": bytes},
+        pk="source",
+        foreign_keys=[("check_id", "checks", "id")],
+    )
+
+
+# The schema's history, in order. Append a function to change the schema; never edit one that
+# has been released (databases in the field have already applied it).
+MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
+    m0001_initial,
+    m0002_compress_blocks,
+    m0003_digest_changes,
+    m0004_digest_checks,
+    m0005_check_hashes,
+    m0006_indicators,
+    m0007_evidence,
+)
+MIGRATIONS = Migrations("watcher")
+for _step in MIGRATION_STEPS:
+    MIGRATIONS(name=_step.__name__)(_step)

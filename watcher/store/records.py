@@ -1,0 +1,97 @@
+"""What the Store's reads return: frozen records, one a row, with the stored JSON decoded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A source ever checked, with its version count and last check."""
+
+    name: str
+    url: str
+    title: str | None  # the configured title, else the latest version's own
+    tags: tuple[str, ...]
+    parent: str | None  # the source an attachment was found on
+    first_seen: str | None
+    versions: int
+    latest: int | None  # the latest version's number
+    last_check: str | None  # when the last check started
+    last_status: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One recorded check of one source."""
+
+    id: int
+    source: str
+    url: str | None
+    started_at: str
+    duration: float | None
+    http_status: int | None
+    bytes: int | None
+    status: str  # new, unchanged, failed, suspicious
+    error: str | None
+    version_id: int | None
+    etag: str | None
+    last_modified: str | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class LastCheckRecord(CheckRecord):
+    """A source's latest check, with the source's title and parent, and the first check of its
+    current run of failed or suspicious checks (None when the latest went well)."""
+
+    title: str | None
+    parent: str | None
+    problem_since: int | None
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One stored change between two versions of a source."""
+
+    id: int
+    source: str
+    version_id: int
+    previous_id: int  # the version before (add_changes always names it)
+    kind: str
+    path: tuple[str, ...]
+    payload: Mapping[str, Any]  # the change's contract dict (watcher.contract)
+    substantive: bool
+    created_at: str
+    digest_id: int | None  # the last digest that covered it
+
+
+@dataclass(frozen=True)
+class UndeliveredChange(ChangeRecord):
+    """A change some recipients still wait for, with the recipient lists of the sent digests that
+    covered it (a retry goes only to those who missed it)."""
+
+    sent_to: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class DigestRecord:
+    id: int
+    created_at: str
+    sent_at: str | None
+    subject: str | None
+    recipients: tuple[str, ...]
+    status: str  # pending, sent, failed
+    error: str | None
+    last_check_id: int | None
+
+
+@dataclass(frozen=True)
+class FetchInfo:
+    """What extraction needs of a version besides its bytes."""
+
+    url: str | None
+    content_type: str | None
+    charset: str | None
