@@ -15,11 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -95,7 +96,7 @@ class PageServer:
     def hits_of(self, path: str) -> list[Hit]:
         return [hit for hit in self.hits if hit.path == path]
 
-    def start(self) -> "PageServer":
+    def start(self) -> PageServer:
         self.thread.start()
         return self
 

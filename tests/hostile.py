@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import socket
 import ssl
+import struct
 import threading
 import time
-import struct
 import zipfile
 import zlib
 
@@ -183,7 +183,7 @@ class TrickleServer:
                 except OSError:  # the client gave up
                     return
 
-    def __enter__(self) -> "TrickleServer":
+    def __enter__(self) -> TrickleServer:
         self.thread.start()
         return self
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from watcher.differ.align import align
+from watcher.differ.segment import segment
 from watcher.model import Block, Document
 from watcher.normalise import clean_display
-from watcher.differ.segment import segment
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

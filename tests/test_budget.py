@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
+import hostile
 import pytest
+from conftest import PageServer, case_bytes
 
 from watcher.budget import Budget, Workers
 from watcher.check import check_all
@@ -13,9 +15,6 @@ from watcher.config import load_settings
 from watcher.errors import BudgetExceeded, ExtractError
 from watcher.extract import extract
 from watcher.store import Store
-
-import hostile
-from conftest import PageServer, case_bytes
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MB = 2**20

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sample_changes import DIFF, FORMATTING, MEASURE, TARGET_CHANGE
@@ -13,7 +13,7 @@ from watcher.model import Block, CheckResult, Diff, DigestSettings, Document, Se
 from watcher.sources import SourceStatus, source_statuses
 from watcher.store import Store
 
-NOW = datetime(2026, 11, 22, 8, 30, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 22, 8, 30, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

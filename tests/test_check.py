@@ -8,19 +8,17 @@ import sqlite3
 import subprocess
 import sys
 import time
-
-import pytest
-
 from dataclasses import replace
 
+import pytest
+from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
+
 from watcher.check import attachment_sources, check_all, reextract
-from watcher.digest import send_digest
 from watcher.config import load_settings
+from watcher.digest import send_digest
 from watcher.errors import ConfigError, LockedError
 from watcher.model import Document, EmailSettings, Source
 from watcher.store import Store
-
-from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
 
 HAISHU = case_bytes("haishu-noise-page", "old.html")
 HAISHU_NOISE = case_bytes("haishu-noise-page", "new.html")  # same plan, other counter and links
@@ -113,7 +111,7 @@ def test_each_fault_is_recorded_and_the_other_sources_still_succeed(http_server:
     names = ["good", "slow", "down", "reset", "cut", "huge", "empty", "image", "broken-docx", "broken-pdf", "missing"]
     paths = ["/good.html", "/slow.html", "/down.html", "/reset.html", "/cut.html", "/huge.html", "/empty.html",
              "/image.png", "/broken.docx", "/broken.pdf", "/missing.html"]
-    sources = [{"name": n, "url": http_server.url(p)} for n, p in zip(names, paths)]
+    sources = [{"name": n, "url": http_server.url(p)} for n, p in zip(names, paths, strict=True)]
     settings, results = run(write_config, sources, timeout=0.5, max_bytes=200_000, workers=6, per_host=6)
     expected = {
         "good": ("new", None),

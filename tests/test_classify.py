@@ -119,7 +119,7 @@ def test_an_action_with_a_qualitative_aim_is_a_measure_and_one_with_figures_a_ta
 
 
 def test_a_redline_shows_no_difference_that_is_formatting_only() -> None:
-    from watcher.differ.classify import inline_diff
+    from watcher.differ.redline import inline_diff
 
     ops = inline_diff("到2025年,力争科技型中小企业数达3700家.", "到2025年，力争科技型中小企業數達4000家。")
     assert [op for op in ops if op[0] != "="] == [("-", "3700"), ("+", "4000")]

@@ -12,12 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from conftest import PageServer, case_bytes, lock_held_elsewhere
 
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.store import Store
-
-from conftest import PageServer, case_bytes, lock_held_elsewhere
 
 ROOT = Path(__file__).resolve().parents[1]
 HAISHU = case_bytes("haishu-noise-page", "old.html")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -186,7 +186,7 @@ def test_missing_file_and_toml_syntax(tmp_path) -> None:
 
 
 def test_cron_accepts_crontab_and_seconds_first() -> None:
-    start = datetime(2026, 1, 5, 5, 0, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 5, 5, 0, 0, tzinfo=UTC)
     daily = parse_cron("0 6 * * *").get_next_fire_time(None, start)
     assert (daily.hour, daily.minute) == (6, 0)
     every_two = parse_cron("*/2 * * * * *")
@@ -197,10 +197,10 @@ def test_cron_accepts_crontab_and_seconds_first() -> None:
 
 @pytest.mark.parametrize(("expr", "weekday"), [("0 6 * * 1", "Mon"), ("0 6 * * 0", "Sun"), ("0 6 * * 7", "Sun"), ("0 6 * * 5", "Fri")])
 def test_cron_weekdays_count_from_sunday_as_in_crontab(expr: str, weekday: str) -> None:
-    start = datetime(2026, 11, 22, 7, 0, 0, tzinfo=timezone.utc)  # a Sunday, after 06:00
+    start = datetime(2026, 11, 22, 7, 0, 0, tzinfo=UTC)  # a Sunday, after 06:00
     trigger = parse_cron(expr)
     fire = trigger.get_next_fire_time(None, start)
-    assert fire.astimezone(timezone.utc).strftime("%a") == weekday
+    assert fire.astimezone(UTC).strftime("%a") == weekday
 
 
 def test_cli_reports_a_config_error_in_one_line_with_exit_2(tmp_path) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import fields
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -337,7 +338,7 @@ def test_the_wait_before_a_retry_is_capped(http_server, monkeypatch) -> None:
     with Fetcher(FetchSettings(timeout=2.0, retries=5, delay=0.0)) as fetcher, pytest.raises(FetchError):
         fetcher.fetch(http_server.url("/busy.html"))
     hits = [hit.at for hit in http_server.hits_of("/busy.html")]
-    waits = [later - earlier for earlier, later in zip(hits, hits[1:])]
+    waits = [later - earlier for earlier, later in pairwise(hits)]
     assert len(waits) == 5
     # Uncapped: 0.1, 0.2, 0.4, 0.8, 1.6 s (3.1 s in all); capped: 0.1, then 0.2 each time.
     assert waits[0] >= 0.1 and all(wait >= 0.2 for wait in waits[1:])

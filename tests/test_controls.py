@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import PageServer, case_bytes
 from smtp_server import Inbox, smtp_server
 
-from conftest import PageServer, case_bytes
 from watcher.cli import cli
 from watcher.differ import diff_documents
 from watcher.extract import extract_file

@@ -98,7 +98,7 @@ def test_latin1_is_kept_for_real_latin1_text() -> None:
 
 
 def test_undecodable_bytes_are_replaced_only_as_last_resort() -> None:
-    assert decode("中文".encode("utf-8") + b"\xff\xfe\xfa", override="utf-8") == "中文\ufffd\ufffd\ufffd"
+    assert decode("中文".encode() + b"\xff\xfe\xfa", override="utf-8") == "中文\ufffd\ufffd\ufffd"
 
 
 def test_codec_names() -> None:

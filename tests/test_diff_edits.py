@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import opencc
 import pytest
@@ -40,7 +40,7 @@ def as_page(text: str) -> bytes:
         '<div class="main"><h1>规划</h1><div class="info">浏览次数:<span>42</span></div>'
         f'<div class="content">{paragraphs}</div></div>'
         '<div class="footer">主办单位:某区人民政府 版权所有</div></body></html>'
-    ).encode("utf-8")
+    ).encode()
 
 
 FORMATS: dict[str, tuple[Callable[[str], bytes], str]] = {

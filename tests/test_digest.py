@@ -7,8 +7,8 @@ import json
 from email import message_from_bytes, policy
 
 import pytest
-from click.testing import CliRunner
 from bs4 import BeautifulSoup
+from click.testing import CliRunner
 from sample_changes import DIFF, FORMATTING, MEASURE, NEW_MEASURE, SCRIPT, TARGET_CHANGE, store_sample
 from smtp_server import Inbox, smtp_server
 

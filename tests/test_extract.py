@@ -281,7 +281,7 @@ def test_attachments_are_decided_by_the_address_and_stay_on_the_web() -> None:
         "<a href='files/part1.pdf'>附件四</a>"
         "<a href='https://files.example.cn/part2.docx'>附件五</a>"
     )
-    page = f"<html><body><div id='doc'>{paragraphs}<p>{links}</p></div></body></html>".encode("utf-8")
+    page = f"<html><body><div id='doc'>{paragraphs}<p>{links}</p></div></body></html>".encode()
     on_the_web = extract(page, url="http://gov.example.cn/zc/notice.html")
     assert on_the_web.attachments == ("http://gov.example.cn/zc/files/part1.pdf", "https://files.example.cn/part2.docx")
     # a page read from a configured file:// address may list local files, and nothing else
@@ -472,7 +472,7 @@ def test_pdf_page_cap_and_pdf_without_text() -> None:
 _MIB = 1 << 20
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _deflated_spaces(mib: int) -> bytes:
     """`mib` MiB of blanks (valid content-stream text), deflated: about 1/230 of the size."""
     packer = zlib.compressobj(1)
@@ -574,12 +574,12 @@ def test_detect_format_content_type_then_extension_then_sniffing() -> None:
     assert detect_format(b"words", "", "/tmp/plan.txt") == "text"
     assert detect_format("\ufeff  <!DOCTYPE html><html>".encode("utf-8")) == "html"
     assert detect_format("<P>第一段".encode("gb18030")) == "html"
-    assert detect_format("第一段，不是网页。".encode("utf-8")) == "text"
+    assert detect_format("第一段，不是网页。".encode()) == "text"
 
 
 def test_formats_table_has_one_extractor_per_format() -> None:
     assert set(FORMATS) == {"html", "docx", "pdf", "text"}
-    page = "<html><body><p>某某规划正文第一段。</p></body></html>".encode("utf-8")
+    page = "<html><body><p>某某规划正文第一段。</p></body></html>".encode()
     assert FORMATS["html"](page, url="", selector=None, encoding=None, http_charset=None).blocks[0].text == "某某规划正文第一段。"
 
 

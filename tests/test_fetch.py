@@ -7,16 +7,17 @@ import gzip
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from itertools import pairwise
+from typing import Any
 
 import pytest
+from conftest import PageServer, case_bytes
 
 from watcher.errors import FetchError
 from watcher.fetch import ATTEMPT_DEADLINE_FACTOR, Fetcher, HTTPStatusError
 from watcher.model import FetchSettings
-
-from conftest import PageServer, case_bytes
 
 PAGE = case_bytes("haishu-noise-page", "old.html")
 
@@ -329,7 +330,7 @@ def test_at_most_per_host_requests_at_a_time_and_a_delay_between_them(http_serve
         for thread in threads:
             thread.join()
     arrivals = sorted(hit.at for hit in http_server.hits_of("/fast.html"))
-    gaps = [b - a for a, b in zip(arrivals, arrivals[1:])]
+    gaps = [b - a for a, b in pairwise(arrivals)]
     assert len(arrivals) == 4 and min(gaps) >= 0.14
 
 

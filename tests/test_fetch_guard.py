@@ -14,12 +14,14 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
+from conftest import PageServer, case_bytes
 from docx import Document as WordDocument
+from hostile import TrickleServer
 
 from watcher import connect, fetch
 from watcher.check import check_all
@@ -30,9 +32,6 @@ from watcher.errors import ConfigError, FetchError, RefusedAddress
 from watcher.fetch import ATTEMPT_DEADLINE_FACTOR, Fetcher
 from watcher.model import FetchSettings
 from watcher.store import Store
-
-from conftest import PageServer, case_bytes
-from hostile import TrickleServer
 
 HAISHU = case_bytes("haishu-noise-page", "old.html")
 HAISHU_NEW_MEASURE = case_bytes("haishu-new-measure-html", "new.html")  # one item inserted

@@ -4,6 +4,7 @@ links and the check's followed/unreadable split; tested through a real check on 
 from __future__ import annotations
 
 import pytest
+from conftest import PageServer, case_bytes, page_bytes
 
 from watcher.check import check_all
 from watcher.config import load_settings
@@ -12,8 +13,6 @@ from watcher.extract import FORMATS, extract
 from watcher.formats import REGISTRY, detect_format, followed_attachment, is_document_name
 from watcher.links import followable_link
 from watcher.store import Store
-
-from conftest import PageServer, case_bytes, page_bytes
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # name on the page → (body, content type, format it is read as); real documents from tests/data

@@ -15,16 +15,15 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from conftest import PageServer, case_bytes
 
 from watcher.check import check_all
 from watcher.config import load_settings
 from watcher.store import Store
-
-from conftest import PageServer, case_bytes
 
 HAISHU = case_bytes("haishu-noise-page", "old.html")
 HAISHU_NEW = case_bytes("haishu-new-measure-html", "new.html")

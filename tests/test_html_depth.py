@@ -12,12 +12,11 @@ import time
 
 import pytest
 from bs4 import BeautifulSoup
+from conftest import PAGES
 
 from watcher.extract import extract
 from watcher.extract.html import extract_html
 from watcher.extract.markup import MAX_DEPTH, parse
-
-from conftest import PAGES
 
 BOTTOM = "各地区要加强对深层页面的监测，确保底部段落完整保留。"
 _OPEN = {"div": "<div>", "span": "<span>", "table": "<table><tr><td>"}

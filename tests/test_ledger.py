@@ -8,8 +8,8 @@ import pytest
 
 from watcher.differ import diff_documents
 from watcher.differ.ledger import Entry, pair_ledgers
-from watcher.differ.segment import segment
 from watcher.differ.matching import dimension
+from watcher.differ.segment import segment
 from watcher.differ.targets import extract_targets, role_cue, row_targets
 from watcher.extract import extract
 from watcher.model import Change, Target

@@ -6,14 +6,6 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-
-from watcher.model import Change, Diff, Target, TargetChange
-from watcher.report import RENDERERS
-from watcher.contract import change_from_dict, diff_from_dict, diff_to_dict
-from watcher.report.json import render_json
-from watcher.report.markdown import render_markdown
-from watcher.report.text import render_text
-
 from sample_changes import (  # tests/sample_changes.py (pytest puts tests/ on sys.path)
     DIFF,
     FORMATTING,
@@ -28,6 +20,12 @@ from sample_changes import (  # tests/sample_changes.py (pytest puts tests/ on s
     TARGET_CHANGE,
 )
 
+from watcher.contract import change_from_dict, diff_from_dict, diff_to_dict
+from watcher.model import Change, Diff, Target, TargetChange
+from watcher.report import RENDERERS
+from watcher.report.json import render_json
+from watcher.report.markdown import render_markdown
+from watcher.report.text import render_text
 
 # ---------------------------------------------------------------- json
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from watcher.differ.segment import marker, segment, sentences
 from watcher.model import Block, Document
 from watcher.normalise import clean_display
-from watcher.differ.segment import marker, segment, sentences
 
 CORPUS = Path(__file__).parent / "data" / "corpus"
 

@@ -9,6 +9,7 @@ import time
 import zlib
 
 import pytest
+from conftest import lock_held_elsewhere
 
 from watcher.errors import LockedError, StoreError, VersionNotFound
 from watcher.model import (
@@ -23,8 +24,6 @@ from watcher.model import (
     VersionInfo,
 )
 from watcher.store import MIGRATION_STEPS, Store
-
-from conftest import lock_held_elsewhere
 
 OLD_SENTENCE = "到2025年，力争科技型中小企业数达3700家。"
 NEW_SENTENCE = "到2025年，力争科技型中小企业数达4000家。"

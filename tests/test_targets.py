@@ -14,9 +14,9 @@ from pathlib import Path
 import opencc
 import pytest
 
-from watcher.model import Target
 from watcher.differ.matching import match_targets, metric_key
 from watcher.differ.targets import extract_targets, row_targets
+from watcher.model import Target
 
 DATA = Path(__file__).parent / "data" / "targets"
 CORPUS = Path(__file__).parent / "data" / "corpus"

@@ -8,7 +8,7 @@ refs, titles and times, so every renderer can print it.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from watcher.contract import change_from_dict
 from watcher.model import Diff
@@ -26,14 +26,14 @@ def parse_since(value: str, now: datetime | None = None) -> str:
     text = value.strip()
     match = _DURATION.fullmatch(text)
     if match:
-        when = (now or datetime.now(timezone.utc)) - timedelta(seconds=int(match[1]) * _SECONDS[match[2]])
+        when = (now or datetime.now(UTC)) - timedelta(seconds=int(match[1]) * _SECONDS[match[2]])
     else:
         try:
             when = datetime.fromisoformat(text)  # 3.11 reads a trailing Z
         except ValueError:
             raise ValueError(f"{value!r} is neither a duration (30m, 12h, 7d, 2w) nor an ISO date") from None
     if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
+        when = when.astimezone(UTC)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -16,12 +16,12 @@ import logging
 import sqlite3
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from email.message import Message
 from itertools import zip_longest
 from posixpath import basename
-from typing import Callable, Iterable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from watcher.budget import Budget, Workers
@@ -397,7 +397,9 @@ def check_all(
             def submit(source: Source, parent: Source | None) -> Future[CheckResult]:
                 return pool.submit(_check_safely, source, store, fetcher, settings, workers, parent)
 
-            pending = {submit(s, None): (s, None) for s in _interleave_hosts(selected)}
+            pending: dict[Future[CheckResult], tuple[Source, Source | None]] = {
+                submit(s, None): (s, None) for s in _interleave_hosts(selected)
+            }
             results: dict[str, CheckResult] = {}
             children: dict[str, list[str]] = defaultdict(list)
             while pending:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -22,7 +22,14 @@ from watcher.normalise import printable
 from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
 
 if TYPE_CHECKING:
+    import logging
+    from email.message import EmailMessage
+
     from rich.console import RenderableType
+
+    from watcher.digest import Digest
+    from watcher.model import CheckResult, Role, Settings
+    from watcher.store import Store
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
@@ -44,7 +51,8 @@ class WatcherGroup(click.Group):
         except Exception as exc:  # a bug: still one line and status 2, so `diff` never exits 1 on it
             if os.environ.get("WATCHER_DEBUG"):
                 raise
-            click.echo(f"watcher: internal error: {type(exc).__name__}: {printable(str(exc))} (set WATCHER_DEBUG=1 for a traceback)", err=True)
+            problem = f"{type(exc).__name__}: {printable(str(exc))}"
+            click.echo(f"watcher: internal error: {problem} (set WATCHER_DEBUG=1 for a traceback)", err=True)
             ctx.exit(EXIT_ERROR)
 
 
@@ -69,7 +77,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
         logging.lastResort.setFormatter(_log_formatter())
 
 
-def _log_formatter(fmt: str | None = None):
+def _log_formatter(fmt: str | None = None) -> logging.Formatter:
     """Log lines quote servers and documents: they reach stderr through `printable`."""
     import logging
 
@@ -127,7 +135,7 @@ def diff_command(
 
         if fmt not in TARGET_FORMATS:
             raise click.UsageError(f"--targets prints {', '.join(TARGET_FORMATS)}, not {fmt}")
-        comparisons = compare_editions(old_doc, new_doc, roles or PLANNED)
+        comparisons = compare_editions(old_doc, new_doc, cast("tuple[Role, ...]", roles) or PLANNED)
         click.echo(render_editions(old_info, new_info, comparisons, fmt))
         ctx.exit(EXIT_CHANGES if any(c.status != "kept" for c in comparisons) else EXIT_OK)
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
@@ -154,13 +162,13 @@ def targets_command(ctx: click.Context, ref: str, fmt: str) -> None:
 # ---------------------------------------------------------------- watching: check, sources, history, show, reextract
 
 
-def _settings(ctx: click.Context):
+def _settings(ctx: click.Context) -> Settings:
     from watcher.config import load_settings
 
     return load_settings(ctx.obj["config_path"])
 
 
-def _existing_store(settings):
+def _existing_store(settings: Settings) -> Store:
     """The snapshot database, which read-only commands never create."""
     from watcher.errors import VersionNotFound
     from watcher.store import Store
@@ -227,7 +235,7 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
         with Progress(*columns, console=stderr, transient=True) as bar:
             task = bar.add_task("", total=len(selected))
 
-            def progress(result, total: int) -> None:
+            def progress(result: CheckResult, total: int) -> None:
                 bar.update(task, advance=1, total=total, description=printable(f"{result.source}: {result.status}"))
 
             results = check_all(settings, sources, progress)
@@ -335,12 +343,12 @@ def accept_command(ctx: click.Context, source: str) -> None:
 # ---------------------------------------------------------------- reporting: changes, digest, run
 
 
-class _Since(click.ParamType):
+class _Since(click.ParamType[str]):
     """`7d`, `12h`, `30m`, `2w` (that long ago) or an ISO date/time → the UTC time the store compares."""
 
     name = "since"
 
-    def convert(self, value, param, ctx):  # type: ignore[override]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         from watcher.changes import parse_since
 
         try:
@@ -415,9 +423,11 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
     for number, digest in enumerate(outcome.digests, start=1):
         delivered = sent.get(digest)
         if output:
-            _write_digest(_numbered(output, number, len(outcome.digests)), digest, delivered.message if delivered else None)
+            sent_message = delivered.message if delivered else None
+            _write_digest(_numbered(output, number, len(outcome.digests)), digest, sent_message)
         if delivered:
-            click.echo(f"watcher: sent digest {delivered.digest_id} to {', '.join(digest.recipients)}: {digest.subject}", err=True)
+            recipients = ", ".join(digest.recipients)
+            click.echo(f"watcher: sent digest {delivered.digest_id} to {recipients}: {digest.subject}", err=True)
         elif dry_run or not output:
             click.echo(f"To: {', '.join(digest.recipients)}\nSubject: {digest.subject}\n\n{digest.text}")
 
@@ -430,7 +440,7 @@ def _numbered(path: str, number: int, count: int) -> str:
     return f"{stem}-{number}{dot}{suffix}"
 
 
-def _write_digest(path: str, digest, message) -> None:
+def _write_digest(path: str, digest: Digest, message: EmailMessage | None) -> None:
     if path.lower().endswith(".eml"):
         with open(path, "wb") as f:
             f.write((message or digest.message()).as_bytes())  # the one sent, if sent

@@ -8,8 +8,9 @@ are built here too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from watcher.model import (
     Change,
@@ -17,11 +18,11 @@ from watcher.model import (
     Diff,
     Indicator,
     InlineOp,
+    StoredVersion,
     Target,
     TargetChange,
     TargetComparison,
     TargetStatus,
-    StoredVersion,
     VersionInfo,
 )
 

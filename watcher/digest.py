@@ -18,16 +18,17 @@ sends them again next time: a duplicate is possible in that window, a loss is no
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Literal, Sequence
+from typing import Literal
 
 from watcher import notify
+from watcher.contract import change_from_dict
 from watcher.errors import ConfigError, DeliveryError
 from watcher.kinds import KIND_ORDER, SUBJECT_GROUPS
 from watcher.model import Change, Settings, Source, summarise
-from watcher.contract import change_from_dict
 from watcher.report.layout import Layout, arrange, render_template
 from watcher.report.text import render_body
 from watcher.store import ChangeRecord, SourceRecord, Store
@@ -230,12 +231,12 @@ def collect(store: Store, settings: Settings, since: str | None = None) -> list[
     last_check_of = {check.source: check.id for check in checks}
     failures: dict[tuple[str, ...], list[FailedCheck]] = {}
     for check in checks:
-        source = _configured(check.source, settings, check.parent)
-        if check.status not in PROBLEM_STATUSES or source is None:
+        configured = _configured(check.source, settings, check.parent)
+        if check.status not in PROBLEM_STATUSES or configured is None:
             continue  # a source no longer configured is nobody's news
         if check.parent and check.id < last_check_of.get(check.parent, 0):
             continue  # an attachment its page no longer leads to (or no longer followed): not checked since
-        for recipients in recipient_sets(source.tags, settings):
+        for recipients in recipient_sets(configured.tags, settings):
             failures.setdefault(recipients, []).append(
                 FailedCheck(
                     source=check.source,

@@ -7,8 +7,9 @@ Each stage takes and returns these; none of them reaches back into the pipeline.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal
 
 from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 
@@ -154,7 +155,7 @@ class Target:
     value_max: float | None = None
     role: Role = "target"
 
-    def same_quantity(self, other: "Target") -> bool:
+    def same_quantity(self, other: Target) -> bool:
         return (self.value, self.value_max, self.unit, self.comparator, self.year) == (
             other.value,
             other.value_max,
@@ -218,7 +219,7 @@ class Change:
         return self.kind in SUBSTANTIVE_KINDS
 
 
-def summarise(changes: "tuple[Change, ...] | list[Change]") -> dict[str, int]:
+def summarise(changes: Sequence[Change]) -> dict[str, int]:
     """How many changes of each kind, in report order."""
     counts: dict[str, int] = {}
     for change in changes:

@@ -3,8 +3,8 @@ the last check (what `watcher sources` lists)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from watcher.model import Settings
 from watcher.store.records import SourceRecord

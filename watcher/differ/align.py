@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from diff_match_patch import diff_match_patch
 from rapidfuzz import fuzz
@@ -87,7 +87,9 @@ def _threshold(a: str, b: str, base: float) -> float:
     return max(base, 90.0) if min(len(a), len(b)) < _SHORT else base
 
 
-def _grow(a_ids: list[int], b_ids: list[int], akeys: Sequence[str], bkeys: Sequence[str], i: int, j: int) -> tuple[int, int] | None:
+def _grow(
+    a_ids: list[int], b_ids: list[int], akeys: Sequence[str], bkeys: Sequence[str], i: int, j: int
+) -> tuple[int, int] | None:
     """From a[i] and b[j], extend the shorter side until both concatenations are equal but for
     punctuation, if they ever are. Loose forms are taken of the concatenations, so a decimal
     point split by a line break ("84." + "7亿元") still counts."""

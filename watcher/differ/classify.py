@@ -15,20 +15,19 @@ Clauses with no counterpart, reported once per unit:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
-
-from diff_match_patch import diff_match_patch
 
 from watcher.differ.align import Pair
 from watcher.differ.ledger import Entry, pair_ledgers, provision_scopes
+from watcher.differ.matching import match_targets
+from watcher.differ.redline import inline_diff
+from watcher.differ.segment import Segmented, strip_marker
+from watcher.differ.targets import clause_targets
 from watcher.kinds import TARGET_KINDS, ChangeKind
-from watcher.model import Change, Clause, InlineOp, Target, TargetChange, Item
+from watcher.model import Change, Clause, InlineOp, Item, Target, TargetChange
 from watcher.normalise import comparison_forms, loose_form, reading_forms
 from watcher.numbering import ARTICLE_RANK
-from watcher.differ.segment import Segmented, strip_marker
-from watcher.differ.matching import match_targets
-from watcher.differ.targets import clause_targets
 from watcher.vocabulary import (
     DOCUMENT_NUMBER,
     OBLIGATION_WORDS,
@@ -56,52 +55,6 @@ _PROGRAMME = re.compile(r"^[^，,。；;]{2,24}(?:工程|行动|计划|专项|�
 _OBLIGATION = re.compile(alternation(OBLIGATION_WORDS))
 _PRINCIPLE_ONLY = re.compile(rf"^[^。；;]*?(?:应当)?(?:{alternation(PRINCIPLE_WORDS)})[^。；;]*[。；;]?$")
 _SANCTION = re.compile(alternation(SANCTION_WORDS))
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
-
-
-# ---------------------------------------------------------------- inline diff
-
-
-def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
-    """Character diff after semantic clean-up, on tokens so that numbers stay whole (-3700 +4000).
-
-    Tokens are compared in loose comparison form, so a redline never shows what is formatting only
-    (punctuation, a Traditional character, a space), as the classifier calls such a clause
-    formatting; equal runs show the new text."""
-    old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
-    distinct = list(dict.fromkeys(old_tokens + new_tokens))
-    forms = dict(zip(distinct, map(loose_form, comparison_forms(distinct))))
-    symbols: dict[str, str] = {}
-
-    def encode(tokens: list[str]) -> str:
-        return "".join(symbols.setdefault(forms[t], chr(0x100 + len(symbols))) for t in tokens)
-
-    engine = diff_match_patch()
-    engine.Diff_Timeout = 1.0
-    diffs = engine.diff_main(encode(old_tokens), encode(new_tokens), False)
-    engine.diff_cleanupSemantic(diffs)
-    ops: list[InlineOp] = []
-    i = j = 0
-    for op, text in diffs:
-        n = len(text)
-        if op == 0:
-            piece, kind = "".join(new_tokens[j : j + n]), "="
-            i, j = i + n, j + n
-        elif op == -1:
-            piece, kind = "".join(old_tokens[i : i + n]), "-"
-            i += n
-        else:
-            piece, kind = "".join(new_tokens[j : j + n]), "+"
-            j += n
-        if kind != "=" and not "".join(forms[t] for t in _TOKEN.findall(piece)):
-            if kind == "-":
-                continue  # a space or a lost mark dropped: nothing to show
-            kind = "="  # one added: shown as it now stands
-        if ops and ops[-1][0] == kind == "=":
-            ops[-1] = ("=", ops[-1][1] + piece)
-        elif piece:
-            ops.append((kind, piece))  # type: ignore[arg-type]
-    return tuple(ops)
 
 
 # ---------------------------------------------------------------- helpers on clauses
@@ -131,7 +84,7 @@ class _Sides:
             for clause in (*(old.clauses[i] for i in pair.old), *(new.clauses[j] for j in pair.new))
             if clause.kind == "sentence"
         ]
-        self._readings = dict(zip((c.text for c in wanted), reading_forms([c.text for c in wanted])))
+        self._readings = dict(zip((c.text for c in wanted), reading_forms([c.text for c in wanted]), strict=True))
         self._targets: dict[tuple[bool, int], tuple[Target, ...]] = {}  # (new side?, clause index)
 
     def olds(self, pair: Pair) -> list[Clause]:
@@ -271,9 +224,10 @@ def _changed_ends(before: Target, after: Target) -> list[tuple[Target, Target]]:
     if before.same_quantity(after):
         return []
     bounds = before.comparator == after.comparator == ">="
-    if not bounds or before.value_max is None or after.value_max is None or (before.unit, before.year) != (after.unit, after.year):
+    same_scale = (before.unit, before.year) == (after.unit, after.year)
+    if not bounds or before.value_max is None or after.value_max is None or not same_scale:
         return [(before, after)]
-    pairs = [(o, n) for o, n in zip(_ends(before), _ends(after)) if o.value != n.value]
+    pairs = [(o, n) for o, n in zip(_ends(before), _ends(after), strict=True) if o.value != n.value]
     return pairs or [(before, after)]
 
 

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from watcher.model import Block, Clause, Document, Role, Item
+from watcher.differ.targets import role_cue
+from watcher.model import Block, Clause, Document, Item, Role
 from watcher.normalise import comparison_forms
 from watcher.numbering import ARTICLE_RANK, BOX_CAPTION, INDEX_CELL, SENTENCE_ENDS, SUBMEASURE, marker
-from watcher.differ.targets import role_cue
 from watcher.vocabulary import CROSS_REFERENCE, DEADLINE_YEAR, MIN_ARTICLES, SECTION_CUES, alternation
 
 _BOX_RANK = 9  # boxes and tables nest under whatever heading is open
@@ -215,7 +215,10 @@ def _is_regulation(document: Document) -> bool:
     articles = sum(
         1
         for b in document.blocks
-        if b.kind != "table" and b.text.lstrip().startswith("第") and (found := marker(b.text.strip())) and found[0] == ARTICLE_RANK
+        if b.kind != "table"
+        and b.text.lstrip().startswith("第")
+        and (found := marker(b.text.strip()))
+        and found[0] == ARTICLE_RANK
     )
     return articles >= MIN_ARTICLES
 
@@ -238,5 +241,5 @@ def segment(document: Document) -> Segmented:
         for c in builder.clauses
     ]
     keys = comparison_forms(texts)
-    clauses = tuple(Clause(key=key, **fields) for fields, key in zip(builder.clauses, keys))
+    clauses = tuple(Clause(key=key, **fields) for fields, key in zip(builder.clauses, keys, strict=True))
     return Segmented(clauses, builder.items)

@@ -12,7 +12,8 @@ choices and its start stays light); `renderer(fmt)` and RENDERERS import them on
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from watcher.model import Diff

@@ -11,8 +11,8 @@ their control characters.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from rich.table import Table
 from rich.text import Text

@@ -9,7 +9,8 @@ Document text goes through `printable` (text), the Markdown escape, or the autoe
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from collections.abc import Sequence
+from typing import cast
 
 from rich import box
 from rich.console import Console
@@ -23,6 +24,7 @@ from watcher.report.json import json_text
 from watcher.report.layout import ROLE_LABELS, STATUS_LABELS, either, quantity, render_template, section_title
 from watcher.report.markdown import escape, row
 from watcher.report.text import PLAIN_WIDTH
+
 _SECTION_WIDTH = 30
 _MIN_WIDTH = {"metric": 16, "status": 7, "role": 9, "old": 6, "new": 6, "value": 6}
 
@@ -47,7 +49,7 @@ def _render(table: Table, heading: str) -> str:
     console = Console(file=io.StringIO(), width=PLAIN_WIDTH, no_color=True, highlight=False, emoji=False)
     console.print(Text(printable(heading)))
     console.print(table)
-    return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
+    return cast(io.StringIO, console.file).getvalue().rstrip()
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -104,7 +106,7 @@ def _titled_table(heading: str, header: Sequence[str], rows: Sequence[Sequence[o
         cells = [["" if v is None else str(v) for v in row_] for row_ in rows]
         return render_template("targets.html.j2", heading=heading, header=header, rows=cells).rstrip()
     table = _table(header)
-    for cells in rows:
-        table.add_row(*(_cell(v) for v in cells))
+    for values in rows:
+        table.add_row(*(_cell(v) for v in values))
     return _render(table, heading)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 import sys
+from typing import cast
 
 from rich import box
 from rich.console import Console
@@ -141,7 +142,7 @@ def render_body(layout: Layout, *, color: bool = False, width: int | None = None
     """The body alone, without the diff's header: what a text digest shows of each source."""
     console = _console(color, width)
     print_body(console, layout, color)
-    return console.file.getvalue().rstrip()  # type: ignore[attr-defined]
+    return cast(io.StringIO, console.file).getvalue().rstrip()
 
 
 def render_text(
@@ -158,5 +159,4 @@ def render_text(
     if layout.empty:
         console.print(Text("No changes of substance."))
     print_body(console, layout, color)
-    out = console.file.getvalue()  # type: ignore[attr-defined]
-    return out.rstrip()
+    return cast(io.StringIO, console.file).getvalue().rstrip()

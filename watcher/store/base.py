@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import functools
 import threading
-from datetime import datetime, timezone
-from typing import Any, Callable, Concatenate, Iterator, ParamSpec, Sequence, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.db import Table
@@ -20,7 +21,7 @@ S = TypeVar("S", bound="StoreBase")
 
 def utc_now() -> str:
     """The current time as stored: ISO 8601, UTC, seconds (e.g. 2026-11-20T06:00:03Z)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def table(db: Database, name: str) -> Table:

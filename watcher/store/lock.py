@@ -5,8 +5,8 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from watcher.errors import LockedError
 from watcher.store.base import StoreBase

@@ -4,7 +4,7 @@ and recorded in `_sqlite_migrations`. Append only: never edit a released step.""
 from __future__ import annotations
 
 import zlib
-from typing import Callable
+from collections.abc import Callable
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
+
 from watcher.model import CheckResult, Fetched, Source
 from watcher.store.base import StoreBase, last_pk, serialised, table, utc_now
 from watcher.store.records import CheckRecord, LastCheckRecord, SourceRecord

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from watcher.errors import VersionNotFound
 from watcher.model import Block, Document, Indicator, StoredVersion, Target
