@@ -114,7 +114,7 @@ def test_a_database_from_before_ledgers_is_migrated_and_reextract_fills_them(tmp
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
-    from watcher.store import MIGRATION_STEPS, m0006_indicators
+    from watcher.store.migrations import MIGRATION_STEPS, m0006_indicators
 
     page = tmp_path / "plan.html"
     shutil.copy(CASES / "cixi-docx-vs-page" / "new.html", page)

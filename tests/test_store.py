@@ -259,7 +259,7 @@ def test_a_first_release_file_is_migrated_and_its_versions_read_back(tmp_path) -
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
-    from watcher.store import m0001_initial
+    from watcher.store.migrations import m0001_initial
 
     path = tmp_path / "first.db"
     first = Migrations("watcher")
@@ -286,7 +286,7 @@ def test_digests_sent_before_the_link_table_keep_their_changes_sent(tmp_path) ->
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
-    from watcher.store import m0001_initial, m0002_compress_blocks
+    from watcher.store.migrations import m0001_initial, m0002_compress_blocks
 
     path = tmp_path / "second.db"
     second = Migrations("watcher")

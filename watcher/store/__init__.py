@@ -26,17 +26,7 @@ from watcher.errors import StoreError
 from watcher.store.base import utc_now
 from watcher.store.changes import ChangesPart
 from watcher.store.lock import LockPart
-from watcher.store.migrations import (
-    MIGRATION_STEPS,
-    MIGRATIONS,
-    m0001_initial,
-    m0002_compress_blocks,
-    m0003_digest_changes,
-    m0004_digest_checks,
-    m0005_check_hashes,
-    m0006_indicators,
-    m0007_evidence,
-)
+from watcher.store.migrations import MIGRATION_STEPS, MIGRATIONS
 from watcher.store.records import (
     ChangeRecord,
     CheckRecord,
@@ -60,13 +50,6 @@ __all__ = [
     "SourceRecord",
     "Store",
     "UndeliveredChange",
-    "m0001_initial",
-    "m0002_compress_blocks",
-    "m0003_digest_changes",
-    "m0004_digest_checks",
-    "m0005_check_hashes",
-    "m0006_indicators",
-    "m0007_evidence",
     "utc_now",
 ]
 
