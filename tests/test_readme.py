@@ -89,3 +89,12 @@ def test_every_config_key_the_code_accepts_is_in_the_example_config() -> None:
     tables = set(re.findall(r"^\[\[?([a-z.]+)\]\]?", _example_config(), flags=re.M))
     assert {table.split(".")[0] for table in tables} == config._TOP_KEYS
     assert "email.route" in tables
+
+
+def test_the_json_contract_shipped_is_the_shared_one() -> None:
+    shipped = ROOT / "docs" / "diff-json.md"
+    assert f"`{shipped.relative_to(ROOT)}`" in README
+    shared = ROOT.parent / "shared" / "contract" / "diff-json.md"
+    if not shared.exists():
+        pytest.skip("../shared is not beside this checkout: only the shipped copy is checked")
+    assert shipped.read_bytes() == shared.read_bytes()
