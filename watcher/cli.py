@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args
 
 import click
 
 from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, WatcherError
+from watcher.model import Role
 from watcher.normalise import printable
 from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
 
@@ -28,13 +29,12 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from watcher.digest import Digest
-    from watcher.model import CheckResult, Role, Settings
+    from watcher.model import CheckResult, Settings
     from watcher.store import Store
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
 
-# The roles of figures (watcher.model.Role)
-ROLES = ("target", "reported", "baseline", "threshold")
+ROLES: tuple[str, ...] = get_args(Role)  # the roles of figures
 
 
 class WatcherGroup(click.Group):

@@ -18,6 +18,7 @@ import markupsafe
 
 from watcher.contract import json_number
 from watcher.kinds import FORMATTING_KINDS, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
+from watcher.links import WEB_SCHEMES
 from watcher.model import Change, InlineOp, Target, summarise
 from watcher.normalise import printable
 
@@ -192,7 +193,7 @@ def moved_from(change: Change) -> str | None:
 
 def web_link(url: str | None) -> str | None:
     """A URL fit for an href: http(s) only, so a stored value can never be a javascript: link."""
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+    if url and urlsplit(url).scheme.lower() in WEB_SCHEMES:
         return url
     return None
 
