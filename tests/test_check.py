@@ -13,10 +13,12 @@ from dataclasses import replace
 import pytest
 from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
 
-from watcher.check import attachment_sources, check_all, reextract
+from watcher.budget import Workers
+from watcher.check import attachment_sources, budget_of, check_all, check_source, reextract
 from watcher.config import load_settings
 from watcher.digest import send_digest
 from watcher.errors import ConfigError, LockedError
+from watcher.fetch import Fetcher
 from watcher.model import Document, EmailSettings, Source
 from watcher.store import Store
 
@@ -228,6 +230,26 @@ def test_watcher_accept_takes_a_suspicious_body_on_purpose(http_server: PageServ
     assert again.returncode == 2 and "nothing to accept" in again.stderr and "Traceback" not in again.stderr
     (result,) = check_all(settings)
     assert result.status == "unchanged"
+
+
+def test_a_body_already_read_as_the_latest_version_is_not_read_again(http_server: PageServer, write_config) -> None:
+    http_server.set("/plan.html", HAISHU)  # no validators: every check gets the whole body
+    settings = load_settings(str(write_config([{"name": "plan", "url": http_server.url("/plan.html")}])))
+    (source,) = settings.sources
+    with Store(settings.storage_path) as store, Fetcher(settings.fetch) as fetcher, Workers(budget_of(settings)) as workers:
+
+        def check(body: bytes, source: Source = source) -> str:
+            http_server.set("/plan.html", body)
+            return check_source(source, store, fetcher, settings, workers).status
+
+        assert [check(HAISHU), check(HAISHU)] == ["new", "unchanged"]
+        assert workers.jobs == 1  # the second body was not read
+        assert [check(HAISHU_NOISE), check(HAISHU_NOISE), check(HAISHU)] == ["unchanged"] * 3
+        assert workers.jobs == 2  # other bytes, the same document: read once
+        # the same bytes read another way (a selector) are read again
+        assert check(HAISHU, replace(source, selector="#zoom")) == "unchanged" and workers.jobs == 3
+        assert [c.status for c in store.checks("plan")] == ["new"] + ["unchanged"] * 5
+        assert len(store.versions("plan")) == 1
 
 
 def test_attachments_are_snapshotted_as_their_own_sources(http_server: PageServer, write_config) -> None:

@@ -56,6 +56,7 @@ class Workers:
 
     def __init__(self, budget: Budget) -> None:
         self.budget = budget
+        self.jobs = 0  # jobs run so far
         self._slots = threading.BoundedSemaphore(max(1, budget.processes))
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
@@ -77,6 +78,8 @@ class Workers:
 
     def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """job(*args, **kwargs) in a worker; raises what the job raised, or BudgetExceeded."""
+        with self._lock:
+            self.jobs += 1
         if self._context is None:
             return job(*args, **kwargs)
         with self._slots:

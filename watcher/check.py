@@ -31,7 +31,7 @@ from watcher.fetch import Fetcher, HTTPStatusError
 from watcher.formats import followed_attachment
 from watcher.links import followable_link
 from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
-from watcher.reading import Body, Previous, Reading, read
+from watcher.reading import Body, Previous, Reading, body_key, read
 from watcher.store import Store, utc_now
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,19 @@ def check_source(
             return result
         if not fetched.body.strip():
             raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
+        body = _body(source, fetched)
+        key = body_key(body)
+        if latest is not None and store.knows_body(source.name, latest.id, key):
+            # the very body already read as the latest version: nothing to read again
+            result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=latest.sha256)
+            store.add_check(
+                result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified, body_key=key
+            )
+            return result
         fetched_at = utc_now()
         reading = workers.run(
             read,
-            _body(source, fetched),
+            body,
             _previous(store, latest),
             ratio=settings.fetch.suspicious_ratio,
             new_ref=f"{source.name}@{latest.number + 1 if latest else 1}",
@@ -96,9 +105,11 @@ def check_source(
         sha256 = reading.sha256
         if latest is not None and sha256 == latest.sha256:
             result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=sha256)
-            store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
+            store.add_check(
+                result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified, body_key=key
+            )
             return result
-        return _store_new(source, store, fetched, reading, latest, started_at, clock, fetched_at)
+        return _store_new(source, store, fetched, reading, latest, started_at, clock, fetched_at, body_key=key)
     except SuspiciousFetch as exc:
         status, error, http_status = "suspicious", _suspicious(str(exc), source), None
     except HTTPStatusError as exc:
@@ -146,6 +157,7 @@ def _store_new(
     fetched_at: str,
     *,
     note: str | None = None,
+    body_key: str | None = None,
 ) -> CheckResult:
     failure = f"new version stored, but {reading.diff_error}" if reading.diff_error else None
     error = "; ".join(part for part in (note, reading.note, failure) if part) or None
@@ -170,7 +182,9 @@ def _store_new(
             changes=substantive,
             sha256=reading.sha256,
         )
-        store.add_check(result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified)
+        store.add_check(
+            result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified, body_key=body_key
+        )
     return result
 
 
@@ -241,7 +255,10 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
         if latest is not None and reading.sha256 == latest.sha256:
             raise VersionNotFound(f"the body kept for {name!r} reads as its latest version: nothing to accept")
         note = f"accepted by hand (watcher accept) after the check of {checks[-1].started_at} looked suspicious"
-        return _store_new(source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note)
+        key = body_key(_body(source, evidence))
+        return _store_new(
+            source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note, body_key=key
+        )
 
 
 # ---------------------------------------------------------------- attachments

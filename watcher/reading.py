@@ -17,6 +17,7 @@ Repetition alone never makes such a text a version; `watcher accept SOURCE` take
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from watcher.differ import diff_documents, document_hash
@@ -40,6 +41,15 @@ class Body:
     selector: str | None = None
     encoding: str | None = None
     http_charset: str | None = None
+
+
+def body_key(body: Body) -> str:
+    """What identifies a body and the way it is read: the same key reads as the same document.
+    (A new extractor reads old bytes anew: `watcher reextract` after an upgrade.)"""
+    digest = hashlib.sha256(body.data)
+    for part in (body.content_type, body.url, body.selector, body.encoding, body.http_charset):
+        digest.update(b"\0" + (part or "").encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

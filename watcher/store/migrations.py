@@ -135,6 +135,13 @@ def m0007_evidence(db: Database) -> None:
     )
 
 
+def m0008_body_keys(db: Database) -> None:
+    """Each check keeps the key of the body it read (its bytes and how they are read): a body a
+    check has already read as the latest version is that version again, with nothing to read."""
+    _table(db, "checks").add_column("body_key", str)
+    _table(db, "checks").create_index(["source", "body_key"])
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -145,6 +152,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0005_check_hashes,
     m0006_indicators,
     m0007_evidence,
+    m0008_body_keys,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:

@@ -41,6 +41,7 @@ class CheckRecord:
     etag: str | None
     last_modified: str | None
     sha256: str | None
+    body_key: str | None  # the key of the body read as its version (m0008)
 
 
 @dataclass(frozen=True)

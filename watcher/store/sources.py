@@ -58,9 +58,11 @@ class SourcesPart(StoreBase):
         etag: str | None = None,
         last_modified: str | None = None,
         evidence: Fetched | None = None,
+        body_key: str | None = None,
     ) -> int:
         """Record one check of one source, whatever it came to; with `evidence`, the body it read
-        (kept for `watcher accept`, replacing the source's earlier one)."""
+        (kept for `watcher accept`, replacing the source's earlier one); with `body_key`, the key
+        of the body it read as its version (watcher.reading.body_key)."""
         with self.db.atomic():
             checks = table(self.db, "checks")
             checks.insert(
@@ -77,6 +79,7 @@ class SourcesPart(StoreBase):
                     "etag": etag,
                     "last_modified": last_modified,
                     "sha256": result.sha256,
+                    "body_key": body_key,
                 }
             )
             check_id = last_pk(checks)
@@ -93,6 +96,16 @@ class SourcesPart(StoreBase):
                     replace=True,
                 )
             return check_id
+
+    @serialised
+    def knows_body(self, source: str, version_id: int, body_key: str) -> bool:
+        """Whether a check of `source` has read a body with this key as version `version_id`."""
+        row = self.db.execute(
+            "SELECT 1 FROM checks WHERE source = ? AND body_key = ? AND version_id = ? "
+            "AND status IN ('new', 'unchanged') LIMIT 1",
+            [source, body_key, version_id],
+        ).fetchone()
+        return row is not None
 
     @serialised
     def evidence(self, check_id: int) -> Fetched | None:
