@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime
 
 from watcher.differ import document_hash
-from watcher.errors import ExtractError, VersionNotFound
+from watcher.errors import ConfigError, ExtractError, VersionNotFound
 from watcher.formats import is_document_name
 from watcher.model import Document, VersionInfo
 
@@ -27,6 +27,10 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
     """A local file (.html/.htm/.txt/.docx/.pdf) or a stored version reference (SOURCE@N, id …).
 
     The I/O edge of `watcher diff`: reads the file or the snapshot database (never creating it)."""
+    if operand == "-":
+        raise ExtractError("-: documents are not read from standard input; give a file or a stored version")
+    if os.path.isdir(operand):
+        raise ExtractError(f"{operand}: a directory, not a document")
     if os.path.isfile(operand):
         from watcher.extract import extract_file
 
@@ -36,18 +40,30 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
             message = str(exc)
             raise ExtractError(message if operand in message else f"{operand}: {message}") from None
         return document, file_info(operand, document)
-    if os.sep in operand or is_document_name(operand):
-        raise ExtractError(f"{operand}: no such file")
+    # Not a file: a stored version. An attachment's source name ("page/plan.docx") looks like a
+    # path, so a path-like operand is looked up too, and reported as a missing file if it is neither.
+    path_like = os.sep in operand or is_document_name(operand)
     from watcher.config import load_settings
     from watcher.store import Store
 
-    settings = load_settings(config_path)
+    try:
+        settings = load_settings(config_path)
+    except ConfigError:
+        if path_like:
+            raise ExtractError(f"{operand}: no such file") from None
+        raise
     if not os.path.exists(settings.storage_path):
+        if path_like:
+            raise ExtractError(f"{operand}: no such file")
         raise VersionNotFound(
             f"{operand}: not a file, and no snapshot database at {settings.storage_path} to look it up in"
         )
     with Store(settings.storage_path) as store:
-        version = store.resolve(operand)
+        try:
+            version = store.resolve(operand)
+        except VersionNotFound:
+            if path_like:
+                raise ExtractError(f"{operand}: no such file, nor a stored version of that name") from None
+            raise
         document = store.document(version.id)
     return document, VersionInfo(ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256)
-

@@ -33,6 +33,9 @@ FORMATS: dict[str, Callable[..., Document]] = {
 }
 
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a local file larger than this is not read
+# Random bytes decode to a text about half of which is replacement and control characters; the
+# documents of tests/data and ../shared have none or a few.
+MAX_NOT_TEXT_SHARE = 0.05
 
 
 def extract(
@@ -53,7 +56,20 @@ def extract(
     if not document.blocks:
         where = f" at {url}" if url else ""
         raise ExtractError(f"no document text found{where} ({fmt})")
+    junk = not_text_share(document.text)
+    if junk > MAX_NOT_TEXT_SHARE:
+        where = f" ({url})" if url else ""
+        raise ExtractError(f"cannot extract{where}: {junk:.0%} of what it reads as text is not text (binary data?)")
     return document
+
+
+def not_text_share(text: str) -> float:
+    """The share of characters that no document holds: replacement characters (bytes that decode to
+    nothing) and control characters other than tab and line breaks."""
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r") or "\x7f" <= ch <= "\x9f")
+    return bad / len(text)
 
 
 def extract_file(path: str | os.PathLike[str]) -> Document:
