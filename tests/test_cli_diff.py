@@ -126,3 +126,41 @@ def test_the_package_exports_its_public_api() -> None:
     assert set(watcher.__all__) >= {"diff_documents", "extract_file", "RENDERERS", "check_all", "Store"}
     with pytest.raises(AttributeError):
         watcher.no_such_thing  # noqa: B018
+
+
+def _diff_on_a_terminal(tmp_path, env_extra: dict[str, str]) -> str:
+    """`watcher diff` with its stdout on a pseudo-terminal, as a user runs it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("一、主要任务\n（一）加强平台建设。建设实验室5家，推进开放共享。\n", encoding="utf-8")
+    new.write_text("一、主要任务\n（一）加强平台建设。建设实验室5家，新建中试基地。\n", encoding="utf-8")
+    leader, follower = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if key != "NO_COLOR"} | env_extra
+    child = subprocess.Popen(
+        [sys.executable, "-m", "watcher", "diff", str(old), str(new)], stdout=follower, stderr=subprocess.DEVNULL, env=env
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    child.wait(timeout=60)
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_under_no_color_insertions_and_deletions_keep_their_marks(tmp_path) -> None:
+    plain = _diff_on_a_terminal(tmp_path, {"NO_COLOR": "1"})
+    assert "\x1b[" not in plain
+    assert "[-推进开放共享-]" in plain and "{+新建中试基地+}" in plain
+    coloured = _diff_on_a_terminal(tmp_path, {})
+    assert "\x1b[" in coloured  # on a terminal without NO_COLOR, colour shows the changes instead

@@ -8,6 +8,7 @@ On a terminal the redline is in colour (deleted red and struck through, inserted
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import sys
 from typing import cast
@@ -148,9 +149,10 @@ def render_body(layout: Layout, *, color: bool = False, width: int | None = None
 def render_text(
     diff: Diff, show_all: bool = False, *, color: bool | None = None, width: int | None = None
 ) -> str:
-    """The diff for reading; `color` defaults to whether stdout is a terminal."""
+    """The diff for reading; `color` defaults to whether stdout is a terminal and NO_COLOR is not
+    set (without color, insertions and deletions keep their {+ +} and [- -] marks)."""
     if color is None:
-        color = sys.stdout.isatty()
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     console = _console(color, width)
     layout = arrange(diff.changes, show_all)
     for line in _header(diff.old, diff.new, layout):
