@@ -467,6 +467,9 @@ def test_cli_digest_one_per_recipient_set(two_sources, tmp_path):
         sent = watcher("--config", config, "digest", "--send", "--output", str(tmp_path / "d.eml"))
     assert sent.exit_code == 0, sent.output
     assert "to plans-desk@example.org" in sent.stderr and "to analyst@example.org" in sent.stderr
+    # one file per recipient set, each named in a message
+    assert f"wrote {tmp_path / 'd-1.eml'} (the digest to plans-desk@example.org)" in sent.stderr
+    assert f"wrote {tmp_path / 'd-2.eml'} (the digest to analyst@example.org)" in sent.stderr
     saved = [message_from_bytes((tmp_path / f"d-{n}.eml").read_bytes(), policy=policy.default) for n in (1, 2)]
     assert [m["Message-ID"] for m in saved] == [m["Message-ID"] for m in server.inbox.messages]
     assert not (tmp_path / "d.eml").exists()

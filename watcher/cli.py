@@ -424,7 +424,10 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
         delivered = sent.get(digest)
         if output:
             sent_message = delivered.message if delivered else None
-            _write_digest(_numbered(output, number, len(outcome.digests)), digest, sent_message)
+            written = _numbered(output, number, len(outcome.digests))
+            _write_digest(written, digest, sent_message)
+            if written != output:  # one file per recipient set: say which is whose
+                click.echo(f"watcher: wrote {written} (the digest to {', '.join(digest.recipients)})", err=True)
         if delivered:
             recipients = ", ".join(digest.recipients)
             click.echo(f"watcher: sent digest {delivered.digest_id} to {recipients}: {digest.subject}", err=True)
