@@ -191,3 +191,16 @@ class TrickleServer:
         self.stopped.set()
         self.listener.close()
         self.thread.join(5)
+
+
+def fill_memory() -> int:
+    """A job that takes all the memory it may, lets it go and succeeds: a worker's peak is then at
+    its limit however little the next job needs."""
+    held = []
+    try:
+        while True:
+            held.append(bytearray(8 * 2**20))
+    except MemoryError:
+        taken = len(held)
+    del held
+    return taken

@@ -67,6 +67,14 @@ def test_a_document_past_its_deadline_is_stopped_and_the_worker_replaced() -> No
         assert pool.run(extract, sentence.encode(), content_type="text/plain").text == sentence
 
 
+def test_a_job_that_reached_the_limit_does_not_make_the_next_error_a_memory_failure() -> None:
+    # the peak of a worker only grows: after a job at the limit a damaged file would read as one
+    with Workers(Budget(memory=256 * MB, seconds=30, processes=1)) as pool:
+        assert pool.run(hostile.fill_memory) > 0
+        with pytest.raises(ExtractError, match="corrupt or unreadable PDF"):
+            pool.run(extract, b"%PDF-1.4 not really", url="a.pdf")
+
+
 def test_errors_of_the_reader_reach_the_caller_as_themselves(workers: Workers) -> None:
     with pytest.raises(ExtractError, match="corrupt or unreadable PDF"):
         workers.run(extract, b"%PDF-1.4 not really", url="a.pdf")

@@ -88,15 +88,15 @@ class Workers:
             if worker is None:
                 worker = _Worker(self._context, self.budget.memory)
             try:
-                outcome, value = worker.ask((job, args, kwargs), self.budget.seconds)
+                outcome, value, spent = worker.ask((job, args, kwargs), self.budget.seconds)
             except BaseException:
                 worker.stop()
                 raise
-            if outcome == "ok" and worker.fresh_enough():
+            if spent or not worker.fresh_enough():
+                worker.stop()
+            else:
                 with self._lock:
                     self._idle.append(worker)
-            else:
-                worker.stop()  # after a failure its heap may be fragmented: start afresh
         if outcome == "memory":
             raise BudgetExceeded(
                 f"reading the document needed more than {self.budget.memory // 2**20} MB of memory; stopped"
@@ -116,7 +116,7 @@ class _Worker:
         self._process.start()
         child.close()
 
-    def ask(self, request: tuple[Any, ...], seconds: float) -> tuple[str, Any]:
+    def ask(self, request: tuple[Any, ...], seconds: float) -> tuple[str, Any, bool]:
         self.jobs += 1
         self._pipe.send(request)
         if not self._pipe.poll(seconds):
@@ -145,8 +145,11 @@ def _exit(code: int | None) -> str:
 
 def _serve(pipe: Connection, memory: int) -> None:
     """A worker: limit the address space, then answer jobs until the pipe closes, each with
-    ("ok", result), ("error", exception) or ("memory", None)."""
+    (outcome, value, spent): ("ok", result), ("error", exception) or ("memory", None), and whether
+    the job took the worker to its limit. A spent worker stops: its peak (VmPeak, which only
+    grows) could no longer tell the next job's failed allocation from a damaged file."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    near_limit = memory - _MEMORY_LEFT_FOR_REPLY * 4
     while True:
         try:
             job, args, kwargs = pipe.recv()
@@ -154,17 +157,21 @@ def _serve(pipe: Connection, memory: int) -> None:
             return
         reserve = bytearray(_MEMORY_LEFT_FOR_REPLY)
         try:
-            reply: tuple[str, Any] = ("ok", job(*args, **kwargs))
+            outcome, value = "ok", job(*args, **kwargs)
         except MemoryError:
-            reply = ("memory", None)
+            outcome, value = "memory", None
         except Exception as exc:  # sent to the caller, which raises it there
             # Some parsers report a failed allocation as a damaged file: the peak says which it was.
-            reply = ("memory", None) if _peak() > memory - _MEMORY_LEFT_FOR_REPLY * 4 else ("error", _portable(exc))
+            outcome, value = ("memory", None) if _peak() > near_limit else ("error", _portable(exc))
         del reserve
+        spent = outcome == "memory" or _peak() > near_limit
         try:
-            pipe.send(reply)
+            pipe.send((outcome, value, spent))
         except MemoryError:
-            pipe.send(("memory", None))
+            pipe.send(("memory", None, True))
+            return
+        if spent:
+            return
 
 
 def _peak() -> int:

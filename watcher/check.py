@@ -74,41 +74,20 @@ def check_source(
         if fetched.not_modified:
             if latest is None:
                 raise WatcherError("the server answered 304 Not Modified to an unconditional request")
-            result = _result(source, "unchanged", fetched, clock, version=latest)
-            store.add_check(
-                result,
-                started_at=started_at,
-                etag=fetched.etag or etag,
-                last_modified=fetched.last_modified or last_modified,
-            )
-            return result
+            # a 304 carries no validators of its own at times: the ones sent still hold
+            validators = (fetched.etag or etag, fetched.last_modified or last_modified)
+            return _unchanged(source, store, fetched, latest, started_at, clock, validators, body_read=False)
         if not fetched.body.strip():
             raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
         body = _body(source, fetched)
         key = body_key(body)
         if latest is not None and store.knows_body(source.name, latest.id, key):
             # the very body already read as the latest version: nothing to read again
-            result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=latest.sha256)
-            store.add_check(
-                result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified, body_key=key
-            )
-            return result
-        fetched_at = utc_now()
-        reading = workers.run(
-            read,
-            body,
-            _previous(store, latest),
-            ratio=settings.fetch.suspicious_ratio,
-            new_ref=f"{source.name}@{latest.number + 1 if latest else 1}",
-            fetched_at=fetched_at,
-        )
+            return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
+        reading, fetched_at = _read(workers, store, body, source.name, latest, ratio=settings.fetch.suspicious_ratio)
         sha256 = reading.sha256
         if latest is not None and sha256 == latest.sha256:
-            result = replace(_result(source, "unchanged", fetched, clock, version=latest), sha256=sha256)
-            store.add_check(
-                result, started_at=started_at, etag=fetched.etag, last_modified=fetched.last_modified, body_key=key
-            )
-            return result
+            return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
         return _store_new(source, store, fetched, reading, latest, started_at, clock, fetched_at, body_key=key)
     except SuspiciousFetch as exc:
         status, error, http_status = "suspicious", _suspicious(str(exc), source), None
@@ -142,8 +121,44 @@ def _body(source: Source, fetched: Fetched) -> Body:
     )
 
 
-def _previous(store: Store, latest: StoredVersion | None) -> Previous | None:
-    return Previous(store.document(latest.id), latest.sha256, latest.info) if latest else None
+def _read(
+    workers: Workers,
+    store: Store,
+    body: Body,
+    name: str,
+    latest: StoredVersion | None,
+    *,
+    ratio: float = 0.3,
+    accept: bool = False,
+) -> tuple[Reading, str]:
+    """The body read in a worker as the next version of source `name`, and when it was read."""
+    previous = Previous(store.document(latest.id), latest.sha256, latest.info) if latest else None
+    fetched_at = utc_now()
+    new_ref = f"{name}@{latest.number + 1 if latest else 1}"
+    reading = workers.run(read, body, previous, ratio=ratio, new_ref=new_ref, fetched_at=fetched_at, accept=accept)
+    return reading, fetched_at
+
+
+def _unchanged(
+    source: Source,
+    store: Store,
+    fetched: Fetched,
+    latest: StoredVersion,
+    started_at: str,
+    clock: float,
+    validators: tuple[str | None, str | None] | None = None,
+    *,
+    body_read: bool = True,
+    body_key: str | None = None,
+) -> CheckResult:
+    """Record a check that found the latest version again (validators: the response's by default);
+    the check has the version's hash when it read (or knew) the body, none for a 304."""
+    etag, last_modified = validators or (fetched.etag, fetched.last_modified)
+    result = replace(
+        _result(source, "unchanged", fetched, clock, version=latest), sha256=latest.sha256 if body_read else None
+    )
+    store.add_check(result, started_at=started_at, etag=etag, last_modified=last_modified, body_key=body_key)
+    return result
 
 
 def _store_new(
@@ -243,21 +258,13 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
         source = source or Source(name=name, url=checks[-1].url or evidence.url)
         started_at, clock = utc_now(), time.monotonic()
         latest = store.latest(name)
-        fetched_at = utc_now()
-        reading = workers.run(
-            read,
-            _body(source, evidence),
-            _previous(store, latest),
-            new_ref=f"{name}@{latest.number + 1 if latest else 1}",
-            fetched_at=fetched_at,
-            accept=True,
-        )
+        body = _body(source, evidence)
+        reading, fetched_at = _read(workers, store, body, name, latest, accept=True)
         if latest is not None and reading.sha256 == latest.sha256:
             raise VersionNotFound(f"the body kept for {name!r} reads as its latest version: nothing to accept")
         note = f"accepted by hand (watcher accept) after the check of {checks[-1].started_at} looked suspicious"
-        key = body_key(_body(source, evidence))
         return _store_new(
-            source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note, body_key=key
+            source, store, evidence, reading, latest, started_at, clock, fetched_at, note=note, body_key=body_key(body)
         )
 
 

@@ -25,7 +25,7 @@ from watcher.differ.ledger import indicators
 from watcher.errors import SuspiciousFetch
 from watcher.extract import extract
 from watcher.model import Diff, Document, Indicator, VersionInfo
-from watcher.normalise import comparison_form
+from watcher.normalise import comparison_forms
 from watcher.vocabulary import ERROR_PAGE_CUES, ERROR_PAGE_MAX_CHARS
 
 PLAUSIBLE_SHARE = 0.5
@@ -118,14 +118,15 @@ def believable(document: Document, previous: Document | None, ratio: float) -> s
     for an error page or a shrunken text that is not the source's document."""
     text = document.text.strip()
     size = len(text)
-    shared = _shared_share(document, previous) if previous is not None else 0.0
-    if size <= ERROR_PAGE_MAX_CHARS and _is_error_page(text) and shared < PLAUSIBLE_SHARE:
-        raise SuspiciousFetch(f"the body reads as an error page ({size} characters): not stored")
+    if size <= ERROR_PAGE_MAX_CHARS and _is_error_page(text):
+        if previous is None or _shared_share(document, previous) < PLAUSIBLE_SHARE:
+            raise SuspiciousFetch(f"the body reads as an error page ({size} characters): not stored")
     if previous is None:
         return None
     last = len(previous.text.strip())
     if size >= ratio * last:
-        return None
+        return None  # most new versions end here, without comparing their paragraphs
+    shared = _shared_share(document, previous)
     if shared < PLAUSIBLE_SHARE:
         raise SuspiciousFetch(
             f"the text is {size} characters, under {ratio:.0%} of the last version's {last}, and only "
@@ -137,8 +138,8 @@ def believable(document: Document, previous: Document | None, ratio: float) -> s
 def _shared_share(document: Document, previous: Document) -> float:
     """The share of the document's characters in paragraphs (or table rows) the previous version
     has too, compared in comparison form."""
-    old = {comparison_form(line) for line in previous.text.splitlines()}
-    lines = [comparison_form(line) for line in document.text.splitlines()]
+    old = set(comparison_forms(previous.text.splitlines()))
+    lines = comparison_forms(document.text.splitlines())
     total = sum(len(line) for line in lines)
     return sum(len(line) for line in lines if line in old) / total if total else 0.0
 
