@@ -109,3 +109,11 @@ def test_codec_names() -> None:
     assert meta_charset(b'<html><head><meta http-equiv="content-type" content="text/html;charset=gbk">') == "gb18030"
     assert meta_charset(b'<?xml version="1.0" encoding="UTF-8"?><html>') == "utf-8"
     assert meta_charset(b"<html><head><title>x</title>") is None
+
+
+@pytest.mark.parametrize("label", ["undefined", "idna", "rot13", "base64"])
+def test_a_charset_a_page_names_that_cannot_decode_bytes_is_ignored(label: str) -> None:
+    body = f'<html><head><meta charset="{label}"></head><body><p>中文内容</p></body></html>'.encode()
+    assert codec_name(label) is None
+    assert "中文内容" in decode(body, markup=True)
+    assert "中文内容" in decode(body, http_charset=label, markup=True)

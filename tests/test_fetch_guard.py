@@ -440,3 +440,16 @@ def test_a_robots_txt_over_512_kb_is_read_up_to_the_limit(http_server: PageServe
     assert results["private"].status == "failed" and "robots.txt of this site disallows it" in results["private"].error
     assert len(http_server.hits_of("/robots.txt")) == 1
     assert http_server.hits_of("/private/plan.html") == []
+
+
+def test_a_robots_txt_of_exactly_512_kb_is_read_whole(http_server: PageServer) -> None:
+    head = "User-agent: *\n"
+    rule = "Disallow: /private/"  # the last line, with no line break: whole, so it holds
+    padding = "#" * (fetch.ROBOTS_MAX_BYTES - len(head) - len(rule) - 1) + "\n"
+    robots = head + padding + rule
+    assert len(robots.encode()) == fetch.ROBOTS_MAX_BYTES
+    http_server.set("/robots.txt", robots, content_type="text/plain")
+    http_server.set("/private/plan.html", HAISHU)
+    with Fetcher(FetchSettings(delay=0)) as fetcher, pytest.raises(FetchError, match="disallows it"):
+        fetcher.fetch(http_server.url("/private/plan.html"))
+    assert http_server.hits_of("/private/plan.html") == []

@@ -8,7 +8,7 @@ import pytest
 
 from watcher.differ import diff_documents
 from watcher.differ.ledger import Entry, pair_ledgers
-from watcher.differ.matching import dimension
+from watcher.differ.matching import dimension, magnitude
 from watcher.differ.segment import segment
 from watcher.differ.targets import extract_targets, role_cue, row_targets
 from watcher.extract import extract
@@ -170,6 +170,13 @@ def test_ledgers_pair_by_metric_then_by_quantity_never_across_roles() -> None:
     old = [entry("城镇新增就业", 1314, role="reported"), entry("城镇新增就业", 1000), entry("国内生产总值增长", 6.5, "%")]
     new = [entry("国内生产总值增长", 6.5, "%"), entry("城镇新增就业", 1100), entry("城镇新增就业", 1351, role="reported")]
     assert pair_ledgers(old, new) == [(0, 2), (1, 1), (2, 0)]
+
+
+def test_hours_and_minutes_are_measured_in_days_too() -> None:
+    # 12小时 → 1日 doubles the time allowed; 30分钟 → 2小时 quadruples it
+    assert magnitude(12, "小时") < magnitude(1, "日")
+    assert magnitude(30, "分钟") < magnitude(2, "小时")
+    assert dimension("小时") == dimension("日") == "time"
 
 
 def test_units_of_one_dimension_pair() -> None:

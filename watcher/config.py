@@ -32,6 +32,7 @@ import soupsieve
 from apscheduler.triggers.cron import CronTrigger
 
 from watcher.connect import parse_allowance
+from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
 from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import (
@@ -77,8 +78,6 @@ _BOM = codecs.BOM_UTF8
 # Unicode categories refused in text values: controls (C0, DEL, C1) and the line and paragraph
 # separators, which str.splitlines() and some mail software take for line breaks.
 _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
-# Bytes a configured encoding must decode (with errors="replace", as watcher.decode does) to text.
-_ENCODING_PROBE = bytes(range(256))
 # Characters that the CLI gives a meaning in names: SOURCE@N refs, "<source>/<file>" attachments.
 _NAME_RESERVED = set("@/ \t\n")
 
@@ -424,10 +423,8 @@ class _Reader:
         # rot13, base64, zlib … are codecs too, but from bytes to bytes or str to str.
         if not codec._is_text_encoding:
             raise self.fail(key, f"{encoding!r} is not a text encoding (it does not decode bytes to text)")
-        try:  # bytes.decode raises TypeError for a codec whose result is not str
-            _ENCODING_PROBE.decode(codec.name, errors="replace")
-        except (UnicodeError, LookupError, ValueError, TypeError) as exc:  # idna, punycode, "undefined"
-            raise self.fail(key, f"{encoding!r} cannot decode a web page ({type(exc).__name__})") from None
+        if not decodes_bytes(codec.name):  # idna, punycode, "undefined"
+            raise self.fail(key, f"{encoding!r} cannot decode a web page")
 
     def url(self, url: str, key: str) -> None:
         try:

@@ -54,6 +54,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family
 
 from watcher.errors import RefusedAddress
+from watcher.links import WEB_SCHEMES
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -72,8 +73,6 @@ _HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*\.?")
 
 def internal_kind(address: IPAddress) -> str | None:
     """What kind of internal address this is ("loopback", "private" …); None for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     kinds = (
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
@@ -195,7 +194,7 @@ class AddressPolicy:
     def refusal(self, url: str, origin: str) -> str | None:
         """Why fetching `url` (reached from the configured URL `origin`) is refused, judged on what
         its host resolves to now; None when it is allowed. The connection is judged again."""
-        if urlsplit(url).scheme.lower() not in _DEFAULT_PORTS or self.trusts(url, origin):
+        if urlsplit(url).scheme.lower() not in WEB_SCHEMES or self.trusts(url, origin):
             return None
         host, port = endpoint(url)
         try:

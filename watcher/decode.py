@@ -9,6 +9,7 @@ contradict falls through to the next source, and `errors="replace"` is the very 
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 from charset_normalizer import from_bytes
@@ -38,7 +39,9 @@ _ASCII = bytes(range(0x80))
 
 
 def codec_name(label: str | None) -> str | None:
-    """The Python codec for a charset label, with GB2312/GBK widened to GB18030; None if unknown."""
+    """The Python codec for a charset label, with GB2312/GBK widened to GB18030; None if unknown
+    or not a codec that decodes any bytes to text (rot13, idna, "undefined" …: a page may name
+    anything)."""
     if not label:
         return None
     label = label.strip().strip("\"'").lower()
@@ -48,7 +51,20 @@ def codec_name(label: str | None) -> str | None:
         name = codecs.lookup(label).name
     except LookupError:
         return None
+    if not decodes_bytes(name):
+        return None
     return "gb18030" if name in ("gb2312", "gbk") else name
+
+
+@functools.cache
+def decodes_bytes(name: str) -> bool:
+    """Whether codec `name` turns every byte sequence into text with errors="replace", as decode
+    uses it."""
+    try:  # bytes.decode raises TypeError for a codec whose result is not str
+        bytes(range(256)).decode(name, errors="replace")
+    except (UnicodeError, LookupError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _strict(body: bytes, encoding: str) -> str | None:

@@ -336,7 +336,8 @@ class Fetcher:
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         parser = RobotFileParser(robots_url)
         try:
-            fetched = self._follow(robots_url, _Ask(origin, ROBOTS_MAX_BYTES, prefix=True), robots=False)
+            # one byte more than is read: a file of exactly ROBOTS_MAX_BYTES is whole, not cut
+            fetched = self._follow(robots_url, _Ask(origin, ROBOTS_MAX_BYTES + 1, prefix=True), robots=False)
         except HTTPStatusError as exc:
             if exc.status in (401, 403):
                 parser.parse(["User-agent: *", "Disallow: /"])  # RFC 9309 leaves this open; robotparser's convention
@@ -346,9 +347,9 @@ class Fetcher:
                 raise FetchError(f"{url}: not fetched while its robots.txt is unavailable: {exc}") from None
             return parser
         # Other FetchErrors (host unreachable …) propagate: their message names robots.txt's URL.
-        text = fetched.body.decode("utf-8", errors="replace")
-        if len(fetched.body) >= ROBOTS_MAX_BYTES:  # cut: its last line may be half a rule
-            log.info("%s: %d bytes or more; only the first %d are read", robots_url, ROBOTS_MAX_BYTES, ROBOTS_MAX_BYTES)
+        text = fetched.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
+        if len(fetched.body) > ROBOTS_MAX_BYTES:  # cut: its last line may be half a rule
+            log.info("%s: over %d bytes; only the first %d are read", robots_url, ROBOTS_MAX_BYTES, ROBOTS_MAX_BYTES)
             text = text[: text.rfind("\n") + 1]
         parser.parse(text.splitlines())
         crawl_delay = parser.crawl_delay(self.settings.user_agent)

@@ -10,7 +10,6 @@ Everything that asks "what format is this?" reads `REGISTRY`: format detection
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ __all__ = [
     "attachment_format",
     "detect_format",
     "followed_attachment",
-    "format_named",
     "is_document_name",
     "unreadable_reason",
 ]
@@ -128,18 +126,10 @@ _MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|p|div|b
 _SNIFF_BYTES = 4096
 
 
-def format_named(name: str) -> Format | None:
-    return _BY_NAME.get(name)
-
-
 def unreadable_reason(name: str) -> str:
     """Why watcher cannot read the format `name`, in words."""
     fmt = _BY_NAME.get(name)
     return fmt.unreadable if fmt and fmt.unreadable else f"unsupported format {name!r}"
-
-
-def _extension(path: str) -> str:
-    return os.path.splitext(path)[1].lower()
 
 
 def _last_suffix(path: str) -> str:
@@ -163,7 +153,7 @@ def detect_format(body: bytes, content_type: str = "", url: str = "") -> str:
     for fmt in REGISTRY:
         if fmt.media_prefix and media.startswith(fmt.media_prefix):
             return fmt.name
-    extension = _extension(urlsplit(url).path if "://" in url else url)
+    extension = _last_suffix(urlsplit(url).path if "://" in url else url)
     if extension in _BY_EXTENSION:
         return _BY_EXTENSION[extension].name
     head = body[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")

@@ -66,4 +66,4 @@ def load_side(operand: str, config_path: str | None = None) -> tuple[Document, V
                 raise ExtractError(f"{operand}: no such file, nor a stored version of that name") from None
             raise
         document = store.document(version.id)
-    return document, VersionInfo(ref=version.ref, title=version.title, fetched_at=version.fetched_at, sha256=version.sha256)
+    return document, version.info

@@ -28,9 +28,12 @@ __all__ = ["dimension", "magnitude", "metric_key", "match_targets"]
 
 # Scale words of a unit (亿元 is 1e8 元) and days of a period (三个月 is about 90 日): one table each.
 _SCALES = {"万亿": 1e12, "千万": 1e7, "百万": 1e6, "十万": 1e5, "万": 1e4, "亿": 1e8, "千": 1e3, "百": 1e2}
-_DAYS = {"年": 365.0, "个月": 30.0, "月": 30.0, "周": 7.0, "日": 1.0, "天": 1.0, "工作日": 1.4, "个工作日": 1.4}
+_DAYS = {
+    "年": 365.0, "个月": 30.0, "月": 30.0, "周": 7.0, "日": 1.0, "天": 1.0, "工作日": 1.4, "个工作日": 1.4,
+    "小时": 1 / 24, "分钟": 1 / 1440,
+}
 _SCALE = re.compile(f"^(?:{alternation(tuple(_SCALES))})")
-_TIME_UNITS = frozenset({*_DAYS, "小时", "分钟"})
+_TIME_UNITS = frozenset(_DAYS)
 
 
 def dimension(unit: str) -> str:
@@ -51,7 +54,6 @@ def magnitude(value: float, unit: str) -> float:
 _KEY_TRAIL = re.compile(r"(?:总数|数量|总量|数)$")
 _KEY_UNIT = re.compile(rf"\((?:{UNIT})\)")
 _KEY_DROP = re.compile(r"[的\"'“”‘’\s]")
-_KEY_SYNONYMS = METRIC_SYNONYMS
 _FUZZY_CUTOFF = 60.0
 _SAME_QUANTITY_CUTOFF = 40.0
 
@@ -65,7 +67,7 @@ def metric_key(metric: str) -> str:
     """
     key = comparison_form(metric)
     key = _KEY_DROP.sub("", _KEY_UNIT.sub("", key))
-    for long, short in _KEY_SYNONYMS:
+    for long, short in METRIC_SYNONYMS:
         key = key.replace(long, short)
     key = YEAR.sub("", LEAD_NOISE.sub("", key))
     key = strip_lead(key, LEAD_ANY)

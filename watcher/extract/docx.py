@@ -338,7 +338,7 @@ def _checked_package(body: bytes) -> bytes:
                                     f"DOCX refused: inflates to more than {MAX_UNZIPPED_BYTES // 2**20} MB (zip bomb?)"
                                 )
                             data += piece
-                    out.writestr(member.filename, bytes(data))
+                    out.writestr(member.filename, data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, zlib.error) as exc:
         raise ExtractError(f"corrupt DOCX (not a readable zip archive): {exc}") from exc
     return rebuilt.getvalue()

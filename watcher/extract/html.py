@@ -102,10 +102,8 @@ def _is_metadata(tag: Tag, tree: Subtrees) -> bool:
 
 
 def _drop_furniture(root: Tag) -> None:
-    """Drop junk and furniture below `root`, except an element holding most of root's text."""
-    junk = root.find_all(_JUNK_TAGS)
-    if junk:
-        Subtrees(root).remove(junk)
+    """Drop furniture below `root`, except an element holding most of root's text (junk tags
+    are gone already: _document removes them from the whole page first)."""
     # An element's text is read before anything inside it goes: what went before it in the
     # document lies outside it, so one measure of the tree answers for every element.
     tree = Subtrees(root)

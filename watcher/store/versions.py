@@ -77,6 +77,7 @@ class VersionsPart(StoreBase):
         )
         table(self.db, "versions").update(version_id, {"ledger_rows": len(ledger)})
 
+    @serialised
     def indicators(self, version_id: int) -> tuple[Indicator, ...] | None:
         """A version's target ledger as stored, in document order; None when it has none stored
         (a version from before the ledger, until `watcher reextract`)."""
