@@ -26,10 +26,11 @@ from hostile import TrickleServer
 from watcher import connect, fetch
 from watcher.check import check_all
 from watcher.config import load_settings
-from watcher.connect import AddressPolicy, GuardedAdapter, parse_allowance
+from watcher.connect import AddressPolicy, GuardedAdapter
 from watcher.digest import send_digest
 from watcher.errors import ConfigError, FetchError, RefusedAddress
 from watcher.fetch import ATTEMPT_DEADLINE_FACTOR, Fetcher
+from watcher.links import parse_allowance
 from watcher.model import FetchSettings
 from watcher.store import Store
 

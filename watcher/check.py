@@ -332,16 +332,14 @@ def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit
     followed: list[Source] = []
     internal: list[str] = []
     over: list[str] = []
-    verdicts: dict[tuple[str, int], str | None] = {}  # one resolution per host and port
     for child in attachment_sources(source, document):
         if len(followed) + len(internal) >= limit:
             over.append(child.title or child.name)
             continue
-        host, port = where = endpoint(child.url)
-        if where not in verdicts:
-            verdicts[where] = fetcher.refusal(child.url, source.url)
-        if verdicts[where]:
-            log.warning("%s: attachment %s not followed: %s", source.name, child.url[:200], verdicts[where])
+        refusal = fetcher.refusal(child.url, source.url)  # one resolution per host and port a run
+        if refusal:
+            host, port = endpoint(child.url)
+            log.warning("%s: attachment %s not followed: %s", source.name, child.url[:200], refusal)
             internal.append(f"{child.title} at {f'[{host}]' if ':' in host else host}:{port}")
             continue
         followed.append(child)

@@ -31,10 +31,9 @@ from urllib.parse import urlsplit
 import soupsieve
 from apscheduler.triggers.cron import CronTrigger
 
-from watcher.connect import parse_allowance
 from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
-from watcher.links import FILE_SCHEME, WEB_SCHEMES
+from watcher.links import FILE_SCHEME, WEB_SCHEMES, parse_allowance
 from watcher.model import (
     DigestSettings,
     EmailRoute,

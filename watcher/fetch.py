@@ -38,7 +38,7 @@ from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.exceptions import SSLError as TLSError
 
 from watcher import connect
-from watcher.connect import AddressPolicy, GuardedAdapter
+from watcher.connect import AddressPolicy, GuardedAdapter, endpoint
 from watcher.errors import FetchError, RefusedAddress
 from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import Fetched, FetchSettings
@@ -122,6 +122,9 @@ class Fetcher:
             raise FetchError(f"allow_internal: {exc}") from None
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
+        # the policy's verdict on a scheme, host and port reached from an origin's host and port,
+        # for the run: one resolution each (the connection itself is judged again)
+        self._verdicts: dict[tuple[str, str, int, str, int], str | None] = {}
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
 
@@ -166,8 +169,11 @@ class Fetcher:
 
     def refusal(self, url: str, origin: str) -> str | None:
         """Why `url`, reached from the configured URL `origin`, may not be fetched (an internal
-        address the config does not allow); None when it may. Resolves the host name."""
-        return self._policy.refusal(url, origin)
+        address the config does not allow); None when it may. Resolves the host name once a run."""
+        key = (urlsplit(url).scheme.lower(), *endpoint(url), *endpoint(origin))
+        if key not in self._verdicts:
+            self._verdicts[key] = self._policy.refusal(url, origin)
+        return self._verdicts[key]
 
     # ------------------------------------------------------------ redirects
 
@@ -177,7 +183,7 @@ class Fetcher:
         retries) and may only lead to http(s). Redirect bodies are never read."""
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            reason = self._policy.refusal(current, ask.origin)  # before robots.txt: no request at all
+            reason = self.refusal(current, ask.origin)  # before robots.txt: no request at all
             if reason:
                 via = f"redirected to {current[:200]}: " if current != url else ""
                 raise RefusedAddress(f"{url}: {via}{reason}")

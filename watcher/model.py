@@ -320,7 +320,7 @@ class FetchSettings:
     document_memory: int = 384 * 1024 * 1024  # bytes of address space per worker: 2.5× what a 1 MB diff or a 60-page PDF takes
     document_seconds: float = 120.0  # wall-clock time per document
     max_attachments: int = 50  # attachments followed or refused per page; the rest are named in its note
-    # Internal addresses pages and redirects may lead to (watcher.connect.parse_allowance's forms)
+    # Internal addresses pages and redirects may lead to (watcher.links.parse_allowance's forms)
     allow_internal: tuple[str, ...] = ()
 
 
