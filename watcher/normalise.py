@@ -102,21 +102,23 @@ _SPACE_BY_CJK = re.compile(rf"(?<=[{_CJK}])\s+|\s+(?=[{_CJK}])")
 _ANY_SPACE = re.compile(r"\s+")
 
 
+def _before_script(text: str) -> str:
+    """The reading form up to the script conversion (the separator of batches taken out)."""
+    text = clean_display(text).translate(_READING_WIDTH)
+    return _SPACE_BY_CJK.sub("", _ANY_SPACE.sub(" ", text)).strip().replace(_SEPARATOR, "")
+
+
 def reading_form(text: str) -> str:
     """The form figures are read in: full-width digits, letters and signs half-width (the
     full-width comma kept), Traditional script Simplified (t2s), white space next to Chinese
     characters removed. Unlike the comparison form it keeps punctuation and words as written."""
-    text = clean_display(text).translate(_READING_WIDTH)
-    text = _SPACE_BY_CJK.sub("", _ANY_SPACE.sub(" ", text)).strip()
+    text = _before_script(text)
     return _converters()[0].convert(text) if not text.isascii() else text
 
 
 def reading_forms(texts: list[str]) -> list[str]:
     """reading_form of many texts at once: one pass through the script converter."""
-    prepared = [
-        _SPACE_BY_CJK.sub("", _ANY_SPACE.sub(" ", clean_display(t).translate(_READING_WIDTH))).strip().replace(_SEPARATOR, "")
-        for t in texts
-    ]
+    prepared = [_before_script(t) for t in texts]
     if not prepared:
         return []
     converted: str = _converters()[0].convert(_SEPARATOR.join(prepared))

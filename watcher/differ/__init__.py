@@ -9,9 +9,8 @@ classify (changes per aligned pair or unpaired unit), with the targets of each c
 
 from __future__ import annotations
 
-from watcher.differ.align import align
-from watcher.differ.classify import classify
-from watcher.differ.segment import segment
+# the stage modules, not their functions: `watcher.differ.segment` stays the module
+from watcher.differ import align, classify, segment
 from watcher.model import Diff, Document, VersionInfo
 from watcher.normalise import comparison_form, content_hash
 
@@ -30,9 +29,9 @@ def diff_documents(
     old_info: VersionInfo | None = None,
     new_info: VersionInfo | None = None,
 ) -> Diff:
-    old_segments, new_segments = segment(old), segment(new)
-    pairs = align(old_segments.clauses, new_segments.clauses)
-    changes = classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
+    old_segments, new_segments = segment.segment(old), segment.segment(new)
+    pairs = align.align(old_segments.clauses, new_segments.clauses)
+    changes = classify.classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
     return Diff(
         old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
         new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),
