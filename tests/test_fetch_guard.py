@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import ssl
 import subprocess
 import threading
@@ -22,6 +21,7 @@ import requests
 from conftest import PageServer, case_bytes
 from docx import Document as WordDocument
 from hostile import TrickleServer
+from tools import need
 
 from watcher import connect, fetch
 from watcher.check import check_all
@@ -373,8 +373,7 @@ def test_through_a_proxy_the_deadline_holds_and_internal_targets_are_refused(mon
 @pytest.fixture
 def tls_server_context(tmp_path: Path, monkeypatch) -> ssl.SSLContext:
     """A self-signed certificate for 127.0.0.1, trusted by requests through REQUESTS_CA_BUNDLE."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
+    need("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
