@@ -6,6 +6,7 @@ Every library error (WatcherError) becomes one line on stderr and a documented e
   2  usage or configuration error, or any other error
   3  `check`: some sources failed (the others were checked and stored); `reextract`: some failed
   4  another run holds the database lock
+  130  stopped by Ctrl-C (`check`: the sources finished are kept, the others were not checked)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args
 
 import click
 
-from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, WatcherError
+from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, WatcherError
 from watcher.model import Role
 from watcher.normalise import printable
 from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
@@ -46,6 +47,9 @@ class WatcherGroup(click.Group):
         except WatcherError as exc:  # each carries its exit status; its message may quote a server or a document
             click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_status)
+        except KeyboardInterrupt:  # Ctrl-C where a command has nothing to keep (`check` keeps what it did)
+            click.echo("watcher: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # a bug: still one line and status 2, so `diff` never exits 1 on it
@@ -213,7 +217,8 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
 
     Exit status: 0 when every source was checked (new, unchanged or suspicious), 3 when some
     failed (each failure is recorded; the others were still checked), 4 when another run holds
-    the database lock.
+    the database lock, 130 when Ctrl-C stopped it (the sources finished are kept; the others are
+    listed as interrupted and not recorded).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -243,6 +248,10 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
         _echo_json([check_result_to_dict(result) for result in results])
     else:
         _print_table(check_table(results))
+    stopped = sum(r.status == "interrupted" for r in results)
+    if stopped:
+        click.echo(f"watcher: interrupted: {stopped} of {len(results)} sources not checked (the next run checks them)", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else EXIT_OK)
 
 

@@ -254,7 +254,8 @@ class Diff:
 
 # ---------------------------------------------------------------- checks
 
-CheckStatus = Literal["new", "unchanged", "failed", "suspicious"]
+# interrupted: the run was stopped before the check ended; never recorded
+CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "interrupted"]
 
 
 @dataclass(frozen=True)
