@@ -325,3 +325,23 @@ def test_a_real_check_reaches_a_robot_with_its_target_and_removed_measure(http_s
         assert [(d.status, d.recipients) for d in store.digests()] == [("sent", ("notify:wecom",))]
         assert {a.recipients for _, a in channel_audiences(store, load_settings(str(config)))} == {("notify:wecom",)}
         assert store.undelivered_changes() == []
+
+
+def test_cli_a_refused_channel_exits_2_and_is_sent_by_the_next_run(store, tmp_path, token):
+    with webhook_server((500, "busy")) as hook:
+        url = hook.url("wecom+http", "/send") + "?key=${ROBOT_TOKEN}"
+        config = tmp_path / "watcher.toml"
+        config.write_text(
+            f'[storage]\npath = "watcher.db"\n\n[[source]]\nname = "{CIXI.name}"\nurl = "{CIXI.url}"\n'
+            f'\n[[notify]]\nname = "wecom"\nurl = "{url}"\n',
+            encoding="utf-8",
+        )
+        runner = CliRunner()
+        failed = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
+        retried = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
+        again = runner.invoke(cli, ["--config", str(config), "digest", "--send"])
+    assert failed.exit_code == 2 and "notify wecom (wecom+http://): not accepted: HTTP 500" in failed.stderr
+    assert TOKEN not in failed.output
+    assert retried.exit_code == 0 and "sent digest 2 to notify wecom" in retried.stderr
+    assert again.exit_code == 0 and "nothing of substance" in again.stderr
+    assert len(hook.posts) == 2

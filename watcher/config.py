@@ -22,10 +22,11 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, TypeVar, get_args
+from typing import Any, Protocol, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import soupsieve
@@ -87,6 +88,14 @@ _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 _NAME_RESERVED = set("@/ \t\n")
 
 T = TypeVar("T")
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
 
 
 @dataclass(frozen=True)
@@ -372,21 +381,27 @@ class _Reader:
         return str(path if path.is_absolute() else (self.folder / path).resolve())
 
     def sources(self, value: Any) -> tuple[Source, ...]:
+        return self.named_tables(value, "source", self.source, "source")
+
+    def named_tables(
+        self, value: Any, key: str, read: Callable[[dict[str, Any], str], N], what: str
+    ) -> tuple[N, ...]:
+        """An array of tables ([[source]], [[notify]]), each read by `read`, their names unique."""
         if not isinstance(value, list):
-            raise self.fail("source", "must be an array of tables ([[source]])")
-        sources: list[Source] = []
+            raise self.fail(key, f"must be an array of tables ([[{key}]])")
+        items: list[N] = []
         seen: dict[str, int] = {}
         for number, item in enumerate(value, start=1):
-            where = f"source[{number}]"
-            source = self.source(self.table(item, where), where)
-            if source.name in seen:
+            where = f"{key}[{number}]"
+            read_item = read(self.table(item, where), where)
+            if read_item.name in seen:
                 raise self.fail(
                     f"{where}.name",
-                    f"duplicate source name {source.name!r} (also source[{seen[source.name]}])",
+                    f"duplicate {what} name {read_item.name!r} (also {key}[{seen[read_item.name]}])",
                 )
-            seen[source.name] = number
-            sources.append(source)
-        return tuple(sources)
+            seen[read_item.name] = number
+            items.append(read_item)
+        return tuple(items)
 
     def source(self, table: dict[str, Any], where: str) -> Source:
         self.check_keys(table, _SOURCE_KEYS, where)
@@ -546,18 +561,7 @@ class _Reader:
             raise self.fail(key, f"URL {url!r} must start with http:// or https://")
 
     def channels(self, value: Any) -> tuple[Channel, ...]:
-        if not isinstance(value, list):
-            raise self.fail("notify", "must be an array of tables ([[notify]])")
-        channels: list[Channel] = []
-        seen: dict[str, int] = {}
-        for number, item in enumerate(value, start=1):
-            where = f"notify[{number}]"
-            channel = self.channel(self.table(item, where), where)
-            if channel.name in seen:
-                raise self.fail(f"{where}.name", f"duplicate channel name {channel.name!r} (also notify[{seen[channel.name]}])")
-            seen[channel.name] = number
-            channels.append(channel)
-        return tuple(channels)
+        return self.named_tables(value, "notify", self.channel, "channel")
 
     def channel(self, table: dict[str, Any], where: str) -> Channel:
         self.check_keys(table, _NOTIFY_KEYS, where)
