@@ -77,7 +77,7 @@ def test_a_dingtalk_robot_gets_the_markdown_digest(store, token):
     assert body["markdown"]["title"] == "[watcher] 1 plan changed: 1 target, 1 new measure, 2 changed clauses"
     text = body["markdown"]["text"]
     assert TARGET_LINE in text  # the target table, a line a target
-    assert f"[{CIXI.title}]({CIXI.url}) ({CIXI.name})" in text  # the source, linked
+    assert f"**[{CIXI.title}]({CIXI.url})** ({CIXI.name})" in text  # the source, linked
     assert NEW_MEASURE in text and "**New measures**" in text
     assert "[Full report](https://watcher.example.org/sources/cixi-plan)" in text
     assert "<script>" not in text and "\\<script\\>" not in text  # a hostile clause is counted, not shown
@@ -318,7 +318,7 @@ def test_a_real_check_reaches_a_robot_with_its_target_and_removed_measure(http_s
     [post] = hook.posts
     content = post.json["markdown"]["content"]
     assert post.json["msgtype"] == "markdown"
-    assert f"#### [haishu]({http_server.url('/haishu.txt')})" in content and "#### [cixi](" in content
+    assert f"**[haishu]({http_server.url('/haishu.txt')})**" in content and "**[cixi](" in content
     assert "高新技术企业" in content and "500 → **600**" in content  # the target table
     assert "**Removed measures**" in content and "小微企业园科创服务能力" in content
     with Store(load_settings(str(config)).storage_path) as store:
