@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 import pytest
 from apprise.plugins.dingtalk import NotifyDingTalk
@@ -345,3 +346,18 @@ def test_cli_a_refused_channel_exits_2_and_is_sent_by_the_next_run(store, tmp_pa
     assert retried.exit_code == 0 and "sent digest 2 to notify wecom" in retried.stderr
     assert again.exit_code == 0 and "nothing of substance" in again.stderr
     assert len(hook.posts) == 2
+
+
+def test_watcher_runs_digest_job_sends_to_the_channels(store, token, caplog):
+    import threading
+
+    from watcher.schedule import Jobs
+
+    with webhook_server((500, "busy")) as hook:
+        channel = Channel("wecom", hook.url("wecom+http", "/send") + "?key=${ROBOT_TOKEN}")
+        jobs = Jobs(replace(settings(channel), storage_path=store.path), threading.Event())
+        jobs.digest()  # refused: logged, kept for the next run
+        jobs.digest()
+        jobs.digest()
+    assert len(hook.posts) == 2 and [d.status for d in store.digests()] == ["failed", "sent"]
+    assert "not accepted: HTTP 500" in caplog.text and TOKEN not in caplog.text
