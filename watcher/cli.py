@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
     from rich.console import RenderableType
 
-    from watcher.digest import Digest
+    from watcher.channels import ChannelOutcome
+    from watcher.digest import Digest, DigestOutcome
     from watcher.model import CheckResult, Settings
     from watcher.store import Store
 
@@ -393,7 +394,7 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
 
 
 @cli.command("digest")
-@click.option("--send", is_flag=True, help="Send it by email; its changes are then marked sent.")
+@click.option("--send", is_flag=True, help="Send it by email and to the channels; its changes are then marked sent.")
 @click.option("--dry-run", is_flag=True, help="Print it and mark nothing (the default without --send).")
 @click.option(
     "--output",
@@ -406,12 +407,14 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
 @click.pass_context
 def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | None, since: str | None) -> None:
     """The email digests of every stored change not yet sent, grouped by source: one per
-    recipient set ([[email.route]]), each with only the sources routed to it.
+    recipient set ([[email.route]]), each with only the sources routed to it; and a short one to
+    each [[notify]] channel (team chat, webhook) its sources are routed to.
 
     Nothing of substance, no digest (unless [digest] send_empty = true). A digest the server did
     not accept stays unsent and goes out with the next `watcher digest --send` (exit status 2).
     """
-    from watcher.digest import send_digest
+    from watcher.channels import send_all
+    from watcher.errors import DeliveryError
 
     if output and not output.lower().endswith((".eml", ".html", ".htm")):
         raise click.BadParameter("must end in .eml or .html", param_hint="--output")
@@ -420,12 +423,30 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
     with _existing_store(settings) as store:
         if deliver:
             with store.lock():
-                outcome = send_digest(store, settings, since=since)
+                run = send_all(store, settings, since=since)
         else:
-            outcome = send_digest(store, settings, dry_run=True, since=since)
-    if not outcome.digests:
+            run = send_all(store, settings, dry_run=True, since=since)
+    _echo_channels(run.channels)
+    if run.email is not None:
+        _echo_email_digests(run.email, output, dry_run)
+    if not (run.email and run.email.digests) and not run.channels.messages and not run.problems:
         click.echo("watcher: nothing of substance to send", err=True)
-        return
+    if run.problems:
+        raise DeliveryError("; ".join(run.problems))
+
+
+def _echo_channels(outcome: ChannelOutcome) -> None:
+    """Each channel digest: said sent, or printed (a preview, or one that was not accepted)."""
+    sent = {d.message.channel.name: d for d in outcome.delivered}
+    for message in outcome.messages:
+        done = sent.get(message.channel.name)
+        if done:
+            click.echo(f"watcher: sent digest {done.digest_id} to notify {message.channel.name}: {message.title}", err=True)
+        elif outcome.status == "dry_run":
+            click.echo(f"Notify: {message.channel.name}\nTitle: {message.title}\n\n{message.markdown}")
+
+
+def _echo_email_digests(outcome: DigestOutcome, output: str | None, dry_run: bool) -> None:
     sent = {d.digest: d for d in outcome.delivered}
     for number, digest in enumerate(outcome.digests, start=1):
         delivered = sent.get(digest)

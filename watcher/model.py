@@ -348,6 +348,21 @@ class EmailSettings:
 class DigestSettings:
     schedule: str = "0 8 * * *"  # cron expression, used by `watcher run`
     send_empty: bool = False  # send a digest even when nothing changed in substance
+    # The full report's address, linked from channel digests; "{source}" stands for the source's name
+    report_url: str | None = None
+
+
+ChannelFormat = Literal["auto", "markdown", "text"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A [[notify]] channel: a team chat, a webhook, a mailbox, reached through its URL."""
+
+    name: str  # the key of its sent/unsent bookkeeping: keep it when the URL changes
+    url: str  # as written: ${NAME} references stay unexpanded until the moment of sending
+    tags: tuple[str, ...] = ()  # the sources sharing one of them; none: every source
+    format: ChannelFormat = "auto"  # auto: Markdown where the service renders it, plain text elsewhere
 
 
 @dataclass(frozen=True)
@@ -358,3 +373,4 @@ class Settings:
     email: EmailSettings | None = None
     digest: DigestSettings = DigestSettings()
     fetch: FetchSettings = FetchSettings()
+    notify: tuple[Channel, ...] = ()
