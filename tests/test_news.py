@@ -236,3 +236,21 @@ def test_a_listing_is_validated_in_the_config(write_config, extra, key, words) -
     with pytest.raises(ConfigError) as caught:
         settings_of(write_config, [{"name": "plans", "url": "https://gov.example.cn/col/plans.html", **extra}])
     assert key in str(caught.value) and words in str(caught.value)
+
+
+def test_after_an_upgrade_the_attachments_a_page_already_had_are_not_news(http_server: PageServer, write_config) -> None:
+    link = "<a href='/files/plan.docx'>附件</a>"
+    http_server.set("/plan.html", with_link(HAISHU, link))
+    http_server.set("/files/plan.docx", DOCX, content_type=DOCX_TYPE)
+    settings = settings_of(write_config, [{"name": "plan", "url": http_server.url("/plan.html"), "attachments": True}])
+    check_all(settings)
+    with Store(settings.storage_path) as store:  # as a database from before m0009 has them: empty
+        store.db.execute("DELETE FROM documents")
+        store.db.execute("DELETE FROM document_surveys")
+        store.db.conn.commit()
+    http_server.set("/plan.html", with_link(HAISHU, link + "；<a href='/files/plan.docx'>附件全文</a>"))
+    results = {r.source: r for r in check_all(settings)}
+    assert results["plan"].version_number == 2  # a later version of a page with a version: still its baseline
+    with Store(settings.storage_path) as store:
+        assert kinds(store, "plan").count("document_added") == 0
+        assert [d.baseline for d in store.page_documents("plan")] == [True]

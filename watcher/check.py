@@ -314,6 +314,7 @@ class AttachmentList:
     over_limit: tuple[str, ...] = ()  # past [fetch] max_attachments
     limit: int = 0
     later: tuple[str, ...] = ()  # a listing's new entries past the limit, taken on a later check
+    noun: str = "attachments"  # what the note calls them ("entries" for a listing)
 
     def note(self) -> str | None:
         """What the page's check says about the attachments (a listing's entries) not followed."""
@@ -322,7 +323,7 @@ class AttachmentList:
             ("an internal address", self.internal),
             (f"over the limit of {self.limit} a page, [fetch] max_attachments", self.over_limit),
         )
-        notes = [_not_followed_note(reason, names) for reason, names in reasons if names]
+        notes = [_named_note(f"{self.noun} not followed ({reason})", names) for reason, names in reasons if names]
         if self.later:
             notes.append(
                 _named_note(f"new entries left for the next check (over the limit of {self.limit} a check, "
@@ -371,10 +372,6 @@ def _linked(source: Source, document: Document) -> list[str]:
     return allowed
 
 
-def _not_followed_note(reason: str, names: Sequence[str]) -> str:
-    return _named_note(f"attachments not followed ({reason})", names)
-
-
 def _named_note(what: str, names: Sequence[str]) -> str:
     shown = ", ".join(names[:_MAX_NAMED])
     more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
@@ -396,7 +393,7 @@ def _attachments_of(
         return AttachmentList()
     if source.kind == "listing":
         plan = plan_listing(source, store, workers, latest, limit)
-        listed = replace(screen_children(source, plan.children, fetcher, limit), later=plan.later)
+        listed = replace(screen_children(source, plan.children, fetcher, limit), later=plan.later, noun="entries")
     else:
         document = store.document(latest.id)
         children = attachment_sources(source, document)
