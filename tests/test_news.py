@@ -254,3 +254,22 @@ def test_after_an_upgrade_the_attachments_a_page_already_had_are_not_news(http_s
     with Store(settings.storage_path) as store:
         assert kinds(store, "plan").count("document_added") == 0
         assert [d.baseline for d in store.page_documents("plan")] == [True]
+
+
+def test_an_entrys_title_is_text_in_the_digest_never_markup(http_server: PageServer, write_config, tmp_path) -> None:
+    http_server.set("/col/plans.html", listing(OLD_ENTRY))
+    http_server.set(NEW_ENTRY[0], HAISHU)
+    source = {"name": "plans", "url": http_server.url("/col/plans.html"), "kind": "listing", "pattern": "/art/"}
+    settings = settings_of(write_config, [source])
+    check_all(settings)
+    hostile = "&lt;script&gt;alert(1)&lt;/script&gt;关于印发规划的通知\x1b[2J"
+    http_server.set("/col/plans.html", listing((NEW_ENTRY[0], hostile), OLD_ENTRY))
+    check_all(settings)
+    page = tmp_path / "digest.html"
+    preview = watcher(settings, "digest", "--output", str(page))
+    assert preview.exit_code == 0, preview.output
+    html = page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;关于印发规划的通知" in html and "<script>" not in html
+    text = watcher(settings, "changes", "plans").stdout
+    assert "\x1b" not in html and "\x1b" not in text
+    assert "new document: <script>alert(1)</script>关于印发规划的通知" in text
