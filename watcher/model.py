@@ -16,6 +16,10 @@ from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 # ---------------------------------------------------------------- sources and fetching
 
 
+# A "listing" is a column page (规划计划, 工作总结 …) whose new links become watched documents.
+SourceKind = Literal["page", "listing"]
+
+
 @dataclass(frozen=True)
 class Source:
     """A watched document, as configured."""
@@ -29,6 +33,8 @@ class Source:
     tags: tuple[str, ...] = ()
     robots: bool = True
     title: str | None = None
+    kind: SourceKind = "page"
+    pattern: str | None = None  # a listing's entries: links whose URL or text this regex finds
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,19 @@ class TargetChange:
 
 
 @dataclass(frozen=True)
+class DocumentNews:
+    """A document that appeared on (or went from) a page or a column page: what document_added and
+    document_removed changes carry (watcher.documents)."""
+
+    source: str  # the source it is watched as ("<page>/<file name>")
+    url: str
+    title: str  # the link's text, else the document's own title (its first heading), else the file name
+    size: int | None = None  # bytes of its first (added) or last (removed) version, when one is stored
+    targets: tuple[Indicator, ...] = ()  # its first targets, from the ledger of that version
+    total_targets: int = 0  # how many targets that ledger has in all
+
+
+@dataclass(frozen=True)
 class Change:
     kind: ChangeKind
     path: tuple[str, ...]
@@ -213,6 +232,7 @@ class Change:
     target: TargetChange | None = None
     inline: tuple[InlineOp, ...] = ()
     old_path: tuple[str, ...] | None = None
+    document: DocumentNews | None = None  # document_added / document_removed only
 
     @property
     def substantive(self) -> bool:
