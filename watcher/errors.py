@@ -65,3 +65,7 @@ class VersionNotFound(WatcherError):
 
 class DeliveryError(WatcherError):
     """An email digest could not be delivered."""
+
+
+class OutputError(WatcherError):
+    """A report could not be written where it was asked for (a file, or binary to a terminal)."""
