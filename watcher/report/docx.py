@@ -1,12 +1,13 @@
 """A Diff as a 新旧对照表: a Word document (python-docx) that a policy team pastes into a memo.
 
-The target comparison table comes first (indicator, old value, new value, change, where), then a
-two-column table, 原文 | 修改后, clause by clause for the changes of substance, under their section.
-Changes are in red: deleted text struck through in the 原文 column, inserted text underlined in the
+The target comparison table comes first (indicator and where it stands, old value, new value,
+change), then a two-column table, 原文 | 修改后, clause by clause for the changes of substance, under
+their section. Changes are in red: deleted text struck through in the 原文 column, inserted text underlined in the
 修改后 column (watcher.differ.redline.two_sides, the inline diff shown side by side). Formatting
 changes are left out (counted in the summary) unless `show_all`.
 
-Document text goes through `printable`: a control character is not valid in the XML of a .docx.
+Document text goes through `xml_text`: a control character or a non-character is not valid in the
+XML of a .docx.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from docx.text.paragraph import Paragraph
 from watcher.differ.redline import two_sides
 from watcher.kinds import KIND_LABELS_ZH, SUBSTANTIVE_KINDS, TARGET_KINDS, count_phrase_zh
 from watcher.model import Change, Diff, InlineOp, Target, VersionInfo, summarise
-from watcher.normalise import printable
+from watcher.normalise import xml_text
 from watcher.report.layout import moved_from, quantity, section_title
 
 RED = RGBColor(0xC0, 0x00, 0x00)
@@ -36,7 +37,7 @@ SECTION_SHADE = "F2F2F2"
 BODY_FONT = "宋体"  # what a Chinese government memo is set in; LibreOffice falls back to Noto CJK
 HEADING_FONT = "黑体"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21), Cm(29.7), Cm(2)  # A4
-TARGET_COLUMNS = (("指标", 3.4), ("原值", 4.0), ("新值", 4.0), ("变化", 1.9), ("所在位置", 3.7))  # cm
+TARGET_COLUMNS = (("指标", 5.6), ("原值", 4.4), ("新值", 4.4), ("变化", 2.6))  # cm
 CLAUSE_COLUMNS = (("原文", 8.5), ("修改后", 8.5))
 LEGEND = (
     "说明：原文栏中删去的文字以红色删除线标出，修改后栏中新增的文字以红色下划线标出；"
@@ -48,7 +49,7 @@ def render_docx(diff: Diff, show_all: bool = False) -> bytes:
     """The comparison table of `diff` as the bytes of a .docx file."""
     document = _new_document()
     name = _name(diff.new) or _name(diff.old)
-    document.core_properties.title = printable(f"{name}新旧对照表")
+    document.core_properties.title = xml_text(f"{name}新旧对照表")
     _heading(document, f"{name}新旧对照表", level=0)
     for label, info in (("原文", diff.old), ("修改后", diff.new)):
         _paragraph(document, f"{label}：{_describe(info)}")
@@ -74,7 +75,7 @@ def render_docx(diff: Diff, show_all: bool = False) -> bytes:
 
 
 def _name(info: VersionInfo) -> str:
-    return printable(info.title or "").strip()
+    return xml_text(info.title or "").strip()
 
 
 def _describe(info: VersionInfo) -> str:
@@ -115,7 +116,8 @@ def _target_table(document: Document, targets: Sequence[Change]) -> None:
         _write_ops(cells[1], old_ops, "-", "—")
         _write_ops(cells[2], new_ops, "+", "—")
         _write(cells[3], KIND_LABELS_ZH.get(change.kind, change.kind))
-        _write(cells[4], section_title(change.path[-1:]), size=9, color=GREY)
+        # where it stands, small under the metric: the values keep the width to stay on one line
+        _run(cells[0].add_paragraph(), section_title(change.path[-1:]), size=8, color=GREY)
 
 
 def _clause_changes(changes: Iterable[Change]) -> list[Change]:
@@ -136,8 +138,7 @@ def _clause_table(document: Document, changes: Sequence[Change]) -> None:
     for change in changes:
         if tuple(change.path) != path:  # a row across both columns names the section
             path = tuple(change.path)
-            merged = _add_row(table, CLAUSE_COLUMNS)
-            cell = merged[0].merge(merged[1])
+            cell = _spanning_row(table, CLAUSE_COLUMNS)
             _shade(cell, SECTION_SHADE)
             _write(cell, section_title(path), bold=True, size=9)
         old_ops, new_ops = two_sides(change.old or "", change.new or "")
@@ -183,7 +184,7 @@ def _new_document() -> Document:
 
 
 def _heading(document: Document, text: str, level: int) -> None:
-    paragraph = document.add_heading(printable(text), level=level)
+    paragraph = document.add_heading(xml_text(text), level=level)
     if level == 0:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -215,6 +216,19 @@ def _add_row(table: Table, columns: Sequence[tuple[str, float]]) -> list[_Cell]:
     for cell, (_name, width) in zip(cells, columns, strict=True):
         cell.width = Cm(width)  # Word reads the width of each cell, not of the column
     return cells
+
+
+def _spanning_row(table: Table, columns: Sequence[tuple[str, float]]) -> _Cell:
+    """A row of one cell across every column (set as a span: merging cells reads the whole table
+    each time, which makes a long comparison quadratic)."""
+    row = table.add_row()  # type: ignore[no-untyped-call]
+    first, *rest = row._tr.tc_lst
+    for tc in rest:
+        row._tr.remove(tc)
+    first.grid_span = len(columns)
+    cell = _Cell(first, table)
+    cell.width = Cm(sum(width for _name, width in columns))
+    return cell
 
 
 def _shade(cell: _Cell, fill: str) -> None:
@@ -253,7 +267,7 @@ def _run(
     paragraph: Paragraph, text: str, *, bold: bool = False, size: float | None = None,
     color: RGBColor | None = None, strike: bool = False, underline: bool = False,
 ) -> None:
-    run = paragraph.add_run(printable(text))
+    run = paragraph.add_run(xml_text(text))
     run.bold = bold or None
     run.font.strike = strike or None
     run.font.underline = underline or None
