@@ -409,6 +409,24 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
         click.echo(render_text(diff, show_all) + "\n")
 
 
+@cli.command("feed")
+@click.argument("source", required=False)
+@_since_option
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write the feed to FILE (default: stdout).")
+@click.pass_context
+def feed_command(ctx: click.Context, source: str | None, since: str | None, output: str | None) -> None:
+    """An Atom feed of the stored changes of substance (of SOURCE, or of every source): one entry
+    per new version, newest first (the newest 100)."""
+    from watcher.changes import stored_change_sets
+    from watcher.report.feed import render_feed
+
+    with _existing_store(_settings(ctx)) as store:
+        if source and not store.versions(source):
+            store.resolve(source)  # raises the clear error: unknown source, or no version yet
+        change_sets = stored_change_sets(store, source, since)
+    _report(render_feed(change_sets, source), output)
+
+
 @cli.command("digest")
 @click.option("--send", is_flag=True, help="Send it by email; its changes are then marked sent.")
 @click.option("--dry-run", is_flag=True, help="Print it and mark nothing (the default without --send).")
