@@ -50,6 +50,21 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "formatting": ("formatting change", "formatting changes"),
 }
 
+# The same labels in Simplified Chinese, for the 新旧对照表 and the feed (until the reports' labels
+# come from gettext catalogs, issue 12 item 1).
+KIND_LABELS_ZH: dict[str, str] = {
+    "target_changed": "目标调整",
+    "target_added": "新增目标",
+    "target_removed": "删除目标",
+    "measure_added": "新增举措",
+    "measure_removed": "删除举措",
+    "clause_modified": "条文修改",
+    "clause_added": "新增条文",
+    "clause_removed": "删除条文",
+    "clause_moved": "条文移动",
+    "formatting": "格式变化",
+}
+
 # How a digest's subject counts changes of substance: groups of kinds, each with its label in the
 # singular and the plural ("3 targets, 1 new measure, 2 changed clauses").
 SUBJECT_GROUPS: tuple[tuple[frozenset[str], str, str], ...] = (
@@ -71,3 +86,8 @@ def count_phrase(kind: str, n: int) -> str:
     """"1 new measure", "3 targets changed"."""
     singular, plural = KIND_LABELS.get(kind, (kind, kind))
     return f"{n} {singular if n == 1 else plural}"
+
+
+def count_phrase_zh(summary: dict[str, int]) -> str:
+    """"目标调整 1 项、新增举措 1 项" for a summary (kind → count) in report order."""
+    return "、".join(f"{KIND_LABELS_ZH.get(kind, kind)} {n} 项" for kind, n in summary.items())

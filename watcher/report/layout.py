@@ -7,8 +7,8 @@ are hidden unless asked for, but always counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ import jinja2
 import markupsafe
 
 from watcher.contract import json_number
-from watcher.kinds import DOCUMENT_KINDS, FORMATTING_KINDS, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
+from watcher.kinds import DOCUMENT_KINDS, FORMATTING_KINDS, KIND_ORDER, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
 from watcher.links import WEB_SCHEMES
 from watcher.model import Change, InlineOp, Target, summarise
 from watcher.normalise import printable
@@ -76,6 +76,25 @@ def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
     hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
     summary = summarise(changes)
     return Layout(documents, targets, _by_section(measures), _by_section(clauses), hidden, summary)
+
+
+# A digest or a feed entry is read in a mail client or a feed reader: past this many changes of one
+# source it lists the most important (targets, then measures, then clauses) and says how many more
+# `watcher changes` shows.
+MAX_SHOWN_PER_SOURCE = 60
+
+
+def capped_layout(changes: Sequence[Change]) -> tuple[Layout, int]:
+    """The layout of at most MAX_SHOWN_PER_SOURCE changes of substance (the summary still counts
+    every change), and how many were left out."""
+    substantive = [c for c in changes if c.substantive]
+    if len(substantive) <= MAX_SHOWN_PER_SOURCE:
+        return arrange(changes), 0
+    rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
+    keep = set(sorted(range(len(substantive)), key=lambda i: (rank[substantive[i].kind], i))[:MAX_SHOWN_PER_SOURCE])
+    shown = arrange([c for i, c in enumerate(substantive) if i in keep])
+    hidden = len(changes) - len(substantive)
+    return replace(shown, summary=summarise(changes), hidden=hidden), len(substantive) - len(keep)
 
 
 def _by_section(changes: list[Change]) -> tuple[Section, ...]:
