@@ -23,6 +23,12 @@ from watcher.model import Block
 from watcher.normalise import clean_display, comparison_form
 from watcher.numbering import HEADING_NUMBER
 
+MAX_PAGES = 2000
+# What a page may draw (characters, paths, images): a dense page of text has a few thousand
+# characters, a detailed vector map some tens of thousands. Past this the page is refused while it
+# is read: a small file can draw a string millions of times.
+MAX_PAGE_OBJECTS = 100_000
+
 _PAGE_NUMBER = re.compile(
     r"^[-—–－~_·•]*(?:第?\d{1,4}页?|\d{1,4}[/／]\d{1,4}|第\d{1,4}页[,，]?共\d{1,4}页|page\d{1,4}(?:of\d{1,4})?)[-—–－~_·•]*$",
     re.I,

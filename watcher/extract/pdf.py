@@ -38,20 +38,15 @@ from pdfminer.pdftypes import (
 from pdfminer.psparser import PSKeyword
 
 from watcher.errors import ExtractError
-from watcher.extract.lines import Line, drop_furniture, measure_layout, paragraphs, printed_title
+from watcher.extract.lines import MAX_PAGE_OBJECTS, MAX_PAGES, Line, drop_furniture, measure_layout, paragraphs, printed_title
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
 from watcher.normalise import comparison_form
 
-MAX_PAGES = 2000
 # Decoded stream sizes. A page's content stream is rarely over a few MB; 64 MiB is a lossless
 # A4 page image at 600 dpi in grey. Images count too: a stream's use is not known before reading.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # all streams of a file together
-# What a page's operators may produce (characters, paths, images): a dense page of text has a few
-# thousand characters, a detailed vector map some tens of thousands. Past this the page is refused
-# while it is read: a small stream can show a string millions of times.
-MAX_PAGE_OBJECTS = 100_000
 
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
