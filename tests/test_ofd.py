@@ -162,6 +162,25 @@ def test_the_text_of_an_ofd_is_its_paragraphs_wrapped_lines_rejoined() -> None:
     assert [block.text for block in document.blocks] == [clean_display(p) for p in PARAGRAPHS]
 
 
+def test_a_full_last_line_before_indented_one_line_paragraphs_ends_its_paragraph() -> None:
+    # a paragraph whose last line is full, then a box caption and its table as indented one-line
+    # paragraphs: the indent is the most common start of a line on that page, yet it is an indent
+    lines = (CORPUS / "cixi-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines()
+    box = next(n for n, line in enumerate(lines) if line.startswith("专栏1"))
+    prose = lines[box - 1].strip()
+    full = next(n for n in range(len(prose), 0, -1) if _room(_wrap(prose[:n], LEFT + 2 * SIZE)[-1][1]) < SIZE / 2)
+    cells = [line.strip() for line in lines[box : box + 14] if line.strip()]
+    paragraphs = [prose[:full], *cells]
+    assert len(_wrap(prose[:full], LEFT + 2 * SIZE)) < len(cells)
+    document = extract(build_ofd(paragraphs), url="plan.ofd")
+    assert [block.text for block in document.blocks] == [clean_display(p) for p in paragraphs]
+
+
+def _room(line: str) -> float:
+    """What a printed line leaves before the right margin, in millimetres."""
+    return RIGHT - LEFT - sum(_width(c, SIZE) for c in line)
+
+
 def test_targets_are_found_in_the_text_read_from_an_ofd() -> None:
     document = extract(build_ofd(PARAGRAPHS), url="plan.ofd")
     found = [t for block in document.blocks for t in extract_targets(block.text)]
@@ -195,6 +214,29 @@ def test_an_ofd_is_recognised_by_its_package_whatever_its_name(tmp_path: Path) -
     path.write_bytes(body)
     assert extract_file(path).format == "ofd"
     assert extract(body, content_type="application/octet-stream").format == "ofd"
+
+
+def test_objects_placed_by_their_ctm_alone_are_read() -> None:
+    # as a converter writes them: no Boundary, no Size, no X/Y, the page's BaseLoc an element;
+    # a line in two objects, the second where the first one's two characters end; lines far
+    # enough apart to be paragraphs of their own
+    members = _members(build_ofd(PARAGRAPHS[:1]))
+    ofd = "http://www.ofdspec.org/2016"
+    members["Doc_0/Document.xml"] = (
+        f'<ofd:Document xmlns:ofd="{ofd}"><ofd:Pages><ofd:Page ID="1"><ofd:BaseLoc>Pages/Page_0/Content.xml'
+        "</ofd:BaseLoc></ofd:Page></ofd:Pages></ofd:Document>"
+    ).encode()
+    placed = [("31.7 25.4", "签 名 文 件"), ("31.7 45.4", "18.2 83"), ("31.7 65.4", "科技"), ("39.1 65.4", "创新")]
+    members["Doc_0/Pages/Page_0/Content.xml"] = (
+        f'<ofd:Page xmlns:ofd="{ofd}"><ofd:Content><ofd:Layer ID="1">'
+        + "".join(
+            f'<ofd:TextObject ID="{n}" CTM="1 0 0 1 {at}"><ofd:TextCode>{text}</ofd:TextCode></ofd:TextObject>'
+            for n, (at, text) in enumerate(reversed(placed))
+        )
+        + "</ofd:Layer></ofd:Content></ofd:Page>"
+    ).encode()
+    document = extract(_package(members), url="toc.ofd")
+    assert [block.text for block in document.blocks] == ["签 名 文 件", "18.2 83", "科技创新"]
 
 
 # ---------------------------------------------------------------- damaged and hostile packages

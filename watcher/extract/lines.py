@@ -38,6 +38,7 @@ _REPEAT_SHARE = 0.6  # a line at the same place on this share of pages (and at l
 _MIN_REPEAT_PAGES = 3
 _MIN_PAGE_LINES = 10  # fewer lines than this: use the whole document's margins for the page
 _INDENT = 0.8  # an indent is at least this many characters
+_MIN_MARGIN_LINES, _MARGIN_SHARE = 2, 0.1  # lines that start at a left margin: at least so many
 _HEADING_SIZE = 1.1  # type this much larger than the body is heading type
 _TITLE_SIZE = 1.2
 _MAX_TITLE_LINES = 4
@@ -115,7 +116,11 @@ def _margins(lines: list[Line], body_size: float) -> _Margins | None:
     body = [line for line in lines if abs(line.size - body_size) < 0.6] or lines
     if not body:
         return None
-    left = Counter(round(line.x0) for line in body).most_common(1)[0][0]
+    # the leftmost place where several lines start: on a page of one-line paragraphs (a box, a
+    # table as lines) the indent is the most common start, and the margin only the wrapped lines'
+    starts = Counter(round(line.x0) for line in body)
+    least = max(_MIN_MARGIN_LINES, _MARGIN_SHARE * len(body))
+    left = min((x for x, count in starts.items() if count >= least), default=starts.most_common(1)[0][0])
     widest = max(line.x1 for line in body)
     long_lines = sorted(line.x1 for line in body if line.x1 > left + 0.5 * (widest - left))
     right = statistics.median(long_lines) if long_lines else widest

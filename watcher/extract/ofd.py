@@ -47,6 +47,7 @@ from watcher.model import Document
 _POINTS_PER_MM = 72 / 25.4  # OFD measures in millimetres; the line geometry is in points
 _DEFAULT_PAGE = (0.0, 0.0, 210.0, 297.0)  # A4, when neither the page nor the document says
 _MAX_NESTING = 16  # PageBlocks inside PageBlocks
+_DEFAULT_SIZE = 3.7  # mm, 五号 (10.5 pt): for a TextObject without the Size the standard requires
 _SAME_LINE = 0.5  # baselines nearer than this share of the type size are one line
 _WORD_GAP = 0.25  # pieces of one line further apart than this share of the size get a space
 _ASCENT, _DESCENT = 0.88, 0.12  # of the type size, above and below the baseline
@@ -230,7 +231,7 @@ class _Counter:
 def _text_object(element: etree._Element, outer: _Matrix, counter: _Counter) -> Iterator[_Piece]:
     a, b, c, d, e, f = _compose(outer, _object_matrix(element))
     declared = _numbers(element.get("Size"))
-    size = (declared[0] if declared else 0.0) * (math.sqrt(abs(a * d - b * c)) or 1.0)
+    size = (declared[0] if declared and declared[0] > 0 else _DEFAULT_SIZE) * (math.sqrt(abs(a * d - b * c)) or 1.0)
     x = y = 0.0
     for code in _children(element, "TextCode"):
         x = (_numbers(code.get("X")) or [x])[0]  # a TextCode without X or Y goes on from the last
@@ -342,9 +343,10 @@ def _pages(package: _Package, document: str, first: int) -> Iterator[tuple[float
         if number >= MAX_PAGES:
             raise ExtractError(f"OFD refused: more than {MAX_PAGES} pages")
         counter = _Counter(number + 1)
-        location = package.resolve(document, page.get("BaseLoc", ""))
+        written = page.get("BaseLoc") or _text(_child(page, "BaseLoc"))  # some producers write an element
+        location = package.resolve(document, written)
         if location is None:
-            raise ExtractError(f"corrupt OFD: page {number + 1} ({page.get('BaseLoc', '')!r}) is not in the package")
+            raise ExtractError(f"corrupt OFD: page {number + 1} ({written!r}) is not in the package")
         content = package.xml(location)
         box = _box(_text(_child(_child(content, "Area"), "PhysicalBox"))) or default_box
         pieces: list[_Piece] = []
