@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import PageServer
+from conftest import PageServer, case_bytes
 
 from watcher.check import check_all
 from watcher.config import load_settings
@@ -208,12 +208,59 @@ def test_elements_are_found_with_or_without_the_ofd_prefix() -> None:
     assert extract(_package(undeclared), url="a.ofd").blocks == prefixed.blocks
 
 
+def test_gbk_text_undeclared_or_declared_as_gb2312_is_read() -> None:
+    members = _members(build_ofd(PARAGRAPHS[:2]))
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    expected = extract(_package(members), url="a.ofd").blocks
+    text = members[page].decode("utf-8").split("?>", 1)[1]
+    undeclared = text.encode("gbk")
+    declared = b'<?xml version="1.0" encoding="GB2312"?>' + text.encode("gbk")
+    for written in (undeclared, declared):
+        assert extract(_package({**members, page: written}), url="a.ofd").blocks == expected
+    with pytest.raises(ExtractError, match=f"corrupt OFD: {page}: "):  # not GBK either
+        extract(_package({**members, page: undeclared.replace(b"<ofd:Layer", b"\xff\xff<ofd:Layer", 1)}), url="a.ofd")
+
+
 def test_an_ofd_is_recognised_by_its_package_whatever_its_name(tmp_path: Path) -> None:
     body = build_ofd(PARAGRAPHS[:1])
     path = tmp_path / "download.bin"
     path.write_bytes(body)
     assert extract_file(path).format == "ofd"
     assert extract(body, content_type="application/octet-stream").format == "ofd"
+
+
+def test_the_text_of_a_template_page_is_read_with_the_page_that_uses_it() -> None:
+    members = _members(build_ofd(PARAGRAPHS[:2]))
+    assert "Doc_0/Pages/Page_1/Content.xml" not in members  # one page
+    members["Doc_0/Document.xml"] = members["Doc_0/Document.xml"].replace(
+        b"</ofd:CommonData>", b'<ofd:TemplatePage ID="90" BaseLoc="Tpls/Tpl_0/Content.xml"/></ofd:CommonData>'
+    )
+    mark = "（此件公开发布）"
+    members["Doc_0/Tpls/Tpl_0/Content.xml"] = (
+        f'<ofd:Page xmlns:ofd="{NS}"><ofd:Content><ofd:Layer ID="91">'
+        + _text_object([91], 90.0, 264.0, mark, SIZE, "ofd:")
+        + "</ofd:Layer></ofd:Content></ofd:Page>"
+    ).encode()
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    members[page] = members[page].replace(b"<ofd:Content>", b'<ofd:Template TemplateID="90" ZOrder="Background"/><ofd:Content>')
+    document = extract(_package(members), url="plan.ofd")
+    assert [block.text for block in document.blocks] == [*(clean_display(p) for p in PARAGRAPHS[:2]), mark]
+
+
+def test_the_text_of_a_composite_unit_is_read_where_the_page_places_it() -> None:
+    members = _members(build_ofd(PARAGRAPHS[:2]))
+    mark = "（此件公开发布）"
+    unit = (
+        '<ofd:CompositeGraphicUnits><ofd:CompositeGraphicUnit ID="95" Width="40" Height="6"><ofd:Content>'
+        + _text_object([95], 0.0, SIZE, mark, SIZE, "ofd:")
+        + "</ofd:Content></ofd:CompositeGraphicUnit></ofd:CompositeGraphicUnits>"
+    )
+    members["Doc_0/PublicRes.xml"] = members["Doc_0/PublicRes.xml"].replace(b"</ofd:Res>", unit.encode() + b"</ofd:Res>")
+    page = "Doc_0/Pages/Page_0/Content.xml"
+    placed = b'<ofd:CompositeObject ID="96" ResourceID="95" Boundary="90 260 40 6"/>'
+    members[page] = members[page].replace(b'Type="Body">', b'Type="Body">' + placed)  # first in the XML, last on the page
+    document = extract(_package(members), url="plan.ofd")
+    assert [block.text for block in document.blocks] == [*(clean_display(p) for p in PARAGRAPHS[:2]), mark]
 
 
 def test_objects_placed_by_their_ctm_alone_are_read() -> None:
@@ -304,6 +351,10 @@ def test_a_page_that_draws_too_much_is_refused() -> None:
     crowded = members[page].replace(b"</ofd:Layer>", many + b"</ofd:Layer>")
     with pytest.raises(ExtractError, match="OFD refused: page 1 draws more than 100000 characters and objects"):
         extract(_package({**members, page: crowded}), url="plan.ofd")
+    # and before it is parsed, a page of more tags than a page may draw objects (twice over)
+    paths = b'<ofd:PathObject ID="1" Boundary="0 0 1 1"/>' * 200_001
+    with pytest.raises(ExtractError, match=f"OFD refused: {page} has more than 200000 tags"):
+        extract(_package({**members, page: members[page].replace(b"</ofd:Layer>", paths + b"</ofd:Layer>")}), url="a.ofd")
 
 
 # ---------------------------------------------------------------- a check of an OFD source
@@ -332,3 +383,15 @@ def test_a_check_stores_an_ofd_and_reports_a_changed_target(http_server: PageSer
     target = targets[0].payload["target"]
     assert target["metric"] == "科技型中小企业数"
     assert (target["old"]["value"], target["new"]["value"]) == (3700, 3800)
+
+
+def test_an_ofd_linked_from_a_notice_page_is_followed_as_an_attachment(http_server: PageServer, write_config) -> None:
+    page = case_bytes("haishu-noise-page", "old.html").replace(b"</h1>", "</h1><p><a href='/files/plan.ofd'>附件</a></p>".encode())
+    http_server.set("/notice.html", page)
+    http_server.set("/files/plan.ofd", build_ofd(PARAGRAPHS), content_type="application/octet-stream")
+    path = write_config([{"name": "notice", "url": http_server.url("/notice.html"), "attachments": True}])
+    results = {r.source: r for r in check_all(load_settings(str(path)))}
+    assert {name: r.status for name, r in results.items()} == {"notice": "new", "notice/plan.ofd": "new"}
+    with Store(load_settings(str(path)).storage_path) as store:
+        (version,) = store.versions("notice/plan.ofd")
+    assert version.number == 1

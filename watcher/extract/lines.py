@@ -30,7 +30,7 @@ MAX_PAGES = 2000
 MAX_PAGE_OBJECTS = 100_000
 
 _PAGE_NUMBER = re.compile(
-    r"^[-—–－~_·•]*(?:第?\d{1,4}页?|\d{1,4}[/／]\d{1,4}|第\d{1,4}页[,，]?共\d{1,4}页|page\d{1,4}(?:of\d{1,4})?)[-—–－~_·•]*$",
+    r"^[-—―–－~_·•]*(?:第?\d{1,4}页?|\d{1,4}[/／]\d{1,4}|第\d{1,4}页[,，]?共\d{1,4}页|page\d{1,4}(?:of\d{1,4})?)[-—―–－~_·•]*$",
     re.I,
 )
 _BAND = 0.1  # top and bottom tenth of a page: where headers and footers live

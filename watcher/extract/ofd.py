@@ -11,11 +11,12 @@ order; within a page by line position, then x), and hands the lines to watcher.e
 which drops page furniture and re-joins wrapped lines into paragraphs as it does for a PDF.
 Elements are matched by local name, with or without the ofd: prefix and namespace.
 
-Caps: the members are read under the zip caps of watcher.extract.package; XML is parsed without
-DTDs, entities, network or huge-tree mode (libxml2 then refuses more than 256 levels of nesting);
-pages and the characters a page draws are counted. Not read: images (scanned pages need OCR),
-vertical writing (read one piece a character), multi-column reading order, annotations and
-attachments.
+Caps: the members are read under the zip caps of watcher.extract.package, and their tags are
+counted before parsing; XML is parsed without DTDs, entities, network or huge-tree mode (libxml2
+then refuses more than 256 levels of nesting); pages and the characters and objects a page draws
+are counted. Not read: images (scanned pages
+need OCR), annotations, attachments; vertical writing (DeltaY) is placed as if horizontal, and a
+page in columns is read across them.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ from watcher.model import Document
 _POINTS_PER_MM = 72 / 25.4  # OFD measures in millimetres; the line geometry is in points
 _DEFAULT_PAGE = (0.0, 0.0, 210.0, 297.0)  # A4, when neither the page nor the document says
 _MAX_NESTING = 16  # PageBlocks inside PageBlocks
+# Tags ("<") in one XML member, counted before parsing: two for each object a page may draw;
+# libxml2 takes some 500 bytes an element, so at most about 100 MB once parsed.
+_MAX_TAGS = 2 * MAX_PAGE_OBJECTS
 _DEFAULT_SIZE = 3.7  # mm, 五号 (10.5 pt): for a TextObject without the Size the standard requires
 _SAME_LINE = 0.5  # baselines nearer than this share of the type size are one line
 _WORD_GAP = 0.25  # pieces of one line further apart than this share of the size get a space
 _ASCENT, _DESCENT = 0.88, 0.12  # of the type size, above and below the baseline
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 
 _Matrix = tuple[float, float, float, float, float, float]
 _IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -93,20 +98,54 @@ def _text(element: etree._Element | None) -> str:
 
 
 def _parse(data: bytes, name: str) -> etree._Element:
-    """A member's XML root. Undeclared prefixes (written by some producers) are tolerated; any
-    other damage, and any DTD, is refused."""
+    """A member's XML root. Undeclared prefixes and GBK text (undeclared, or declared as GB2312)
+    are tolerated, as some producers write them; any other damage, and any DTD, is refused."""
+    if data.count(b"<") > _MAX_TAGS:
+        raise ExtractError(f"OFD refused: {name} has more than {_MAX_TAGS} tags")
     try:
-        return _checked_root(etree.fromstring(data, _parser(recover=False)), name)
-    except etree.XMLSyntaxError as exc:
-        if any(error.domain_name != "NAMESPACE" for error in cast("Iterable[Any]", exc.error_log)):
-            raise ExtractError(f"corrupt OFD: {name}: {exc}") from exc
+        return _tolerant(data, name)
+    except _Refused as refused:
+        decoded = _chinese_text(data) if refused.domains == {"IO"} else None
+        if decoded is None:
+            raise ExtractError(f"corrupt OFD: {name}: {refused.error}") from refused.error
     try:
-        root = etree.fromstring(data, _parser(recover=True))
+        return _tolerant(decoded, name)
+    except _Refused as refused:
+        raise ExtractError(f"corrupt OFD: {name}: {refused.error}") from refused.error
+
+
+class _Refused(Exception):
+    """A parse that failed, with the domains of its errors (libxml2's: IO, PARSER, NAMESPACE …)."""
+
+    def __init__(self, error: etree.XMLSyntaxError, domains: set[str]) -> None:
+        super().__init__(str(error))
+        self.error, self.domains = error, domains
+
+
+def _tolerant(source: bytes | str, name: str) -> etree._Element:
+    """Parsed strictly; again, recovering, when the only errors are undeclared prefixes. The
+    errors are the parser's own: an exception's error_log holds the thread's earlier ones too."""
+    parser = _parser(recover=False)
+    try:
+        return _checked_root(etree.fromstring(source, parser), name)
     except etree.XMLSyntaxError as exc:
-        raise ExtractError(f"corrupt OFD: {name}: {exc}") from exc
+        domains = {entry.domain_name for entry in cast("Iterable[Any]", parser.error_log)}
+        if domains != {"NAMESPACE"}:
+            raise _Refused(exc, domains) from exc
+    root = etree.fromstring(source, _parser(recover=True))
     if root is None:
         raise ExtractError(f"corrupt OFD: {name} is not XML")
     return _checked_root(root, name)
+
+
+def _chinese_text(data: bytes) -> str | None:
+    """The XML as GB18030 text (GB2312 and GBK are subsets of it), its declaration left out, or
+    None when it is not that either."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    return _DECLARATION.sub("", text, count=1)
 
 
 def _parser(*, recover: bool) -> etree.XMLParser:
@@ -339,6 +378,7 @@ def _pages(package: _Package, document: str, first: int) -> Iterator[tuple[float
     }
     resources = [_text(e) for e in (common if common is not None else ()) if _local(e) in ("PublicRes", "DocumentRes")]
     units = _units(package, document, resources)
+    drawn: dict[str, tuple[list[_Piece], int]] = {}  # a template's pieces and what it draws, read once
     for number, page in enumerate(_children(_child(root, "Pages"), "Page"), start=first):
         if number >= MAX_PAGES:
             raise ExtractError(f"OFD refused: more than {MAX_PAGES} pages")
@@ -352,8 +392,14 @@ def _pages(package: _Package, document: str, first: int) -> Iterator[tuple[float
         pieces: list[_Piece] = []
         for use in _children(content, "Template"):
             template = package.resolve(document, templates.get(use.get("TemplateID", "").strip(), ""))
-            if template is not None:
-                pieces.extend(_content_pieces(package.xml(template), units, counter))
+            if template is None:
+                continue
+            if template not in drawn:
+                alone = _Counter(number + 1)
+                drawn[template] = (_content_pieces(package.xml(template), units, alone), alone.count)
+            template_pieces, cost = drawn[template]
+            counter.charge(cost)
+            pieces.extend(template_pieces)
         pieces.extend(_content_pieces(content, units, counter))
         yield box[3] * _POINTS_PER_MM, _lines(number, pieces)
 
