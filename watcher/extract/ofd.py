@@ -164,8 +164,10 @@ class _Package:
     """The members of an OFD, found the way producers write their locations."""
 
     def __init__(self, body: bytes) -> None:
-        self.members = {
-            _normal(name): data for name, data in package_members(body, kind="OFD", required="OFD.xml")
+        self.members = {  # the XML: images, fonts and signatures are inflated (and counted), not kept
+            _normal(name): data
+            for name, data in package_members(body, kind="OFD", required="OFD.xml")
+            if name.lower().endswith(".xml")
         }
         self.folded = {name.casefold(): name for name in self.members}
 
