@@ -275,7 +275,7 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
 
 
 # Attachments in the formats watcher reads are followed (watcher.formats). Pages also link .doc,
-# .wps, .xls, .et, .ofd files; checking those would fail on every run, so they are only named.
+# .wps, .xls, .et files; checking those would fail on every run, so they are only named.
 _MAX_NAMED = 5  # unreadable attachments named in a page's note
 
 
