@@ -309,9 +309,10 @@ class _Reader:
                     self.body(inner)
 
 
-def _checked_package(body: bytes) -> bytes:
-    """The package rebuilt from what its members really inflate to, read a piece at a time under
-    the caps; raises ExtractError for a zip bomb or a damaged archive.
+def _checked_package(body: bytes, member: str = "word/document.xml", kind: str = "DOCX") -> bytes:
+    """The package (a `kind`, which must hold `member`) rebuilt from what its members really
+    inflate to, read a piece at a time under the caps; raises ExtractError for a zip bomb or a
+    damaged archive. The spreadsheet reader checks its .xlsx packages so too.
 
     Declared sizes are not trusted: zipfile stops a member at its declared size (a lie shows as a
     bad CRC), but reading a member whole inflates everything its compressed data holds before it
@@ -320,27 +321,27 @@ def _checked_package(body: bytes) -> bytes:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
-                raise ExtractError(f"DOCX refused: {len(members)} zip members (limit {MAX_MEMBERS})")
-            if "word/document.xml" not in {member.filename for member in members}:
-                raise ExtractError("corrupt DOCX: no word/document.xml in the archive")
+                raise ExtractError(f"{kind} refused: {len(members)} zip members (limit {MAX_MEMBERS})")
+            if member not in {info.filename for info in members}:
+                raise ExtractError(f"corrupt {kind}: no {member} in the archive")
             rebuilt = io.BytesIO()
             total = 0
             with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
-                for member in members:
-                    if member.is_dir():
+                for info in members:
+                    if info.is_dir():
                         continue
                     data = bytearray()
-                    with archive.open(member) as stream:
+                    with archive.open(info) as stream:
                         while piece := stream.read(_PIECE):
                             total += len(piece)
                             if total > MAX_UNZIPPED_BYTES:
                                 raise ExtractError(
-                                    f"DOCX refused: inflates to more than {MAX_UNZIPPED_BYTES // 2**20} MB (zip bomb?)"
+                                    f"{kind} refused: inflates to more than {MAX_UNZIPPED_BYTES // 2**20} MB (zip bomb?)"
                                 )
                             data += piece
-                    out.writestr(member.filename, data)
+                    out.writestr(info.filename, data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, zlib.error) as exc:
-        raise ExtractError(f"corrupt DOCX (not a readable zip archive): {exc}") from exc
+        raise ExtractError(f"corrupt {kind} (not a readable zip archive): {exc}") from exc
     return rebuilt.getvalue()
 
 
