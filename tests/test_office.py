@@ -19,11 +19,12 @@ from conftest import PageServer
 from office_files import corpus_lines, libreoffice, word_document, workbook
 from tools import need
 
+from watcher.budget import Budget, Workers
 from watcher.check import check_all
 from watcher.config import load_settings
 from watcher.differ.ledger import indicators
 from watcher.digest import send_digest
-from watcher.errors import ExtractError, ProgramMissing
+from watcher.errors import BudgetExceeded, ExtractError, ProgramMissing
 from watcher.extract import detect_format, extract
 from watcher.extract import office as office_module
 from watcher.model import EmailSettings
@@ -159,6 +160,25 @@ def test_a_conversion_over_its_time_is_stopped_with_its_process_group(tmp_path, 
     time.sleep(0.2)
     for pid in pids:  # the program and what it started: none left running
         assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
+
+
+def _extract_with_path(path: str, body: bytes, url: str):
+    """extract() in a worker whose PATH is `path` (a worker inherits the forkserver's environment)."""
+    os.environ["PATH"] = path
+    return extract(body, url=url)
+
+
+def test_a_conversion_dies_with_the_worker_stopped_at_the_document_deadline(tmp_path) -> None:
+    runs = _fake_soffice(tmp_path / "bin", "exec sleep 30\n")  # the program itself runs on
+    with Workers(Budget(memory=384 * 2**20, seconds=3.0, processes=1)) as workers:
+        workers.run(extract, "一、总体要求".encode(), url="plan.txt")  # the worker is up
+        with pytest.raises(BudgetExceeded, match="took longer than 3 s"):
+            workers.run(_extract_with_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", COMPOUND + b"\0" * 512, "plan.doc")
+    (pid,) = [int(pid) for pid in runs.read_text().split()]
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(f"/proc/{pid}/status").read_text():
+        assert time.monotonic() < deadline, "the conversion outlived its worker"
+        time.sleep(0.05)
 
 
 def test_a_conversion_may_write_no_more_than_its_output_cap(tmp_path, monkeypatch) -> None:
