@@ -72,3 +72,29 @@ def libreoffice(soffice: str, body: bytes, suffix: str, target: str) -> bytes:
             check=True, capture_output=True, timeout=120,
         )
         return (Path(work) / f"in.{target.split(':')[0]}").read_bytes()
+
+
+def compound_file(stream: str = "WordDocument", data: bytes = b"\0" * 4096) -> bytes:
+    """A minimal Compound File (version 3, 512-byte sectors) holding one stream at its top: what a
+    .doc (WordDocument) or .xls (Workbook) is made of, without the document inside."""
+    import struct
+
+    sector = 512
+    data = data.ljust(max(4096, -(-len(data) // sector) * sector), b"\0")  # at the cut-off or over: regular sectors
+    count = len(data) // sector
+    end, free, fat_sector = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    fat = [fat_sector, end] + [2 + n + 1 for n in range(count - 1)] + [end]
+    assert len(fat) <= sector // 4, "one FAT sector only"
+    fat_bytes = struct.pack(f"<{len(fat)}I", *fat).ljust(sector, b"\xff")
+    difat = struct.pack("<109I", 0, *([free] * 108))
+    header = struct.pack("<8s16sHHHHH6sIIIIIIIII", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"\0" * 16, 0x3E, 3, 0xFFFE, 9, 6,
+                         b"\0" * 6, 0, 1, 1, 0, 4096, end, 0, end, 0) + difat
+
+    def entry(name: str, kind: int, child: int, start: int, size: int) -> bytes:
+        encoded = (name + "\0").encode("utf-16-le")
+        return struct.pack("<64sHBBIII16sIQQIQ", encoded, len(encoded), kind, 1, free, free, child,
+                           b"\0" * 16, 0, 0, 0, start, size)
+
+    directory = entry("Root Entry", 5, 1, end, 0) + entry(stream, 2, free, 2, len(data))
+    directory = directory.ljust(sector, b"\0")
+    return header + fat_bytes + directory + data

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PageServer
-from office_files import corpus_lines, libreoffice, word_document, workbook
+from office_files import compound_file, corpus_lines, libreoffice, word_document, workbook
 from tools import need
 
 from watcher.budget import Budget, Workers
@@ -102,8 +102,11 @@ def test_an_xls_or_et_reads_as_the_xlsx_it_was_saved_from(documents, name: str) 
     assert document.blocks == extract(documents["xlsx"], url="indicators.xlsx").blocks
 
 
-def test_a_compound_file_is_a_spreadsheet_or_a_word_document_by_its_content_type_then_its_extension() -> None:
-    body = COMPOUND + b"\0" * 512
+def test_a_compound_file_is_a_spreadsheet_or_a_word_document_by_its_streams_then_its_content_type_or_extension() -> None:
+    body = compound_file("Book")  # Excel 5
+    assert detect_format(body, "application/msword", "http://x.cn/a.doc") == "spreadsheet"  # its streams say what it is
+    assert detect_format(compound_file("WordDocument"), OCTET, "http://x.cn/a.xls") == "doc"
+    body = compound_file("Other")  # nothing known inside: its names decide
     assert detect_format(body, "", "http://x.cn/a.xls") == "spreadsheet"
     assert detect_format(body, OCTET, "http://x.cn/a.ET?id=3") == "spreadsheet"
     assert detect_format(body, "application/vnd.ms-excel", "http://x.cn/a.doc") == "spreadsheet"
@@ -111,6 +114,21 @@ def test_a_compound_file_is_a_spreadsheet_or_a_word_document_by_its_content_type
     assert detect_format(body, "", "/srv/plan.wps") == "doc"
     assert detect_format(body, "application/pdf", "/srv/plan.pdf") == "doc"  # the magic outranks what is not a Compound File
     assert detect_format(body, OCTET, "http://x.cn/download.jsp") == "doc"  # unnamed: the common case
+
+
+def test_bytes_that_only_start_like_a_compound_file_are_refused_before_libreoffice_starts(tmp_path, monkeypatch) -> None:
+    # LibreOffice imports what it cannot read as a document as plain text: random bytes would be a version
+    runs = _fake_soffice(tmp_path / "bin", "exit 1\n")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    for name in ("plan.doc", "plan.wps", "indicators.xls", "indicators.et"):
+        with pytest.raises(ExtractError, match=rf"corrupt \.{name.split('.')[1]}: not a readable Compound File"):
+            extract(COMPOUND + os.urandom(4096), url=f"http://gov.example.cn/files/{name}")
+    assert not runs.exists()
+
+
+def test_a_compound_file_whose_word_document_is_damaged_is_an_extract_error(soffice) -> None:
+    with pytest.raises(ExtractError, match=r"LibreOffice could not convert the \.doc document to \.docx \(exit status 0\)"):
+        extract(compound_file("WordDocument", os.urandom(8192)), url="http://gov.example.cn/files/plan.doc")
 
 
 # ---------------------------------------------------------------- without LibreOffice, and the caps
@@ -130,18 +148,18 @@ def test_without_libreoffice_a_legacy_document_is_an_error_that_says_what_to_ins
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ProgramMissing, match=r"\.doc needs LibreOffice.*apt-get install libreoffice-writer-nogui"):
-        extract(COMPOUND + b"\0" * 512, url="plan.doc")
+        extract(compound_file(), url="plan.doc")
     with pytest.raises(ProgramMissing, match=r"\.xls needs LibreOffice.*apt-get install libreoffice-calc-nogui"):
-        extract(COMPOUND + b"\0" * 512, url="plan.xls")
+        extract(compound_file("Workbook"), url="plan.xls")
 
 
 def test_an_oversized_legacy_document_is_refused_before_libreoffice_starts(tmp_path, monkeypatch) -> None:
     runs = _fake_soffice(tmp_path / "bin", "exit 1\n")
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     with pytest.raises(ExtractError, match="could not convert"):  # a document under the cap: LibreOffice is started
-        extract(COMPOUND + b"\0" * 512, url="plan.doc")
+        extract(compound_file(), url="plan.doc")
     assert len(runs.read_text().split()) == 1
-    oversized = COMPOUND + b"\0" * office_module.MAX_INPUT_BYTES
+    oversized = compound_file() + b"\0" * office_module.MAX_INPUT_BYTES
     with pytest.raises(ExtractError, match=r"\.doc refused: 32\.0 MB is over the 32 MB"):
         extract(oversized, url="plan.doc")
     assert len(runs.read_text().split()) == 1  # not started again
@@ -153,7 +171,7 @@ def test_a_conversion_over_its_time_is_stopped_with_its_process_group(tmp_path, 
     monkeypatch.setattr(office_module, "CONVERSION_SECONDS", 1.0)
     started = time.monotonic()
     with pytest.raises(ExtractError, match="took longer than 1 s"):
-        extract(COMPOUND + b"\0" * 512, url="plan.doc")
+        extract(compound_file(), url="plan.doc")
     assert time.monotonic() - started < 10
     pids = [int(pid) for pid in runs.read_text().split()]
     assert len(pids) == 2
@@ -173,7 +191,7 @@ def test_a_conversion_dies_with_the_worker_stopped_at_the_document_deadline(tmp_
     with Workers(Budget(memory=384 * 2**20, seconds=3.0, processes=1)) as workers:
         workers.run(extract, "一、总体要求".encode(), url="plan.txt")  # the worker is up
         with pytest.raises(BudgetExceeded, match="took longer than 3 s"):
-            workers.run(_extract_with_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", COMPOUND + b"\0" * 512, "plan.doc")
+            workers.run(_extract_with_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", compound_file(), "plan.doc")
     (pid,) = [int(pid) for pid in runs.read_text().split()]
     deadline = time.monotonic() + 5
     while Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(f"/proc/{pid}/status").read_text():
@@ -188,10 +206,10 @@ def test_a_conversion_may_write_no_more_than_its_output_cap(tmp_path, monkeypatc
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
     monkeypatch.setattr(office_module, "MAX_OUTPUT_BYTES", 1_000_000)
     with pytest.raises(ExtractError, match="could not convert"):
-        extract(COMPOUND + b"\0" * 512, url="plan.doc")
+        extract(compound_file(), url="plan.doc")
     monkeypatch.setattr(office_module, "MAX_OUTPUT_BYTES", 3_000_000)  # the same output under the cap is read
     with pytest.raises(ExtractError, match="corrupt DOCX"):
-        extract(COMPOUND + b"\0" * 512, url="plan.doc")
+        extract(compound_file(), url="plan.doc")
 
 
 # ---------------------------------------------------------------- checks

@@ -19,6 +19,7 @@ __all__ = [
     "REGISTRY",
     "Format",
     "attachment_format",
+    "compound_streams",
     "detect_format",
     "followed_attachment",
     "is_document_name",
@@ -38,9 +39,10 @@ class Format:
     magic: tuple[bytes, ...] = ()  # the body starts with one of these …
     magic_window: int = 0  # … or, when > 0, holds one within its first so many bytes
     zip_member: str = ""  # a zip container holding this member is this format
-    # A Compound File (the legacy Office container: .doc, .wps, .xls, .et) whose content type or
-    # extension is this format's is this format; one of another name is the format of that magic.
-    compound_file: bool = False
+    # A Compound File (the legacy Office container: .doc, .wps, .xls, .et) holding one of these
+    # streams is this format; one holding none of them is the format its content type or extension
+    # names, if that is a Compound File format, else the format of that magic.
+    compound_streams: tuple[str, ...] = ()
     attachment_extensions: tuple[str, ...] = ()  # a link ending so is an attachment of its page
     # … wherever it is on the page; False: only within the document's own text, since a site's
     # navigation (menus, breadcrumbs, related items) links its own pages so.
@@ -93,7 +95,7 @@ REGISTRY: tuple[Format, ...] = (
             "application/wps-office.et",
         ),
         zip_member="xl/workbook.xml",
-        compound_file=True,
+        compound_streams=("Workbook", "Book"),  # Excel 97 and Kingsoft ET; Excel 5
         attachment_extensions=(".xls", ".xlsx", ".et"),
         reader=("watcher.extract.spreadsheet", "extract_spreadsheet"),
     ),
@@ -111,8 +113,8 @@ REGISTRY: tuple[Format, ...] = (
         "doc",
         extensions=(".doc", ".wps", ".dot"),
         content_types=("application/msword", "application/vnd.ms-works", "application/kswps", "application/wps-office.wps"),
-        magic=(_COMPOUND_FILE,),  # a Compound File named as nothing else is a Word document, the most common
-        compound_file=True,
+        magic=(_COMPOUND_FILE,),
+        compound_streams=("WordDocument",),  # Word 97 and Kingsoft WPS
         attachment_extensions=(".doc", ".wps"),
         reader=("watcher.extract.office", "extract_doc"),
     ),
@@ -157,15 +159,15 @@ def detect_format(body: bytes, content_type: str = "", url: str = "") -> str:
     unreadable one ("image" …).
 
     Magic bytes first, then the content type, then the URL's extension, then sniffing. A Compound
-    File is a spreadsheet or a Word document by its content type, then its extension.
+    File is a spreadsheet or a Word document by the streams it holds, else by its content type,
+    then its extension.
     """
     for fmt in REGISTRY:
         if any(_has_magic(body, magic, fmt.magic_window) for magic in fmt.magic):
             if fmt is _ZIP:
                 return _zip_format(body)
             if fmt is _COMPOUND:
-                named = _named_format(content_type, url)
-                return named.name if named is not None and named.compound_file else fmt.name
+                return _compound_format(body, content_type, url)
             return fmt.name
     named = _named_format(content_type, url)
     if named is not None:
@@ -183,6 +185,26 @@ def _named_format(content_type: str, url: str) -> Format | None:
         if fmt.media_prefix and media.startswith(fmt.media_prefix):
             return fmt
     return _BY_EXTENSION.get(_last_suffix(urlsplit(url).path if "://" in url else url))
+
+
+def compound_streams(body: bytes) -> frozenset[str] | None:
+    """The names of the streams at the top of a Compound File; None when it is not a readable one."""
+    import olefile  # only for Compound Files: most runs read none
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(body)) as compound:
+            return frozenset(path[0] for path in compound.listdir(streams=True, storages=False) if len(path) == 1)
+    except Exception:  # olefile raises OSError, ValueError, IndexError … on damaged files
+        return None
+
+
+def _compound_format(body: bytes, content_type: str, url: str) -> str:
+    streams = compound_streams(body) or frozenset()
+    by_stream = next((fmt for fmt in REGISTRY if streams.intersection(fmt.compound_streams)), None)
+    if by_stream is not None:
+        return by_stream.name
+    named = _named_format(content_type, url)
+    return named.name if named is not None and named.compound_streams else _COMPOUND.name
 
 
 def _has_magic(body: bytes, magic: bytes, window: int) -> bool:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 from watcher.budget import program_limits
 from watcher.errors import ExtractError, ProgramMissing
 from watcher.extract.docx import extract_docx
-from watcher.formats import REGISTRY
+from watcher.formats import REGISTRY, compound_streams
 from watcher.model import Document
 
 MAX_INPUT_BYTES = 32 * 1024 * 1024  # a larger legacy document is refused before conversion
@@ -48,14 +49,17 @@ def office_program() -> Path | None:
 
 
 def convert(body: bytes, suffix: str, target: str) -> bytes:
-    """`body` (a file ending in `suffix`) converted by LibreOffice to `target` ("docx", "xlsx").
+    """`body`, a Compound File ending in `suffix`, converted by LibreOffice to `target` ("docx",
+    "xlsx").
 
-    Raises ProgramMissing without LibreOffice, ExtractError when the input is over the cap or the
-    conversion fails, is too large or too slow."""
+    Raises ProgramMissing without LibreOffice, ExtractError when the input is over the cap or not
+    a readable Compound File, or the conversion fails, is too large or too slow."""
     if len(body) > MAX_INPUT_BYTES:
         raise ExtractError(
             f"{suffix} refused: {len(body) / 2**20:.1f} MB is over the {MAX_INPUT_BYTES // 2**20} MB a conversion may take"
         )
+    if compound_streams(body) is None:  # LibreOffice would import it as plain text: random bytes as a version
+        raise ExtractError(f"corrupt {suffix}: not a readable Compound File")
     program = office_program()
     if program is None:
         raise ProgramMissing(
@@ -73,20 +77,22 @@ def convert(body: bytes, suffix: str, target: str) -> bytes:
             "--headless", "--invisible", "--norestore", "--nologo", "--nolockcheck", "--nodefault",
             "--convert-to", target, "--outdir", str(out), str(source),
         ]
-        status = _run(command, work)
+        deadline = time.monotonic() + CONVERSION_SECONDS
+        status = _run(command, work, deadline)
         if status == _RESTART:  # a new profile was set up: now it converts
-            status = _run(command, work)
+            status = _run(command, work, deadline)
         result = out / f"document.{target}"
         if status != 0 or not result.is_file():
-            raise ExtractError(f"LibreOffice could not convert the {suffix} document to .{target} (exit status {status})")
+            how = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+            raise ExtractError(f"LibreOffice could not convert the {suffix} document to .{target} ({how})")
         size = result.stat().st_size
         if size > MAX_OUTPUT_BYTES:
             raise ExtractError(f"{suffix} refused: its conversion is larger than {MAX_OUTPUT_BYTES // 2**20} MB")
         return result.read_bytes()
 
 
-def _run(command: list[str], work: str) -> int:
-    """One run of LibreOffice in its own process group (killed whole on the deadline), with
+def _run(command: list[str], work: str, deadline: float) -> int:
+    """One run of LibreOffice in its own process group (killed whole at the deadline), with
     HOME in the work directory, so that nothing outside it is written."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work, "LANG": "C.UTF-8", "TMPDIR": work}
     with subprocess.Popen(
@@ -94,7 +100,7 @@ def _run(command: list[str], work: str) -> int:
         cwd=work, env=env, start_new_session=True, preexec_fn=_limits,
     ) as process:
         try:
-            return process.wait(CONVERSION_SECONDS)
+            return process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
