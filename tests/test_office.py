@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -180,9 +181,11 @@ def test_a_conversion_over_its_time_is_stopped_with_its_process_group(tmp_path, 
         assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text()
 
 
-def _extract_with_path(path: str, body: bytes, url: str):
-    """extract() in a worker whose PATH is `path` (a worker inherits the forkserver's environment)."""
+def _extract_with_path(path: str, temporary: str, body: bytes, url: str):
+    """extract() in a worker whose PATH is `path` (a worker inherits the forkserver's environment),
+    with its temporary files in `temporary`: a worker killed at its deadline cannot remove them."""
     os.environ["PATH"] = path
+    tempfile.tempdir = temporary
     return extract(body, url=url)
 
 
@@ -191,7 +194,7 @@ def test_a_conversion_dies_with_the_worker_stopped_at_the_document_deadline(tmp_
     with Workers(Budget(memory=384 * 2**20, seconds=3.0, processes=1)) as workers:
         workers.run(extract, "一、总体要求".encode(), url="plan.txt")  # the worker is up
         with pytest.raises(BudgetExceeded, match="took longer than 3 s"):
-            workers.run(_extract_with_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", compound_file(), "plan.doc")
+            workers.run(_extract_with_path, f"{tmp_path / 'bin'}:/usr/bin:/bin", str(tmp_path), compound_file(), "plan.doc")
     (pid,) = [int(pid) for pid in runs.read_text().split()]
     deadline = time.monotonic() + 5
     while Path(f"/proc/{pid}").exists() and "State:\tZ" not in Path(f"/proc/{pid}/status").read_text():
