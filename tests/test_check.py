@@ -312,7 +312,7 @@ def test_attachments_stored_by_an_older_extractor_are_checked_again() -> None:
 def test_only_attachments_watcher_can_read_are_checked_the_others_are_named(
     http_server: PageServer, write_config
 ) -> None:
-    names = ["规划.doc", "规划.wps", "指标.xls", "指标.xlsx", "指标.et", "附表.xls", "plan.docx"]
+    names = ["规划.zip", "规划.rar", "指标.7z", "指标二.zip", "文件.rar", "文件二.7z", "plan.docx"]
     links = " ".join(f"<a href='/files/{name}'>附件{n}</a>" for n, name in enumerate(names))
     http_server.set("/notice.html", HAISHU.replace(b"</h1>", f"</h1><p>{links}</p>".encode()))
     http_server.set("/files/plan.docx", DOCX_OLD, content_type=DOCX_TYPE)
@@ -323,7 +323,7 @@ def test_only_attachments_watcher_can_read_are_checked_the_others_are_named(
     assert list(results) == ["notice", "notice/plan.docx"]
     assert [r.status for r in results.values()] == ["new", "new"]
     note = results["notice"].error
-    assert note.startswith("attachments not followed (a format watcher cannot read): 规划.doc, 规划.wps, 指标.xls")
+    assert note.startswith("attachments not followed (a format watcher cannot read): 规划.zip, 规划.rar, 指标.7z")
     assert note.endswith("and 1 more")
     assert not any(http_server.hits_of(f"/files/{name}") for name in names[:-1])
     (again,) = [r for r in check_all(settings) if r.source == "notice"]

@@ -431,12 +431,8 @@ def test_corrupt_pdf_is_an_extract_error() -> None:
         extract(b"%PDF-1.7\n" + b"\x00 not a pdf " * 50)
 
 
-def test_legacy_doc_and_images_are_refused() -> None:
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048
-    with pytest.raises(ExtractError, match="legacy binary Word/WPS"):
-        extract(ole, url="http://example.org/plan.doc")
-    with pytest.raises(ExtractError, match="legacy binary Word/WPS"):
-        extract(ole, url="http://example.org/plan.wps", content_type="application/octet-stream")
+def test_images_are_refused() -> None:
+    # legacy .doc/.wps are read through LibreOffice: tests/test_office.py
     with pytest.raises(ExtractError, match="image"):
         extract(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
 
@@ -578,7 +574,7 @@ def test_detect_format_content_type_then_extension_then_sniffing() -> None:
 
 
 def test_formats_table_has_one_extractor_per_format() -> None:
-    assert set(FORMATS) == {"html", "docx", "pdf", "text", "ofd"}
+    assert set(FORMATS) == {"html", "docx", "doc", "spreadsheet", "pdf", "text", "ofd"}
     page = "<html><body><p>某某规划正文第一段。</p></body></html>".encode()
     assert FORMATS["html"](page, url="", selector=None, encoding=None, http_charset=None).blocks[0].text == "某某规划正文第一段。"
 

@@ -10,6 +10,13 @@ document, and the run goes on. At most `processes` jobs run at once, so the memo
 bounded too: about processes × memory, beside the coordinating process.
 
 `processes = 0` runs jobs in the calling process, with no limit: for debugging only.
+
+A program a reader starts (LibreOffice converting a .doc) inherits the worker's limit, and
+LibreOffice does not start under 384 MB: it maps about 485 MB of address space to convert even a
+small document (its resident peak is about 210 MB). So a worker's limit is soft, and its hard
+limit is PROGRAM_MEMORY: the reader's own code still fails at `memory`, and only the program,
+which raises its soft limit itself (program_limits), may use more. A hard limit cannot be raised
+again by an unprivileged process, so this is the one place that decides it.
 """
 
 from __future__ import annotations
@@ -33,10 +40,13 @@ _PRELOAD = [
     "watcher.extract.html",
     "watcher.extract.docx",
     "watcher.extract.pdf",
+    "watcher.extract.office",
+    "watcher.extract.spreadsheet",
     "watcher.extract.text",
     "watcher.differ",
     "watcher.differ.ledger",
 ]
+PROGRAM_MEMORY = 1024 * 1024 * 1024  # address space of a program a reader starts (LibreOffice)
 _MEMORY_LEFT_FOR_REPLY = 16 * 1024 * 1024  # held during a job, freed to send its reply
 _JOBS_PER_WORKER = 200  # then a new worker: a long-lived heap only grows
 
@@ -173,7 +183,7 @@ def _serve(pipe: Connection, memory: int) -> None:
     (outcome, value, spent): ("ok", result), ("error", exception) or ("memory", None), and whether
     the job took the worker to its limit. A spent worker stops: its peak (VmPeak, which only
     grows) could no longer tell the next job's failed allocation from a damaged file."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_AS, (memory, max(memory, PROGRAM_MEMORY)))
     # Ctrl-C reaches the whole process group: the coordinating process decides (Workers.stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     near_limit = memory - _MEMORY_LEFT_FOR_REPLY * 4
@@ -199,6 +209,14 @@ def _serve(pipe: Connection, memory: int) -> None:
             return
         if spent:
             return
+
+
+def program_limits() -> None:
+    """In a program a reader starts, before it runs (subprocess preexec_fn): PROGRAM_MEMORY of
+    address space, or the hard limit where that is lower."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = PROGRAM_MEMORY if hard == resource.RLIM_INFINITY else min(PROGRAM_MEMORY, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
 def _peak() -> int:

@@ -46,6 +46,11 @@ class ExtractError(WatcherError):
     """A fetched or local document could not be turned into text (corrupt DOCX/PDF, unknown format)."""
 
 
+class ProgramMissing(ExtractError):
+    """A reader needs a program that is not installed (LibreOffice for .doc/.wps/.xls); the
+    message names the package that installs it."""
+
+
 class BudgetExceeded(ExtractError):
     """Reading a document needed more memory or time than one document may take."""
 

@@ -19,6 +19,7 @@ __all__ = [
     "REGISTRY",
     "Format",
     "attachment_format",
+    "compound_streams",
     "detect_format",
     "followed_attachment",
     "is_document_name",
@@ -38,6 +39,10 @@ class Format:
     magic: tuple[bytes, ...] = ()  # the body starts with one of these …
     magic_window: int = 0  # … or, when > 0, holds one within its first so many bytes
     zip_member: str = ""  # a zip container holding this member is this format
+    # A Compound File (the legacy Office container: .doc, .wps, .xls, .et) holding one of these
+    # streams is this format; one holding none of them is the format its content type or extension
+    # names, if that is a Compound File format, else the format of that magic.
+    compound_streams: tuple[str, ...] = ()
     attachment_extensions: tuple[str, ...] = ()  # a link ending so is an attachment of its page
     # … wherever it is on the page; False: only within the document's own text, since a site's
     # navigation (menus, breadcrumbs, related items) links its own pages so.
@@ -50,7 +55,8 @@ class Format:
         return self.reader is not None
 
 
-_READ = "only .docx, OFD, PDF, HTML and text can be read"
+_READ = "only Word (.docx, .doc, .wps), spreadsheets, OFD, PDF, HTML and text can be read"
+_COMPOUND_FILE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # Magic bytes are tried in this order: a zip before a PDF marker within it, a PDF marker before
 # a Compound File or image header.
@@ -82,11 +88,25 @@ REGISTRY: tuple[Format, ...] = (
     Format(
         "spreadsheet",
         extensions=(".xls", ".xlsx", ".et"),
+        content_types=(
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/kset",
+            "application/wps-office.et",
+        ),
         zip_member="xl/workbook.xml",
+        compound_streams=("Workbook", "Book"),  # Excel 97 and Kingsoft ET; Excel 5
         attachment_extensions=(".xls", ".xlsx", ".et"),
-        unreadable=f"a spreadsheet; {_READ}",
+        reader=("watcher.extract.spreadsheet", "extract_spreadsheet"),
     ),
-    Format("zip", magic=(b"PK\x03\x04",), unreadable="a zip archive that is not a .docx or .ofd"),
+    Format(
+        "zip",
+        extensions=(".zip", ".rar", ".7z"),
+        magic=(b"PK\x03\x04",),
+        # archives are named in a check's note, not fetched: watcher does not unpack them
+        attachment_extensions=(".zip", ".rar", ".7z"),
+        unreadable="an archive (.zip, .rar, .7z) that is not a .docx, .xlsx or .ofd; watcher does not unpack archives",
+    ),
     Format(
         "pdf",
         extensions=(".pdf",),
@@ -98,11 +118,12 @@ REGISTRY: tuple[Format, ...] = (
     ),
     Format(
         "doc",
-        extensions=(".doc", ".wps"),
+        extensions=(".doc", ".wps", ".dot"),
         content_types=("application/msword", "application/vnd.ms-works", "application/kswps", "application/wps-office.wps"),
-        magic=(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),  # Compound File: .doc, .wps, .xls of old
+        magic=(_COMPOUND_FILE,),
+        compound_streams=("WordDocument",),  # Word 97 and Kingsoft WPS
         attachment_extensions=(".doc", ".wps"),
-        unreadable=f"a legacy binary Word/WPS document (.doc/.wps); {_READ}",
+        reader=("watcher.extract.office", "extract_doc"),
     ),
     Format(
         "image",
@@ -127,6 +148,7 @@ _BY_CONTENT_TYPE = {media: fmt for fmt in REGISTRY for media in fmt.content_type
 _BY_ATTACHMENT_EXTENSION = {extension: fmt for fmt in REGISTRY for extension in fmt.attachment_extensions}
 _ZIP_MEMBERS = tuple((fmt.zip_member, fmt) for fmt in REGISTRY if fmt.zip_member)
 _ZIP = _BY_NAME["zip"]
+_COMPOUND = next(fmt for fmt in REGISTRY if _COMPOUND_FILE in fmt.magic)
 _DAMAGED_ZIP = _BY_NAME["docx"]  # a damaged zip named as nothing else: the DOCX reader says what is wrong
 
 _MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|p|div|br|table|span|h[1-6])[\s>/]", re.I)
@@ -147,24 +169,56 @@ def _last_suffix(path: str) -> str:
 
 
 def detect_format(body: bytes, content_type: str = "", url: str = "") -> str:
-    """The format of a body: "html", "docx", "pdf", "text", or an unreadable one ("doc", "image" …).
+    """The format of a body: "html", "docx", "doc", "spreadsheet", "pdf", "text", or an
+    unreadable one ("image" …).
 
-    Magic bytes first, then the content type, then the URL's extension, then sniffing.
+    Magic bytes first, then the content type, then the URL's extension, then sniffing. A Compound
+    File is a spreadsheet or a Word document by the streams it holds, else by its content type,
+    then its extension.
     """
-    media = content_type.split(";")[0].strip().lower()
-    extension = _last_suffix(urlsplit(url).path if "://" in url else url)
     for fmt in REGISTRY:
         if any(_has_magic(body, magic, fmt.magic_window) for magic in fmt.magic):
-            return _zip_format(body, _BY_CONTENT_TYPE.get(media) or _BY_EXTENSION.get(extension)) if fmt is _ZIP else fmt.name
-    if media in _BY_CONTENT_TYPE:
-        return _BY_CONTENT_TYPE[media].name
-    for fmt in REGISTRY:
-        if fmt.media_prefix and media.startswith(fmt.media_prefix):
+            if fmt is _ZIP:
+                return _zip_format(body, _named_format(content_type, url))
+            if fmt is _COMPOUND:
+                return _compound_format(body, content_type, url)
             return fmt.name
-    if extension in _BY_EXTENSION:
-        return _BY_EXTENSION[extension].name
+    named = _named_format(content_type, url)
+    if named is not None:
+        return named.name
     head = body[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     return "html" if _MARKUP.search(head) else "text"
+
+
+def _named_format(content_type: str, url: str) -> Format | None:
+    """The format the content type names, else the URL's extension; None when neither does."""
+    media = content_type.split(";")[0].strip().lower()
+    if media in _BY_CONTENT_TYPE:
+        return _BY_CONTENT_TYPE[media]
+    for fmt in REGISTRY:
+        if fmt.media_prefix and media.startswith(fmt.media_prefix):
+            return fmt
+    return _BY_EXTENSION.get(_last_suffix(urlsplit(url).path if "://" in url else url))
+
+
+def compound_streams(body: bytes) -> frozenset[str] | None:
+    """The names of the streams at the top of a Compound File; None when it is not a readable one."""
+    import olefile  # only for Compound Files: most runs read none
+
+    try:
+        with olefile.OleFileIO(io.BytesIO(body)) as compound:
+            return frozenset(path[0] for path in compound.listdir(streams=True, storages=False) if len(path) == 1)
+    except Exception:  # olefile raises OSError, ValueError, IndexError … on damaged files
+        return None
+
+
+def _compound_format(body: bytes, content_type: str, url: str) -> str:
+    streams = compound_streams(body) or frozenset()
+    by_stream = next((fmt for fmt in REGISTRY if streams.intersection(fmt.compound_streams)), None)
+    if by_stream is not None:
+        return by_stream.name
+    named = _named_format(content_type, url)
+    return named.name if named is not None and named.compound_streams else _COMPOUND.name
 
 
 def _has_magic(body: bytes, magic: bytes, window: int) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 
 import cn2an
@@ -21,7 +20,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from watcher.errors import ExtractError
-from watcher.extract.package import package_members
+from watcher.extract.package import rebuilt_package
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
 
@@ -305,22 +304,13 @@ class _Reader:
                     self.body(inner)
 
 
-def _checked_package(body: bytes) -> bytes:
-    """The package rebuilt (stored, uncompressed) from what its members really inflate to under
-    the caps of watcher.extract.package: python-docx is never given the original, since reading
-    a member whole inflates everything its compressed data holds before zipfile cuts it."""
-    rebuilt = io.BytesIO()
-    with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
-        for name, data in package_members(body, kind="DOCX", required="word/document.xml"):
-            out.writestr(name, data)
-    return rebuilt.getvalue()
 
 
 def extract_docx(body: bytes, **_options: object) -> Document:
     """A .docx body → Document (blocks in body order, tables interleaved).
 
     The keyword options of extract() (selector, encoding …) have no meaning for DOCX."""
-    package = _checked_package(body)
+    package = rebuilt_package(body, kind="DOCX", required="word/document.xml")
     try:
         document = docx.Document(io.BytesIO(package))
     except Exception as exc:  # python-docx raises KeyError, ValueError, XMLSyntaxError … on damaged parts

@@ -48,3 +48,14 @@ def package_members(body: bytes, *, kind: str, required: str) -> Iterator[tuple[
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, RuntimeError,
             zlib.error) as exc:
         raise ExtractError(f"corrupt {kind} (not a readable zip archive): {exc}") from exc
+
+
+def rebuilt_package(body: bytes, *, kind: str, required: str) -> bytes:
+    """The package rebuilt (stored, uncompressed) from what its members really inflate to under
+    the caps: a reader (python-docx, openpyxl) is never given the original, since reading a
+    member whole inflates everything its compressed data holds before zipfile cuts it."""
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
+        for name, data in package_members(body, kind=kind, required=required):
+            out.writestr(name, data)
+    return rebuilt.getvalue()
