@@ -18,6 +18,7 @@ from watcher.model import (
     Diff,
     Indicator,
     InlineOp,
+    OcrReading,
     StoredVersion,
     Target,
     TargetChange,
@@ -118,7 +119,10 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
 
 
 def _info_to_dict(info: VersionInfo) -> dict[str, Any]:
-    return {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
+    data: dict[str, Any] = {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
+    if info.ocr is not None:  # only for a text recognised from scanned pages
+        data["ocr"] = {"pages": list(info.ocr.pages), "unread": info.ocr.unread}
+    return data
 
 
 def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
@@ -127,7 +131,14 @@ def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
         title=d.get("title") or "",
         fetched_at=d.get("fetched_at"),
         sha256=d.get("sha256") or "",
+        ocr=_ocr_from_dict(d.get("ocr")),
     )
+
+
+def _ocr_from_dict(d: Mapping[str, Any] | None) -> OcrReading | None:
+    if not d:
+        return None
+    return OcrReading(tuple(int(page) for page in d.get("pages") or ()), int(d.get("unread") or 0))
 
 
 def diff_to_dict(diff: Diff) -> dict[str, Any]:
