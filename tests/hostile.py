@@ -101,10 +101,29 @@ def pdf_with_operator_stream(operators: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + bytes(packed) + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    return _pdf(objects)
+    return pdf_file(objects)
 
 
-def _pdf(objects: list[bytes]) -> bytes:
+def pdf_with_declared_image(width: int, height: int) -> bytes:
+    """A one-page PDF drawing one JPEG image that declares width × height pixels, in a few bytes:
+    a renderer decodes such an image whole (the stream caps do not decode image codecs)."""
+    data = b"\xff\xd8\xff\xd9"  # an empty JPEG: only the declared size matters before decoding
+    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n" % (width, height, len(data))
+        + data + b"\nendstream",
+    ]
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these numbered objects (1 is the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

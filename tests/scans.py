@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from hostile import pdf_file
 from PIL import Image, ImageDraw, ImageFont
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -33,8 +34,9 @@ def corpus_paragraphs(name: str = "haishu-sti-plan-2021.txt", *, start: int = 0)
     return [line.strip() for line in lines[start:] if line.strip()]
 
 
-def _font() -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT), _FONT_PX, index=FONT_INDEX)
+def font(size: int = _FONT_PX) -> ImageFont.FreeTypeFont:
+    """Noto Sans CJK SC at `size` pixels."""
+    return ImageFont.truetype(str(FONT), size, index=FONT_INDEX)
 
 
 def _wrapped(paragraph: str, font: ImageFont.FreeTypeFont, width: int) -> Iterator[str]:
@@ -52,7 +54,7 @@ def _wrapped(paragraph: str, font: ImageFont.FreeTypeFont, width: int) -> Iterat
 def draw_pages(paragraphs: Sequence[str], *, pages: int) -> tuple[list[Image.Image], list[str]]:
     """Up to `pages` page images of `paragraphs`, and the paragraphs that are on them, whole
     (a paragraph that does not fit on the last page is left out)."""
-    font = _font()
+    face = font()
     width, height = _PAGE[0] - 2 * _MARGIN, _PAGE[1] - 2 * _MARGIN
     images: list[Image.Image] = []
     printed: list[str] = []
@@ -62,12 +64,12 @@ def draw_pages(paragraphs: Sequence[str], *, pages: int) -> tuple[list[Image.Ima
         draw = ImageDraw.Draw(image)
         y = _MARGIN
         while queue:
-            lines = list(_wrapped(queue[0], font, width))
+            lines = list(_wrapped(queue[0], face, width))
             if y + len(lines) * _LINE_PX > _MARGIN + height:
                 break
             for k, line in enumerate(lines):
                 x = _MARGIN + (2 * _FONT_PX if k == 0 else 0)
-                draw.text((x, y), line, font=font, fill=0)
+                draw.text((x, y), line, font=face, fill=0)
                 y += _LINE_PX
             y += _PARAGRAPH_GAP
             printed.append(queue.pop(0))
@@ -80,6 +82,28 @@ def image_pdf(images: Sequence[Image.Image]) -> bytes:
     out = io.BytesIO()
     images[0].save(out, format="PDF", resolution=SCAN_DPI, save_all=True, append_images=list(images[1:]))
     return out.getvalue()
+
+
+def searchable_scan(lines: Sequence[str]) -> bytes:
+    """A one-page PDF of an image over the whole page with a text layer over it (what OCR software
+    leaves: a "searchable" scan). Its text is ASCII in Helvetica: the layer, not its script, matters."""
+    import zlib
+
+    pixels = zlib.compress(bytes([255]) * 64 * 64)
+    show = b"".join(b"BT /F1 12 Tf 72 %d Td (%s) Tj ET\n" % (760 - 20 * k, line.encode("ascii"))
+                    for k, line in enumerate(lines))
+    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q\n" + show
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return pdf_file(objects)
 
 
 def scanned_pdf(paragraphs: Sequence[str], *, pages: int = 1) -> tuple[bytes, list[str]]:

@@ -121,8 +121,12 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
 def _info_to_dict(info: VersionInfo) -> dict[str, Any]:
     data: dict[str, Any] = {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
     if info.ocr is not None:  # only for a text recognised from scanned pages
-        data["ocr"] = {"pages": list(info.ocr.pages), "unread": info.ocr.unread}
+        data["ocr"] = _ocr_to_dict(info.ocr)
     return data
+
+
+def _ocr_to_dict(ocr: OcrReading) -> dict[str, Any]:
+    return {"pages": list(ocr.pages), "unread": ocr.unread}
 
 
 def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
@@ -217,7 +221,7 @@ def source_status_to_dict(status: SourceStatus) -> dict[str, Any]:
 
 def version_to_dict(version: StoredVersion) -> dict[str, Any]:
     """One stored version of `watcher history --format json` (its text left out)."""
-    return {
+    data: dict[str, Any] = {
         "id": version.id,
         "number": version.number,
         "ref": version.ref,
@@ -226,6 +230,9 @@ def version_to_dict(version: StoredVersion) -> dict[str, Any]:
         "title": version.title,
         "url": version.url,
     }
+    if version.ocr is not None:
+        data["ocr"] = _ocr_to_dict(version.ocr)
+    return data
 
 
 _STORED_CHANGE_FIELDS = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")

@@ -594,8 +594,9 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
                     lines.extend(page_lines)
                     tables.extend(page_tables)
                 page.close()
-        if scanned:
-            lines.extend(_recognised_lines(body, scanned[: ocr.MAX_OCR_PAGES]))
+        read = scanned[: ocr.MAX_OCR_PAGES]
+        if read:
+            lines.extend(_recognised_lines(body, read))
             lines.sort(key=lambda line: line.page)  # stable: each page's lines keep their order
     except ExtractError:
         raise
@@ -639,5 +640,4 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     document = assemble(final, fmt="pdf", title=title)
     if not scanned:
         return document
-    read = scanned[: ocr.MAX_OCR_PAGES]
     return replace(document, ocr=OcrReading(tuple(page + 1 for page in read), len(scanned) - len(read)))
