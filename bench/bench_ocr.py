@@ -10,21 +10,20 @@ Pages of the corpus texts (../shared/corpus) are drawn as images into an image-o
   `.venv/bin/pip install rapidocr_onnxruntime`; skipped with that hint when missing).
 
 Each engine runs in a child process of its own, whose process tree is sampled every 20 ms: the
-largest VmPeak (address space, what RLIMIT_AS limits) and VmHWM (resident peak) of one process
-are printed, with the seconds per page and the CER: Levenshtein distance / reference length, on
-the text with white space removed (raw), and on the comparison form (watcher.normalise: widths
-and punctuation folded, as versions are compared).
+VmPeak (address space, what RLIMIT_AS limits, per process) and VmHWM (resident peak) of each of
+its processes are printed by name (python: the reader; tesseract: the program it starts), with
+the seconds per page and the CER: Levenshtein distance / reference length, on the text with
+white space removed (raw), and on the comparison form (watcher.normalise: widths and
+punctuation folded, as versions are compared).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -32,8 +31,10 @@ from rapidfuzz.distance import Levenshtein
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import scans  # noqa: E402
+from timing import process_tree, sampled  # noqa: E402
 
 from watcher.normalise import comparison_form  # noqa: E402
 
@@ -67,48 +68,31 @@ def scanned_pages(count: int) -> tuple[bytes, list[str]]:
     return scans.image_pdf(images), references
 
 
-def process_peaks(pid: int) -> tuple[int, int]:
-    """The largest VmPeak and VmHWM of one process of the tree under `pid`, in bytes."""
-    vm_peak = hwm = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
+Peaks = dict[str, tuple[int, int]]  # process name → (VmPeak, VmHWM) in bytes, the largest seen
+
+
+def process_peaks(pid: int, peaks: Peaks) -> None:
+    """Fold the VmPeak and VmHWM of each process of the tree under `pid` into `peaks`, by name."""
+    for current in process_tree(pid):
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as status:
-                for line in status:
-                    if line.startswith("VmPeak:"):
-                        vm_peak = max(vm_peak, int(line.split()[1]) * 1024)
-                    elif line.startswith("VmHWM:"):
-                        hwm = max(hwm, int(line.split()[1]) * 1024)
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
-                    stack.extend(int(child) for child in children.read().split())
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
         except (OSError, ValueError):
             continue
-    return vm_peak, hwm
+        name = fields.get("Name", "?").strip()
+        vm_peak, hwm = (int(fields.get(key, "0 kB").split()[0]) * 1024 for key in ("VmPeak", "VmHWM"))
+        old = peaks.get(name, (0, 0))
+        peaks[name] = (max(old[0], vm_peak), max(old[1], hwm))
 
 
-def measured(engine: str, pdf: Path, pages: int) -> tuple[dict[str, object], tuple[int, int]]:
-    """Run one engine in a child process; its answer and the peaks of its tree."""
+def measured(engine: str, pdf: Path, pages: int) -> tuple[dict[str, object], Peaks]:
+    """Run one engine in a child process; its answer and the peaks of the processes of its tree."""
     child = subprocess.Popen(
         [sys.executable, __file__, "--child", engine, str(pdf), "--pages", str(pages)],
         stdout=subprocess.PIPE, cwd=ROOT,
     )
-    peaks = (0, 0)
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peaks
-        while not done.is_set():
-            now = process_peaks(child.pid)
-            peaks = (max(peaks[0], now[0]), max(peaks[1], now[1]))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = child.communicate()
-    done.set()
-    sampler.join()
+    peaks: Peaks = {}
+    out = sampled(child, lambda pid: process_peaks(pid, peaks))
     return json.loads(out), peaks
 
 
@@ -171,20 +155,21 @@ def main() -> None:
         pdf.write_bytes(body)
         reference_chars = sum(len("".join(r.split())) for r in references)
         print(f"{args.pages} A4 pages at {scans.SCAN_DPI} dpi, {reference_chars} characters of reference text")
-        print(f"{'engine':10} {'CER raw':>8} {'CER cmp':>8} {'worst pg':>8} {'s/page':>7} {'VmPeak MB':>10} {'VmHWM MB':>9}")
+        print(f"{'engine':10} {'CER raw':>8} {'CER cmp':>8} {'worst pg':>8} {'s/page':>7}   peak memory (VmPeak / VmHWM, MB)")
         for engine in ENGINES:
             missing = available(engine)
             if missing:
                 print(f"{engine:10} not installed: {missing}")
                 continue
-            answer, (vm_peak, hwm) = measured(engine, pdf, args.pages)
+            answer, peaks = measured(engine, pdf, args.pages)
             texts = answer["texts"]
             assert isinstance(texts, list)
             raw = cer("".join(references), "".join(texts))
             folded = cer("".join(references), "".join(texts), "comparison")
             worst = max(cer(r, t, "comparison") for r, t in zip(references, texts, strict=True))
             seconds = float(answer["seconds"]) / args.pages  # type: ignore[arg-type]
-            print(f"{engine:10} {raw:8.2%} {folded:8.2%} {worst:8.2%} {seconds:7.1f} {vm_peak / MB:10.0f} {hwm / MB:9.0f}")
+            memory = ", ".join(f"{name} {vm // MB} / {hwm // MB}" for name, (vm, hwm) in sorted(peaks.items()))
+            print(f"{engine:10} {raw:8.2%} {folded:8.2%} {worst:8.2%} {seconds:7.1f}   {memory}")
             if args.show:
                 print("\n".join(texts))
 

@@ -9,10 +9,11 @@ with a two-character indent and wraps at the right margin, as a printed 公文 d
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hostile import pdf_file
+from hostile import pdf_with_image
 from PIL import Image, ImageDraw, ImageFont
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -87,23 +88,9 @@ def image_pdf(images: Sequence[Image.Image]) -> bytes:
 def searchable_scan(lines: Sequence[str]) -> bytes:
     """A one-page PDF of an image over the whole page with a text layer over it (what OCR software
     leaves: a "searchable" scan). Its text is ASCII in Helvetica: the layer, not its script, matters."""
-    import zlib
-
-    pixels = zlib.compress(bytes([255]) * 64 * 64)
     show = b"".join(b"BT /F1 12 Tf 72 %d Td (%s) Tj ET\n" % (760 - 20 * k, line.encode("ascii"))
                     for k, line in enumerate(lines))
-    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q\n" + show
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 6 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /XObject /Subtype /Image /Width 64 /Height 64 /ColorSpace /DeviceGray "
-        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    return pdf_file(objects)
+    return pdf_with_image(64, 64, zlib.compress(bytes([255]) * 64 * 64), b"/FlateDecode", show)
 
 
 def scanned_pdf(paragraphs: Sequence[str], *, pages: int = 1) -> tuple[bytes, list[str]]:

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import PageServer, case_bytes
 from hostile import pdf_with_declared_image
-from PIL import Image, ImageDraw
 from rapidfuzz.distance import Levenshtein
-from scans import SCAN_DPI, corpus_paragraphs, font, image_pdf, scanned_pdf, searchable_scan
+from scans import SCAN_DPI, corpus_paragraphs, draw_pages, image_pdf, scanned_pdf, searchable_scan
 from tools import need
 
 from watcher.differ.ledger import indicators
@@ -102,10 +101,9 @@ def test_a_scanned_pdf_without_the_ocr_engine_says_what_to_install(monkeypatch, 
 def test_pages_past_the_ocr_cap_are_counted_not_read() -> None:
     need("tesseract")
     pages = []
-    for number in range(MAX_OCR_PAGES + 2):  # small pages, one line each: quick to read
-        image = Image.new("L", (800, 200), 255)
-        ImageDraw.Draw(image).text((40, 60), f"第{number + 1}条", fill=0, font=font(60))
-        pages.append(image)
+    lines = [paragraph[:20] for paragraph in corpus_paragraphs(start=30)]
+    for number in range(1, MAX_OCR_PAGES + 3):  # a line a page, each another (not page furniture)
+        pages += draw_pages([f"第{number}条 {lines[number]}"], pages=1)[0]
     document = extract(image_pdf(pages), content_type=PDF)
     assert document.ocr == OcrReading(pages=tuple(range(1, MAX_OCR_PAGES + 1)), unread=2)
     assert "2 more scanned pages not read" in document.ocr.note

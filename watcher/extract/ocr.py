@@ -7,11 +7,13 @@ line with its box; the boxes are turned into PDF points so that watcher.extract.
 lines into paragraphs from their geometry, like the lines of a text layer.
 
 Why Tesseract and not RapidOCR (bench/bench_ocr.py: the same 4 rendered A4 pages of the corpus,
-3486 characters): Tesseract CER 0.5% (comparison form; 0.8% raw), 2.7 s a page, VmPeak 140 MB,
-92 MB resident; RapidOCR (rapidocr_onnxruntime 1.4.4, PP-OCRv4, default settings) CER 6.3%
-(it left out whole lines), 11.7 s a page, VmPeak 1955 MB, 916 MB resident: five times the
-document budget ([fetch] document_memory, 384 MB), where Tesseract fits under it unchanged (the
-subprocess inherits the worker's RLIMIT_AS).
+3486 characters). Tesseract: CER 0.5% on the comparison form (0.8% raw), 2.7 s a page on a quiet
+machine (13.8 s at a load of 13 on 2 cores), the tesseract process at VmPeak 140 MB / 91 MB
+resident. RapidOCR (rapidocr_onnxruntime 1.4.4, PP-OCRv4 models from its wheel, defaults): CER
+6.3% (it left out whole lines), 11.7 s a page (63.3 s loaded), VmPeak 1955–2007 MB / 916–966 MB
+resident: five times the document budget ([fetch] document_memory, 384 MB), where Tesseract fits
+under it unchanged (the subprocess inherits the worker's RLIMIT_AS; a two-page scan was read under
+a 160 MB budget, not under 128 MB).
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from watcher.errors import ExtractError
 
 OCR_DPI = 200  # a common scanning resolution: 12 pt type is about 33 px high, which Tesseract reads well
 MAX_OCR_PIXELS = 16_000_000  # A4 at 200 dpi is 3.9 MP; an A3 page is 7.8 MP. A larger page is rendered smaller.
-# Pages read by OCR in one document: Tesseract takes 2.7 s for a full page of body text on one
-# core (bench/bench_ocr.py), and up to 10 s on a machine whose cores are all busy; 8 pages stay
-# within the 120 s document deadline ([fetch] document_seconds) even then. A missed deadline
-# loses the whole document; the scanned pages past the cap are counted in the version, not read.
-MAX_OCR_PAGES = 8
+# Pages read by OCR in one document: Tesseract takes 2.7 s for a full A4 page of body text on a
+# quiet core and 13.8 s on a machine loaded 6× over (bench/bench_ocr.py); 6 pages stay within the
+# 120 s document deadline ([fetch] document_seconds) even then (83 s). A missed deadline loses
+# the whole document; the scanned pages past the cap are counted in the version, not read.
+MAX_OCR_PAGES = 6
 OCR_PAGE_SECONDS = 60.0  # one page; a page that takes longer is a failure of the document
 LANGUAGE = "chi_sim"
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
