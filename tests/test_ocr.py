@@ -98,6 +98,14 @@ def test_a_scanned_pdf_without_the_ocr_engine_says_what_to_install(monkeypatch, 
         extract(body, content_type=PDF)
 
 
+def test_a_tesseract_without_chinese_data_says_what_to_install(monkeypatch, tmp_path: Path) -> None:
+    need("tesseract")
+    body, _ = scanned_pdf(corpus_paragraphs(start=30), pages=1)
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))  # a tessdata folder without chi_sim
+    with pytest.raises(ExtractError, match="chi_sim.*apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
+        extract(body, content_type=PDF)
+
+
 def test_pages_past_the_ocr_cap_are_counted_not_read() -> None:
     need("tesseract")
     pages = []

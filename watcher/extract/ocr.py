@@ -109,11 +109,11 @@ def recognise(program: str, image: bytes, scale: float) -> list[OcrLine]:
     except OSError as exc:
         raise ExtractError(f"OCR could not start: {exc}; {INSTALL_HINT}") from exc
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        last = message[-1][:200] if message else f"exit status {done.returncode}"
-        if LANGUAGE in done.stderr.decode("utf-8", "replace"):
-            raise ExtractError(f"OCR failed: {last}; {INSTALL_HINT}")
-        raise ExtractError(f"OCR failed: {last}")
+        said = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        about_language = [line for line in said if LANGUAGE in line]  # "Failed loading language 'chi_sim'"
+        if about_language:
+            raise ExtractError(f"OCR failed: {about_language[-1][:200]}; {INSTALL_HINT}")
+        raise ExtractError(f"OCR failed: {said[-1][:200] if said else f'exit status {done.returncode}'}")
     return lines_of_tsv(done.stdout.decode("utf-8", "replace"), scale)
 
 
