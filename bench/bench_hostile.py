@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import hostile  # noqa: E402
 from conftest import PageServer, case_bytes, toml_value  # noqa: E402
+from timing import process_tree, sampled  # noqa: E402
 
 MB = 2**20
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -45,9 +44,7 @@ def tree_memory(pid: int) -> tuple[int, int, int]:
     are not counted once per worker), the sum of RSS (shared pages counted in every process) and
     the largest RSS of one process."""
     pss = rss = largest = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
+    for current in process_tree(pid):
         try:
             with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as rollup:
                 for line in rollup:
@@ -56,9 +53,6 @@ def tree_memory(pid: int) -> tuple[int, int, int]:
                     elif line.startswith("Rss:"):
                         one = int(line.split()[1]) * 1024
                         rss, largest = rss + one, max(largest, one)
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
-                    stack.extend(int(child) for child in children.read().split())
         except (OSError, ValueError):
             continue
     return pss, rss, largest
@@ -74,19 +68,12 @@ def measured_check(config: Path, *sources: str) -> tuple[float, tuple[int, int, 
         cwd=ROOT,
     )
     peak = (0, 0, 0)
-    done = threading.Event()
 
-    def sample() -> None:
+    def sample(pid: int) -> None:
         nonlocal peak
-        while not done.is_set():
-            peak = tuple(max(a, b) for a, b in zip(peak, tree_memory(child.pid), strict=True))  # type: ignore[assignment]
-            time.sleep(0.02)
+        peak = tuple(max(a, b) for a, b in zip(peak, tree_memory(pid), strict=True))  # type: ignore[assignment]
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = child.communicate()
-    done.set()
-    sampler.join()
+    out = sampled(child, sample)
     seconds = time.monotonic() - started
     results = json.loads(out or b"[]")
     return seconds, peak, results if isinstance(results, list) else results.get("results", [])

@@ -101,10 +101,36 @@ def pdf_with_operator_stream(operators: int) -> bytes:
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + bytes(packed) + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    return _pdf(objects)
+    return pdf_file(objects)
 
 
-def _pdf(objects: list[bytes]) -> bytes:
+def pdf_with_image(width: int, height: int, data: bytes, codec: bytes, text: bytes = b"") -> bytes:
+    """A one-page A4 PDF drawing one grey image of width × height pixels (its stream `data`,
+    encoded with the filter `codec`) over the whole page, then the text operators `text` (font
+    /F1, Helvetica) over it."""
+    content = b"q 595 0 0 842 0 0 cm /Im0 Do Q\n" + text
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> /Font << /F1 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter %s /Length %d >>\nstream\n" % (width, height, codec, len(data))
+        + data + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return pdf_file(objects)
+
+
+def pdf_with_declared_image(width: int, height: int) -> bytes:
+    """A PDF drawing one JPEG image that declares width × height pixels, in a few bytes: a
+    renderer decodes such an image whole (the stream caps do not decode image codecs)."""
+    return pdf_with_image(width, height, b"\xff\xd8\xff\xd9", b"/DCTDecode")  # an empty JPEG
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these numbered objects (1 is the catalog), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -19,6 +19,7 @@ from watcher.model import (
     DocumentNews,
     Indicator,
     InlineOp,
+    OcrReading,
     StoredVersion,
     Target,
     TargetChange,
@@ -146,7 +147,14 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
 
 
 def _info_to_dict(info: VersionInfo) -> dict[str, Any]:
-    return {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
+    data: dict[str, Any] = {"ref": info.ref, "title": info.title, "fetched_at": info.fetched_at, "sha256": info.sha256}
+    if info.ocr is not None:  # only for a text recognised from scanned pages
+        data["ocr"] = _ocr_to_dict(info.ocr)
+    return data
+
+
+def _ocr_to_dict(ocr: OcrReading) -> dict[str, Any]:
+    return {"pages": list(ocr.pages), "unread": ocr.unread}
 
 
 def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
@@ -155,7 +163,14 @@ def _info_from_dict(d: Mapping[str, Any]) -> VersionInfo:
         title=d.get("title") or "",
         fetched_at=d.get("fetched_at"),
         sha256=d.get("sha256") or "",
+        ocr=_ocr_from_dict(d.get("ocr")),
     )
+
+
+def _ocr_from_dict(d: Mapping[str, Any] | None) -> OcrReading | None:
+    if not d:
+        return None
+    return OcrReading(tuple(int(page) for page in d.get("pages") or ()), int(d.get("unread") or 0))
 
 
 def diff_to_dict(diff: Diff) -> dict[str, Any]:
@@ -240,7 +255,7 @@ def source_status_to_dict(status: SourceStatus) -> dict[str, Any]:
 
 def version_to_dict(version: StoredVersion) -> dict[str, Any]:
     """One stored version of `watcher history --format json` (its text left out)."""
-    return {
+    data: dict[str, Any] = {
         "id": version.id,
         "number": version.number,
         "ref": version.ref,
@@ -249,6 +264,9 @@ def version_to_dict(version: StoredVersion) -> dict[str, Any]:
         "title": version.title,
         "url": version.url,
     }
+    if version.ocr is not None:
+        data["ocr"] = _ocr_to_dict(version.ocr)
+    return data
 
 
 _STORED_CHANGE_FIELDS = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")

@@ -88,6 +88,7 @@ class Document:
     title: str = ""
     format: str = "text"
     attachments: tuple[str, ...] = ()  # absolute URLs of linked .docx/.pdf/.doc/.wps files
+    ocr: OcrReading | None = None  # set when some of the text was recognised from page images
 
     @property
     def text(self) -> str:
@@ -99,6 +100,35 @@ class Document:
             else:
                 lines.append(block.text)
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class OcrReading:
+    """Which scanned pages (PDF pages without a text layer) OCR read: their text may have
+    recognition errors. Stored with the version and named in reports."""
+
+    pages: tuple[int, ...]  # 1-based page numbers read by OCR
+    unread: int = 0  # scanned pages past the OCR page cap, not read
+
+    @property
+    def note(self) -> str:
+        """One line for a report: "OCR: pages 1–3 read by text recognition" …"""
+        plural = "s" if len(self.pages) != 1 else ""
+        note = f"OCR: page{plural} {_page_ranges(self.pages)} read by text recognition" if self.pages else "OCR"
+        if self.unread:
+            note += f"; {self.unread} more scanned page{'s' if self.unread != 1 else ''} not read (OCR page cap)"
+        return note
+
+
+def _page_ranges(pages: Sequence[int]) -> str:
+    """1, 2, 3, 5 → "1–3, 5"."""
+    ranges: list[list[int]] = []
+    for page in pages:
+        if ranges and page == ranges[-1][1] + 1:
+            ranges[-1][1] = page
+        else:
+            ranges.append([page, page])
+    return ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in ranges)
 
 
 # ---------------------------------------------------------------- segmented clauses
@@ -255,6 +285,7 @@ class VersionInfo:
     title: str = ""
     fetched_at: str | None = None  # ISO 8601, UTC
     sha256: str = ""
+    ocr: OcrReading | None = None  # the version's text was (partly) recognised by OCR
 
 
 @dataclass(frozen=True)
@@ -311,6 +342,7 @@ class StoredVersion:
     url: str = ""
     content_type: str = ""
     title: str = ""
+    ocr: OcrReading | None = None
 
     @property
     def ref(self) -> str:
@@ -319,7 +351,7 @@ class StoredVersion:
     @property
     def info(self) -> VersionInfo:
         """How a diff names this version."""
-        return VersionInfo(self.ref, self.title, self.fetched_at, self.sha256)
+        return VersionInfo(self.ref, self.title, self.fetched_at, self.sha256, self.ocr)
 
 
 # ---------------------------------------------------------------- settings (parsed by watcher.config)

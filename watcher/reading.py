@@ -99,10 +99,12 @@ def read(
     if previous is not None and sha256 == previous.sha256:
         return Reading(document, sha256)
     note = None if accept else believable(document, previous.document if previous else None, ratio)
+    if document.ocr is not None:  # the run's report says the new text is a recognised one
+        note = f"{note}; {document.ocr.note}" if note else document.ocr.note
     diff, diff_error = None, None
     if previous is not None:
         try:
-            new_info = VersionInfo(new_ref, document.title, fetched_at, sha256)
+            new_info = VersionInfo(new_ref, document.title, fetched_at, sha256, document.ocr)
             diff = diff_documents(previous.document, document, old_info=previous.info, new_info=new_info)
         except Exception as exc:  # a differ bug must not cost the user the new version
             diff_error = f"its changes could not be computed: {type(exc).__name__}: {exc}"

@@ -20,6 +20,7 @@ def file_info(path: str, document: Document) -> VersionInfo:
         title=document.title,
         fetched_at=modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         sha256=document_hash(document),
+        ocr=document.ocr,
     )
 
 

@@ -33,7 +33,7 @@ def diff_documents(
     pairs = align.align(old_segments.clauses, new_segments.clauses)
     changes = classify.classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
     return Diff(
-        old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old)),
-        new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new)),
+        old=old_info or VersionInfo(ref="old", title=old.title, sha256=document_hash(old), ocr=old.ocr),
+        new=new_info or VersionInfo(ref="new", title=new.title, sha256=document_hash(new), ocr=new.ocr),
         changes=tuple(changes),
     )

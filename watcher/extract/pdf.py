@@ -9,6 +9,10 @@ row skipped.
 
 Before pdfplumber reads a file, check_streams inflates every stream once against a cap
 (decompression bombs: a few hundred KB of Flate data can inflate to gigabytes).
+
+A scanned page (images over most of it, next to no text) is read by OCR (watcher.extract.ocr);
+its recognised lines go through the same re-joining as the lines of a text layer, and the
+Document says which pages OCR read (Document.ocr).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import io
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pdfplumber
@@ -38,9 +42,10 @@ from pdfminer.pdftypes import (
 from pdfminer.psparser import PSKeyword
 
 from watcher.errors import ExtractError
+from watcher.extract import ocr
 from watcher.extract.lines import MAX_PAGE_OBJECTS, MAX_PAGES, Line, drop_furniture, measure_layout, paragraphs, printed_title
 from watcher.extract.text import assemble, join_all
-from watcher.model import Block, Document
+from watcher.model import Block, Document, OcrReading
 from watcher.normalise import comparison_form
 
 # Decoded stream sizes. A page's content stream is rarely over a few MB; 64 MiB is a lossless
@@ -52,6 +57,15 @@ _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TABLE_TOLERANCE = 1.0
+
+# A scanned page: images cover at least this share of it and its text layer has fewer characters
+# than _SCAN_MAX_CHARS (a page number or a stamp printed over a scan is not the page's text).
+_SCAN_IMAGE_SHARE = 0.5
+_SCAN_MAX_CHARS = 20
+_OCR_SIZE_BAND = 0.2  # OCR line heights within this share of the page's median are body type
+# An image larger than this is refused before it is rendered (a 600 dpi A4 grey scan is 35 MP):
+# its codec (JPEG, JPX) is decoded whole by the renderer, outside the stream caps.
+MAX_SCAN_IMAGE_PIXELS = 64_000_000
 
 
 
@@ -159,6 +173,44 @@ def _merge_tables(blocks: list[Block | _Table], table: _Table, previous: object)
         last.page = table.page
         return
     blocks.append(table)
+
+
+# ---------------------------------------------------------------- scanned pages
+
+
+def _scanned(number: int, page: pdfplumber.page.Page, lines: list[Line]) -> bool:
+    """True for a page that is an image of text: images over most of it, next to no text layer."""
+    if sum(len(line.text) for line in lines) >= _SCAN_MAX_CHARS or not page.images:
+        return False
+    area = float(page.width * page.height) or 1.0
+    covered = 0.0
+    for image in page.images:
+        width, height = image.get("srcsize") or (0, 0)
+        if int(width or 0) * int(height or 0) > MAX_SCAN_IMAGE_PIXELS:
+            raise ExtractError(
+                f"PDF refused: page {number + 1} holds an image of more than {MAX_SCAN_IMAGE_PIXELS // 10**6} megapixels"
+            )
+        x0, x1 = max(0.0, float(image["x0"])), min(float(page.width), float(image["x1"]))
+        top, bottom = max(0.0, float(image["top"])), min(float(page.height), float(image["bottom"]))
+        covered += max(0.0, x1 - x0) * max(0.0, bottom - top)
+    return covered >= _SCAN_IMAGE_SHARE * area
+
+
+def _recognised_lines(body: bytes, pages: list[int]) -> list[Line]:
+    """The OCR lines of the scanned pages as Line. A line's type size is its height; heights near
+    the page's median are that median, since a box's height varies with its characters."""
+    lines: list[Line] = []
+    for number, found in ocr.read_pages(body, pages):
+        heights = sorted(line.bottom - line.top for line in found)
+        median = heights[len(heights) // 2] if heights else 0.0
+        for line in found:
+            size = line.bottom - line.top
+            if abs(size - median) <= _OCR_SIZE_BAND * median:
+                size = median
+            size = round(size, 1)
+            # the first word's width: one ideograph, about the type size
+            lines.append(Line(number, line.x0, line.x1, line.top, line.bottom, size, line.text, size))
+    return lines
 
 
 # ---------------------------------------------------------------- object caps
@@ -364,6 +416,7 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     lines: list[Line] = []
     tables: list[_Table] = []
     heights: dict[int, float] = {}
+    scanned: list[int] = []
     try:
         check_streams(body)
         with pdfplumber.open(io.BytesIO(body)) as pdf:
@@ -374,14 +427,23 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
                 page = _metered(listed)
                 heights[number] = float(page.height)
                 page_lines, page_tables = _read_page(number, page)
-                lines.extend(page_lines)
-                tables.extend(page_tables)
+                if not page_tables and _scanned(number, page, page_lines):
+                    scanned.append(number)  # OCR reads what the page shows, its bit of text too
+                else:
+                    lines.extend(page_lines)
+                    tables.extend(page_tables)
                 page.close()
+        read = scanned[: ocr.MAX_OCR_PAGES]
+        if read:
+            lines.extend(_recognised_lines(body, read))
+            lines.sort(key=lambda line: line.page)  # stable: each page's lines keep their order
     except ExtractError:
         raise
     except Exception as exc:  # pdfminer raises PDFSyntaxError, PSEOF, KeyError, TypeError … on damaged files
         raise ExtractError(f"corrupt or unreadable PDF: {type(exc).__name__}: {exc}") from exc
     if not lines and not tables:
+        if scanned:
+            raise ExtractError("the PDF has no text layer, and OCR recognised no text in its scanned pages")
         raise ExtractError("the PDF has no text layer (a scanned image?); nothing to extract")
 
     lines = drop_furniture(lines, heights)
@@ -404,4 +466,7 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
         previous = item
     blocks.extend(paragraphs(run, layout))
     final = [Block("table", rows=tuple(b.rows)) if isinstance(b, _Table) else b for b in blocks]
-    return assemble(final, fmt="pdf", title=title)
+    document = assemble(final, fmt="pdf", title=title)
+    if not scanned:
+        return document
+    return replace(document, ocr=OcrReading(tuple(page + 1 for page in read), len(scanned) - len(read)))

@@ -91,7 +91,9 @@ def render_markdown(diff: Diff, show_all: bool = False) -> str:
     layout = arrange(diff.changes, show_all)
     lines = [f"# Changes: {escape(diff.old.ref)} → {escape(diff.new.ref)}", ""]
     for label, info in (("Old", diff.old), ("New", diff.new)):
-        details = " · ".join(escape(x) for x in (info.ref, info.title, info.fetched_at or "") if x)
+        details = " · ".join(
+            escape(x) for x in (info.ref, info.title, info.fetched_at or "", info.ocr.note if info.ocr else "") if x
+        )
         lines.append(f"- **{label}:** {details}")
     summary = summary_line(layout.summary, layout.hidden)
     lines += ["", f"**Summary:** {escape(summary)}", ""]

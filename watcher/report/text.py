@@ -73,7 +73,7 @@ def redline_text(change: Change, color: bool) -> Text:
 def _header(old: VersionInfo, new: VersionInfo, layout: Layout) -> list[Text]:
     lines = [_text(f"{old.ref} → {new.ref}", style="bold")]
     for label, info in (("old", old), ("new", new)):
-        details = " · ".join(x for x in (info.title, info.fetched_at or "") if x)
+        details = " · ".join(x for x in (info.title, info.fetched_at or "", info.ocr.note if info.ocr else "") if x)
         if details:
             lines.append(_text(f"  {label}: {details}"))
     line = "Changes: " + summary_line(layout.summary, layout.hidden)

@@ -165,6 +165,12 @@ def m0009_documents(db: Database) -> None:
     )
 
 
+def m0010_ocr(db: Database) -> None:
+    """A version whose text OCR recognised from scanned pages says which pages (JSON
+    {"pages": [1, 2], "unread": 0}); NULL for a text read from a text layer or markup."""
+    _table(db, "versions").add_column("ocr", str)
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -177,6 +183,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0007_evidence,
     m0008_body_keys,
     m0009_documents,
+    m0010_ocr,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:

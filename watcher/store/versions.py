@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from watcher.errors import VersionNotFound
-from watcher.model import Block, Document, Indicator, StoredVersion, Target
+from watcher.model import Block, Document, Indicator, OcrReading, StoredVersion, Target
 from watcher.store.base import StoreBase, last_pk, serialised, table, utc_now
 from watcher.store.records import FetchInfo
 
-_VERSION_COLUMNS = "id, source, number, fetched_at, sha256, text, url, content_type, title"
+_VERSION_COLUMNS = "id, source, number, fetched_at, sha256, text, url, content_type, title, ocr"
 
 
 class VersionsPart(StoreBase):
@@ -145,7 +145,7 @@ class VersionsPart(StoreBase):
     @serialised
     def document(self, version_id: int) -> Document:
         """The stored Document of a version, rebuilt from its blocks (no re-extraction)."""
-        row = self._version_row(version_id, "blocks, title, format, attachments")
+        row = self._version_row(version_id, "blocks, title, format, attachments, ocr")
         blocks = tuple(
             Block(
                 kind=b["kind"],
@@ -160,6 +160,7 @@ class VersionsPart(StoreBase):
             title=row["title"] or "",
             format=row["format"] or "text",
             attachments=tuple(json.loads(row["attachments"] or "[]")),
+            ocr=_ocr(row["ocr"]),
         )
 
     @serialised
@@ -185,7 +186,15 @@ def _stored(row: dict[str, Any]) -> StoredVersion:
         url=row["url"] or "",
         content_type=row["content_type"] or "",
         title=row["title"] or "",
+        ocr=_ocr(row["ocr"]),
     )
+
+
+def _ocr(column: str | None) -> OcrReading | None:
+    if not column:
+        return None
+    data = json.loads(column)
+    return OcrReading(tuple(int(page) for page in data.get("pages", ())), int(data.get("unread", 0)))
 
 
 def _indicator_row(indicator: Indicator) -> dict[str, Any]:
@@ -227,6 +236,7 @@ def _extraction_columns(document: Document) -> dict[str, Any]:
         "title": document.title,
         "format": document.format,
         "attachments": json.dumps(list(document.attachments), ensure_ascii=False),
+        "ocr": None if document.ocr is None else json.dumps({"pages": list(document.ocr.pages), "unread": document.ocr.unread}),
     }
 
 
