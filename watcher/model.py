@@ -16,6 +16,12 @@ from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 # ---------------------------------------------------------------- sources and fetching
 
 
+# How a source is fetched: "plain" HTTP (retried in a browser when the answer is a challenge or a
+# script-only page), or always in a "browser" that runs the page's scripts (watcher.browser).
+FetchMode = Literal["plain", "browser"]
+FETCH_MODES: tuple[FetchMode, ...] = ("plain", "browser")
+
+
 @dataclass(frozen=True)
 class Source:
     """A watched document, as configured."""
@@ -29,6 +35,7 @@ class Source:
     tags: tuple[str, ...] = ()
     robots: bool = True
     title: str | None = None
+    fetch: FetchMode = "plain"
 
 
 @dataclass(frozen=True)
@@ -254,7 +261,10 @@ class Diff:
 
 # ---------------------------------------------------------------- checks
 
-CheckStatus = Literal["new", "unchanged", "failed", "suspicious"]
+# blocked: the answer was a challenge or block page in place of the document (watcher.challenge)
+CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "blocked"]
+# The outcomes that need a person's attention: listed in digests, a run of them is news once.
+PROBLEM_STATUSES: tuple[CheckStatus, ...] = ("failed", "suspicious", "blocked")
 
 
 @dataclass(frozen=True)
@@ -322,6 +332,11 @@ class FetchSettings:
     max_attachments: int = 50  # attachments followed or refused per page; the rest are named in its note
     # Internal addresses pages and redirects may lead to (watcher.links.parse_allowance's forms)
     allow_internal: tuple[str, ...] = ()
+    # The browser fetch (watcher.browser): Chromium's path, the time a page has to load (its
+    # document parsed) and then to settle (scripts writing the page, their requests done).
+    chromium: str = "/usr/bin/chromium"
+    browser_timeout: float = 30.0
+    browser_settle: float = 3.0
 
 
 @dataclass(frozen=True)
