@@ -6,8 +6,8 @@ text written by a script from character codes — and loads them in one Browser:
 pays Chromium's start (cold), the next ones a fresh context and page each (warm). While each page
 loads, the process tree under this process (the Playwright driver, Chromium and its renderer,
 GPU, network and zygote processes) is sampled every 20 ms: the peak of the sum of the Chromium
-processes' RSS and of their PSS (which counts shared pages once, split among the processes
-sharing them) is printed, and the driver's RSS apart.
+processes' RSS, of their PSS (which counts shared pages once, split among the processes sharing
+them) and of their anonymous memory (not the mapped binary) is printed, and the driver's RSS apart.
 
     .venv/bin/python bench/bench_browser.py [--runs 5]
 """
@@ -61,9 +61,10 @@ def _kb(path: str, field: str) -> int:
     return 0
 
 
-def _sample() -> tuple[int, int, int]:
-    """KB: Chromium's RSS and PSS summed over its processes, and the driver's RSS."""
-    rss = pss = driver = 0
+def _sample() -> tuple[int, int, int, int]:
+    """KB: Chromium's RSS, PSS and anonymous (not file-backed) memory summed over its processes,
+    and the driver's RSS."""
+    rss = pss = anon = driver = 0
     for pid in _tree(os.getpid()):
         try:
             exe = os.readlink(f"/proc/{pid}/exe")
@@ -72,23 +73,25 @@ def _sample() -> tuple[int, int, int]:
         if "chromium" in exe:
             rss += _kb(f"/proc/{pid}/status", "VmRSS")
             pss += _kb(f"/proc/{pid}/smaps_rollup", "Pss")
+            anon += _kb(f"/proc/{pid}/smaps_rollup", "Anonymous")
         elif exe.endswith("/node"):
             driver += _kb(f"/proc/{pid}/status", "VmRSS")
-    return rss, pss, driver
+    return rss, pss, anon, driver
 
 
 class Peak:
     """The peak of _sample() while it runs."""
 
     def __init__(self) -> None:
-        self.rss = self.pss = self.driver = 0
+        self.rss = self.pss = self.anon = self.driver = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            rss, pss, driver = _sample()
-            self.rss, self.pss, self.driver = max(self.rss, rss), max(self.pss, pss), max(self.driver, driver)
+            rss, pss, anon, driver = _sample()
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+            self.anon, self.driver = max(self.anon, anon), max(self.driver, driver)
             self._stop.wait(0.02)
 
     def __enter__(self) -> Peak:
@@ -124,8 +127,13 @@ def main() -> None:
                     f"{path}: {len(fetched.body)} bytes rendered; {cold}warm median {statistics.median(warm):.2f} s "
                     f"(min {min(warm):.2f}, max {max(warm):.2f}) over {len(warm)}"
                 )
-                rss, pss, driver = (max(getattr(p, name) for p in peaks) / 1024 for name in ("rss", "pss", "driver"))
-                print(f"  peak Chromium RSS {rss:.0f} MB, PSS {pss:.0f} MB; driver (node) RSS {driver:.0f} MB")
+                rss, pss, anon, driver = (
+                    max(getattr(p, name) for p in peaks) / 1024 for name in ("rss", "pss", "anon", "driver")
+                )
+                print(
+                    f"  peak Chromium RSS {rss:.0f} MB, PSS {pss:.0f} MB, anonymous {anon:.0f} MB; "
+                    f"driver (node) RSS {driver:.0f} MB"
+                )
     finally:
         server.stop()
 
