@@ -50,8 +50,8 @@ ASKS_FOR_JAVASCRIPT = (
 )
 
 
-def settings_for(write_config, sources, **fetch):
-    return load_settings(str(write_config(sources, fetch={**BROWSER, **fetch})))
+def settings_for(write_config, sources, storage="watcher.db", **fetch):
+    return load_settings(str(write_config(sources, fetch={**BROWSER, **fetch}, storage=storage)))
 
 
 def checked(settings):
@@ -177,6 +177,24 @@ def test_a_rendered_page_over_the_size_cap_is_refused(chromium, http_server: Pag
     assert result.status == "failed" and "exceeds the size cap" in result.error
 
 
+def test_what_a_page_downloads_is_capped_with_max_bytes(chromium, http_server: PageServer, write_config) -> None:
+    http_server.set("/big.txt", "政" * 100_000, content_type="text/plain; charset=utf-8")  # 300 KB
+    script = (
+        "var n = document.createElement('p'); document.getElementById('content').appendChild(n);"
+        "fetch('/big.txt').then(r => r.text())"
+        ".then(t => { n.textContent = '下载长度' + t.length; }).catch(() => { n.textContent = '下载中断'; });"
+    )
+    page = written_by_script().replace("</body>", f"<script>{script}</script></body>")
+    http_server.set("/page.html", page)
+    sources = [{"name": "page", "url": http_server.url("/page.html"), "fetch": "browser"}]
+    capped = settings_for(write_config, sources, max_bytes=128 * 1024)
+    assert checked(capped)["page"].status == "new"
+    assert "下载中断" in stored_text(capped, "page")
+    roomy = settings_for(write_config, sources, storage="roomy.db")
+    assert checked(roomy)["page"].status == "new"
+    assert "下载长度100000" in stored_text(roomy, "page")
+
+
 def test_without_chromium_a_browser_source_fails_and_a_challenge_is_blocked(http_server: PageServer, write_config) -> None:
     http_server.set("/js.html", written_by_script())
     sources = [
@@ -216,3 +234,17 @@ def test_config_fetch_modes(write_config) -> None:
         settings_for(write_config, [{"name": "a", "url": "https://example.org/", "fetch": "chrome"}])
     with pytest.raises(ConfigError, match="file://"):
         settings_for(write_config, [{"name": "a", "url": "file:///tmp/x.html", "fetch": "browser"}])
+
+
+def test_a_blocked_source_in_the_commands(http_server: PageServer, write_config) -> None:
+    from click.testing import CliRunner
+
+    from watcher.cli import cli
+
+    http_server.set("/plan.html", CHALLENGE_412, status=412)
+    config = write_config([{"name": "plan", "url": http_server.url("/plan.html")}], fetch={"chromium": "/nonexistent/chromium"})
+    checked_run = CliRunner().invoke(cli, ["--config", str(config), "check"])
+    assert checked_run.exit_code == 3  # as for a failure: someone has to look
+    assert "BLOCKED" in checked_run.output and "blocked: 1" in checked_run.output
+    listed = CliRunner().invoke(cli, ["--config", str(config), "sources"])
+    assert listed.exit_code == 0 and "blocked" in listed.output
