@@ -7,6 +7,7 @@ in the HTML as served: only a browser that ran the script can read it.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 
@@ -206,6 +207,17 @@ def test_without_chromium_a_browser_source_fails_and_a_challenge_is_blocked(http
     assert "apt-get install chromium" in results["browser"].error
     assert results["plain"].status == "blocked"
     assert "only a script" in results["plain"].error and "not retried in a browser" in results["plain"].error
+
+
+def test_without_playwright_the_error_names_the_extra_to_install(
+    http_server: PageServer, write_config, monkeypatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)  # as if it were not installed
+    http_server.set("/js.html", written_by_script())
+    sources = [{"name": "browser", "url": http_server.url("/js.html"), "fetch": "browser"}]
+    result = checked(settings_for(write_config, sources))["browser"]
+    assert result.status == "failed"
+    assert "needs Playwright" in result.error and "pip install 'watcher[browser]'" in result.error
 
 
 # ---------------------------------------------------------------- what is a challenge (no browser)

@@ -155,10 +155,10 @@ class Browser:
         self._chromium = self._playwright = self._gateway = None
 
     def _page(self, url: str, origin: str, encoding: str | None) -> Fetched:
+        self._start()  # first: without Playwright it says what to install
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        self._start()
         assert self._gateway is not None
         started = time.monotonic()
         context = self._chromium.new_context(service_workers="block", accept_downloads=False)
