@@ -108,7 +108,10 @@ class Browser:
         if self._broken is not None:
             raise self._broken
         if self._chromium is not None:
-            return
+            if self._chromium.is_connected():
+                return
+            log.warning("browser: Chromium went away; starting it again")
+            self._stop()
         try:
             self._launch()
         except BrowserUnavailable as exc:
@@ -161,7 +164,10 @@ class Browser:
 
         assert self._gateway is not None
         started = time.monotonic()
-        context = self._chromium.new_context(service_workers="block", accept_downloads=False)
+        try:
+            context = self._chromium.new_context(service_workers="block", accept_downloads=False)
+        except PlaywrightError as exc:  # Chromium went away: started again for the next page
+            raise FetchError(f"{url}: browser: {_first_line(exc)}") from None
         try:
             context.set_default_timeout(self.settings.browser_timeout * 1000)
             context.route("**/*", _route)

@@ -5,8 +5,8 @@ Every outcome becomes a CheckResult and a row in `checks`: a new version, unchan
 same comparison form), suspicious (an empty body, an error page, or a shrunken text that is not a
 plausible version: see watcher.reading; no version), blocked (a challenge or block page in place
 of the document, also after a retry in the browser: watcher.challenge; no version) or failed (any
-error, with its message). One
-source failing never stops the others, and every failure is recorded as far as the disk allows.
+error, with its message). One source failing never stops the others, and every failure is
+recorded as far as the disk allows.
 
 A suspicious check keeps its body as evidence (the latest one per source): `accept_source` takes
 it as a version on purpose, which is the only way such a text becomes one.
