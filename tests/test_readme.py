@@ -84,6 +84,8 @@ def test_every_config_key_the_code_accepts_is_in_the_example_config() -> None:
         | (config._EMAIL_KEYS - {"route"})  # a table of its own, [[email.route]]
         | {f.name for f in fields(FetchSettings)}
         | {"path", "schedule", "send_empty", "tags", "to"}  # [storage], [digest], [[email.route]]
+        | config._NOTIFY_KEYS
+        | {"report_url"}
     )
     assert accepted - documented == set()
     tables = set(re.findall(r"^\[\[?([a-z.]+)\]\]?", _example_config(), flags=re.M))

@@ -17,13 +17,14 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
-from watcher.errors import BudgetExceeded
+from watcher.errors import BudgetExceeded, Interrupted
 
 T = TypeVar("T")
 
@@ -59,6 +60,8 @@ class Workers:
         self.jobs = 0  # jobs run so far
         self._slots = threading.BoundedSemaphore(max(1, budget.processes))
         self._idle: list[_Worker] = []
+        self._busy: set[_Worker] = set()
+        self._stopping = False
         self._lock = threading.Lock()
         self._context = multiprocessing.get_context("forkserver") if budget.processes > 0 else None
         if self._context is not None:
@@ -76,22 +79,41 @@ class Workers:
         for worker in idle:
             worker.stop()
 
+    def stop(self) -> None:
+        """Stop the run's reading (Ctrl-C): the jobs under way are killed, and they and every later
+        job raise Interrupted. Any thread may call it."""
+        with self._lock:
+            self._stopping = True
+            busy = list(self._busy)
+        for worker in busy:
+            worker.kill()
+
+    def _go_on(self) -> None:
+        if self._stopping:
+            raise Interrupted("not read: the run was stopped")
+
     def run(self, job: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """job(*args, **kwargs) in a worker; raises what the job raised, or BudgetExceeded."""
         with self._lock:
+            self._go_on()
             self.jobs += 1
         if self._context is None:
             return job(*args, **kwargs)
         with self._slots:
             with self._lock:
-                worker = self._idle.pop() if self._idle else None
-            if worker is None:
-                worker = _Worker(self._context, self.budget.memory)
+                self._go_on()
+                worker = self._idle.pop() if self._idle else _Worker(self._context, self.budget.memory)
+                self._busy.add(worker)
             try:
                 outcome, value, spent = worker.ask((job, args, kwargs), self.budget.seconds)
             except BaseException:
                 worker.stop()
+                with self._lock:
+                    self._go_on()  # stop() killed it
                 raise
+            finally:
+                with self._lock:
+                    self._busy.discard(worker)
             if spent or not worker.fresh_enough():
                 worker.stop()
             else:
@@ -132,9 +154,12 @@ class _Worker:
 
     def stop(self) -> None:
         self._pipe.close()
+        self.kill()
+        self._process.join()
+
+    def kill(self) -> None:
         if self._process.is_alive():
             self._process.kill()
-        self._process.join()
 
 
 def _exit(code: int | None) -> str:
@@ -149,6 +174,8 @@ def _serve(pipe: Connection, memory: int) -> None:
     the job took the worker to its limit. A spent worker stops: its peak (VmPeak, which only
     grows) could no longer tell the next job's failed allocation from a damaged file."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # Ctrl-C reaches the whole process group: the coordinating process decides (Workers.stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     near_limit = memory - _MEMORY_LEFT_FOR_REPLY * 4
     while True:
         try:

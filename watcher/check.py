@@ -35,6 +35,7 @@ from watcher.errors import (
     BrowserUnavailable,
     ConfigError,
     FetchError,
+    Interrupted,
     StoreError,
     SuspiciousFetch,
     VersionNotFound,
@@ -98,6 +99,8 @@ def check_source(
                 raise
             fetched = escalation.retry(str(exc))
             return _take(source, store, fetched, latest, settings, workers, started_at, clock, (None, None), escalation)
+    except Interrupted:
+        raise  # not recorded: the next run checks the source
     except BlockedPage as exc:
         status, error, http_status = "blocked", escalation.note(str(exc)), escalation.status
     except SuspiciousFetch as exc:
@@ -525,7 +528,9 @@ def check_all(
     """Check the named sources (all by default) and their attachments, concurrently and politely.
 
     Holds the database lock for the run (LockedError when another run holds it). Results come in
-    config order, each page followed by its attachments.
+    config order, each page followed by its attachments. Ctrl-C (KeyboardInterrupt) stops the run
+    promptly: the fetches and readings under way are cut, what was finished is kept, and every
+    source not finished has the result `interrupted`, which is not recorded.
     """
     selected = select_sources(settings, names)
     with Store(settings.storage_path) as store, store.lock(), Fetcher(settings.fetch) as fetcher:
@@ -533,30 +538,69 @@ def check_all(
         with Workers(budget_of(settings)) as workers, Browser(settings.fetch, fetcher.policy) as browser, ThreadPoolExecutor(
             max_workers=settings.fetch.workers, thread_name_prefix="check"
         ) as pool:
+            run = _Run(store, fetcher, settings, workers, pool, progress, browser)
+            for source in _interleave_hosts(selected):
+                run.submit(source, None)
+            try:
+                run.collect()
+            except KeyboardInterrupt:
+                fetcher.stop()
+                workers.stop()
+                run.stop()
+    return [run.results[name] for s in selected for name in (s.name, *run.children[s.name])]
 
-            def submit(source: Source, parent: Source | None) -> Future[CheckResult]:
-                return pool.submit(_check_safely, source, store, fetcher, settings, workers, parent, browser)
 
-            pending: dict[Future[CheckResult], tuple[Source, Source | None]] = {
-                submit(s, None): (s, None) for s in _interleave_hosts(selected)
-            }
-            results: dict[str, CheckResult] = {}
-            children: dict[str, list[str]] = defaultdict(list)
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    source, parent = pending.pop(future)
-                    results[source.name] = future.result()
-                    if parent is None and source.attachments:
-                        listed = _attachments_safely(source, store, fetcher, settings.fetch.max_attachments)
-                        for child in listed.followed:
-                            children[source.name].append(child.name)
-                            pending[submit(child, source)] = (child, source)
-                        if note := listed.note():
-                            results[source.name] = _with_note(results[source.name], note)
-                    if progress:
-                        progress(results[source.name], len(results) + len(pending))
-    return [results[name] for s in selected for name in (s.name, *children[s.name])]
+class _Run:
+    """The checks of one run under way: submitted, collected, each page's attachments submitted
+    when its own check is done."""
+
+    def __init__(
+        self, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, pool: ThreadPoolExecutor,
+        progress: Progress | None, browser: Browser | None = None,
+    ) -> None:
+        self.store, self.fetcher, self.settings, self.workers = store, fetcher, settings, workers
+        self.pool, self.progress, self.browser = pool, progress, browser
+        self.pending: dict[Future[CheckResult], tuple[Source, Source | None]] = {}
+        self.results: dict[str, CheckResult] = {}
+        self.children: dict[str, list[str]] = defaultdict(list)
+
+    def submit(self, source: Source, parent: Source | None) -> None:
+        future = self.pool.submit(
+            _check_safely, source, self.store, self.fetcher, self.settings, self.workers, parent, self.browser
+        )
+        self.pending[future] = (source, parent)
+
+    def collect(self) -> None:
+        while self.pending:
+            done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                source, parent = self.pending.pop(future)
+                self._done(source, parent, future.result())
+
+    def _done(self, source: Source, parent: Source | None, result: CheckResult) -> None:
+        self.results[source.name] = result
+        if parent is None and source.attachments and result.status != "interrupted":
+            listed = _attachments_safely(source, self.store, self.fetcher, self.settings.fetch.max_attachments)
+            for child in listed.followed:
+                self.children[source.name].append(child.name)
+                self.submit(child, source)
+            if note := listed.note():
+                self.results[source.name] = _with_note(result, note)
+        if self.progress:
+            self.progress(self.results[source.name], len(self.results) + len(self.pending))
+
+    def stop(self) -> None:
+        """After fetcher and workers were stopped: the checks not started are cancelled, the
+        ones under way end promptly (their fetches and readings were cut)."""
+        for future in self.pending:
+            future.cancel()
+        for future, (source, _) in self.pending.items():
+            self.results[source.name] = _interrupted(source) if future.cancelled() else future.result()
+        self.pending.clear()
+
+
+def _interrupted(source: Source) -> CheckResult:
+    return CheckResult(source=source.name, status="interrupted", url=source.url, error="not checked: the run was stopped")
 
 
 def _check_safely(
@@ -575,6 +619,8 @@ def _check_safely(
         return check_source(
             source, store, fetcher, settings, workers, parent=parent.name if parent else None, origin=origin, browser=browser
         )
+    except Interrupted:
+        return _interrupted(source)
     except (sqlite3.Error, StoreError) as exc:
         message = _unrecorded(source, f"not recorded: the database could not be written: {type(exc).__name__}: {exc}")
     except Exception as exc:

@@ -6,6 +6,7 @@ Every library error (WatcherError) becomes one line on stderr and a documented e
   2  usage or configuration error, or any other error
   3  `check`: some sources failed or were blocked (the others were checked and stored); `reextract`: some failed
   4  another run holds the database lock
+  130  stopped by Ctrl-C (`check`: the sources finished are kept, the others were not checked)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, get_args
 
 import click
 
-from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, WatcherError
+from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, WatcherError
 from watcher.model import Role
 from watcher.normalise import printable
 from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
 
     from rich.console import RenderableType
 
-    from watcher.digest import Digest
+    from watcher.channels import ChannelOutcome
+    from watcher.digest import Digest, DigestOutcome
     from watcher.model import CheckResult, Settings
     from watcher.store import Store
 
@@ -46,6 +48,9 @@ class WatcherGroup(click.Group):
         except WatcherError as exc:  # each carries its exit status; its message may quote a server or a document
             click.echo(f"watcher: {printable(str(exc))}", err=True)
             ctx.exit(exc.exit_status)
+        except KeyboardInterrupt:  # Ctrl-C where a command has nothing to keep (`check` keeps what it did)
+            click.echo("watcher: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except Exception as exc:  # a bug: still one line and status 2, so `diff` never exits 1 on it
@@ -213,7 +218,8 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
 
     Exit status: 0 when every source was checked (new, unchanged or suspicious), 3 when some
     failed or were blocked by a challenge page (each is recorded; the others were still checked),
-    4 when another run holds the database lock.
+    4 when another run holds the database lock, 130 when Ctrl-C stopped it (the sources finished
+    are kept; the others are listed as interrupted and not recorded).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -243,6 +249,10 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
         _echo_json([check_result_to_dict(result) for result in results])
     else:
         _print_table(check_table(results))
+    stopped = sum(r.status == "interrupted" for r in results)
+    if stopped:
+        click.echo(f"watcher: interrupted: {stopped} of {len(results)} sources not checked (the next run checks them)", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
     ctx.exit(EXIT_SOME_FAILED if any(r.status in ("failed", "blocked") for r in results) else EXIT_OK)
 
 
@@ -384,7 +394,7 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
 
 
 @cli.command("digest")
-@click.option("--send", is_flag=True, help="Send it by email; its changes are then marked sent.")
+@click.option("--send", is_flag=True, help="Send it by email and to the channels; its changes are then marked sent.")
 @click.option("--dry-run", is_flag=True, help="Print it and mark nothing (the default without --send).")
 @click.option(
     "--output",
@@ -397,12 +407,14 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
 @click.pass_context
 def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | None, since: str | None) -> None:
     """The email digests of every stored change not yet sent, grouped by source: one per
-    recipient set ([[email.route]]), each with only the sources routed to it.
+    recipient set ([[email.route]]), each with only the sources routed to it; and a short one to
+    each [[notify]] channel (team chat, webhook) its sources are routed to.
 
     Nothing of substance, no digest (unless [digest] send_empty = true). A digest the server did
     not accept stays unsent and goes out with the next `watcher digest --send` (exit status 2).
     """
-    from watcher.digest import send_digest
+    from watcher.channels import send_all
+    from watcher.errors import DeliveryError
 
     if output and not output.lower().endswith((".eml", ".html", ".htm")):
         raise click.BadParameter("must end in .eml or .html", param_hint="--output")
@@ -411,12 +423,30 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
     with _existing_store(settings) as store:
         if deliver:
             with store.lock():
-                outcome = send_digest(store, settings, since=since)
+                run = send_all(store, settings, since=since)
         else:
-            outcome = send_digest(store, settings, dry_run=True, since=since)
-    if not outcome.digests:
+            run = send_all(store, settings, dry_run=True, since=since)
+    _echo_channels(run.channels)
+    if run.email is not None:
+        _echo_email_digests(run.email, output, dry_run)
+    if not (run.email and run.email.digests) and not run.channels.messages and not run.problems:
         click.echo("watcher: nothing of substance to send", err=True)
-        return
+    if run.problems:
+        raise DeliveryError("; ".join(run.problems))
+
+
+def _echo_channels(outcome: ChannelOutcome) -> None:
+    """Each channel digest: said sent, or printed (a preview, or one that was not accepted)."""
+    sent = {d.message.channel.name: d for d in outcome.delivered}
+    for message in outcome.messages:
+        done = sent.get(message.channel.name)
+        if done:
+            click.echo(f"watcher: sent digest {done.digest_id} to notify {message.channel.name}: {message.title}", err=True)
+        elif outcome.status == "dry_run":
+            click.echo(f"Notify: {message.channel.name}\nTitle: {message.title}\n\n{message.markdown}")
+
+
+def _echo_email_digests(outcome: DigestOutcome, output: str | None, dry_run: bool) -> None:
     sent = {d.digest: d for d in outcome.delivered}
     for number, digest in enumerate(outcome.digests, start=1):
         delivered = sent.get(digest)

@@ -22,20 +22,24 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, get_args
 from urllib.parse import urlsplit
 
 import soupsieve
 from apscheduler.triggers.cron import CronTrigger
 
+from watcher import channel_url
 from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
 from watcher.links import FILE_SCHEME, WEB_SCHEMES, parse_allowance
 from watcher.model import (
     FETCH_MODES,
+    Channel,
+    ChannelFormat,
     DigestSettings,
     EmailRoute,
     EmailSettings,
@@ -49,7 +53,10 @@ ENV_VAR = "WATCHER_CONFIG"
 DEFAULT_STORAGE = "watcher.db"  # beside the config file when [storage] path is not given
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # thousands of sources; --config /dev/zero must not fill memory
 
-_TOP_KEYS = {"storage", "source", "fetch", "email", "digest"}
+_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify"}
+_NOTIFY_KEYS = {"name", "url", "tags", "format"}
+_CHANNEL_FORMATS = get_args(ChannelFormat)
+_CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the key of its bookkeeping: no "@", never an address
 _SOURCE_KEYS = {
     "name",
     "url",
@@ -83,6 +90,14 @@ _CONTROL_CATEGORIES = ("Cc", "Zl", "Zp")
 _NAME_RESERVED = set("@/ \t\n")
 
 T = TypeVar("T")
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
 
 
 @dataclass(frozen=True)
@@ -351,6 +366,7 @@ class _Reader:
             email=self.email(data["email"]) if "email" in data else None,
             digest=self.digest(data.get("digest", {})),
             fetch=self.fetch(data.get("fetch", {})),
+            notify=self.channels(data.get("notify", [])),
         )
 
     def table(self, value: Any, key: str) -> dict[str, Any]:
@@ -369,21 +385,27 @@ class _Reader:
         return str(path if path.is_absolute() else (self.folder / path).resolve())
 
     def sources(self, value: Any) -> tuple[Source, ...]:
+        return self.named_tables(value, "source", self.source, "source")
+
+    def named_tables(
+        self, value: Any, key: str, read: Callable[[dict[str, Any], str], N], what: str
+    ) -> tuple[N, ...]:
+        """An array of tables ([[source]], [[notify]]), each read by `read`, their names unique."""
         if not isinstance(value, list):
-            raise self.fail("source", "must be an array of tables ([[source]])")
-        sources: list[Source] = []
+            raise self.fail(key, f"must be an array of tables ([[{key}]])")
+        items: list[N] = []
         seen: dict[str, int] = {}
         for number, item in enumerate(value, start=1):
-            where = f"source[{number}]"
-            source = self.source(self.table(item, where), where)
-            if source.name in seen:
+            where = f"{key}[{number}]"
+            read_item = read(self.table(item, where), where)
+            if read_item.name in seen:
                 raise self.fail(
                     f"{where}.name",
-                    f"duplicate source name {source.name!r} (also source[{seen[source.name]}])",
+                    f"duplicate {what} name {read_item.name!r} (also {key}[{seen[read_item.name]}])",
                 )
-            seen[source.name] = number
-            sources.append(source)
-        return tuple(sources)
+            seen[read_item.name] = number
+            items.append(read_item)
+        return tuple(items)
 
     def source(self, table: dict[str, Any], where: str) -> Source:
         self.check_keys(table, _SOURCE_KEYS, where)
@@ -532,12 +554,39 @@ class _Reader:
 
     def digest(self, value: Any) -> DigestSettings:
         table = self.table(value, "digest")
-        self.check_keys(table, {"schedule", "send_empty"}, "digest")
+        self.check_keys(table, {"schedule", "send_empty", "report_url"}, "digest")
         default = DigestSettings()
+        report_url = self.get(table, "report_url", "digest", str)
+        if report_url is not None:
+            self.web_url(report_url.replace("{source}", "source"), "digest.report_url")
         return DigestSettings(
             schedule=self.cron(table, "schedule", "digest", default=default.schedule) or default.schedule,
             send_empty=self.get(table, "send_empty", "digest", bool, default=default.send_empty),
+            report_url=report_url,
         )
+
+    def web_url(self, url: str, key: str) -> None:
+        self.url(url, key)
+        if urlsplit(url).scheme not in WEB_SCHEMES:
+            raise self.fail(key, f"URL {url!r} must start with http:// or https://")
+
+    def channels(self, value: Any) -> tuple[Channel, ...]:
+        return self.named_tables(value, "notify", self.channel, "channel")
+
+    def channel(self, table: dict[str, Any], where: str) -> Channel:
+        self.check_keys(table, _NOTIFY_KEYS, where)
+        name = self.get(table, "name", where, str, required=True).strip()
+        if not _CHANNEL_NAME.fullmatch(name):
+            raise self.fail(f"{where}.name", "must be letters, digits, '_', '.' or '-' (it names the channel in the database)")
+        url = self.get(table, "url", where, str, required=True).strip()
+        try:
+            channel_url.check(url)
+        except ValueError as exc:  # said without the URL: it may hold the secret it refuses
+            raise self.fail(f"{where}.url", str(exc)) from None
+        channel_format = self.get(table, "format", where, str, default="auto")
+        if channel_format not in _CHANNEL_FORMATS:
+            raise self.fail(f"{where}.format", f"must be one of {', '.join(_CHANNEL_FORMATS)}, not {channel_format!r}")
+        return Channel(name=name, url=url, tags=self.strings(table, "tags", where), format=channel_format)
 
 
 def _shown(bound: float) -> str:

@@ -234,6 +234,10 @@ class Attempt:
             if self._fired:
                 _shut(watched)
 
+    def cut(self) -> None:
+        """Shut the attempt's connections down now (the run is stopping): a blocked read returns."""
+        self._expire()
+
     def _expire(self) -> None:
         with self._lock:
             if self._over:

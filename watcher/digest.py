@@ -19,7 +19,7 @@ sends them again next time: a duplicate is possible in that window, a loss is no
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -135,6 +135,10 @@ def subject_line(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck
     return subject
 
 
+# The recipient sets of a source with these tags: email addresses, or a channel's key.
+Routing = Callable[[Sequence[str], Settings], tuple[tuple[str, ...], ...]]
+
+
 def recipient_sets(tags: Sequence[str], settings: Settings) -> tuple[tuple[str, ...], ...]:
     """Who gets the news of a source with these tags: the `to` of every route sharing one of
     them, else the default `to` (one empty set when no email is configured: a preview)."""
@@ -143,6 +147,11 @@ def recipient_sets(tags: Sequence[str], settings: Settings) -> tuple[tuple[str, 
         return ((),)
     routed = [route.to for route in email.routes if set(tags) & set(route.tags)]
     return tuple(dict.fromkeys(routed)) or (email.to,)
+
+
+def is_news(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck]) -> bool:
+    """A change of substance, or a source that began failing since these recipients last heard."""
+    return any(g.substantive for g in groups) or any(f.new for f in failures)
 
 
 def build_digest(
@@ -155,8 +164,7 @@ def build_digest(
     None when there is no news: nothing changed in substance, no source newly failed, and
     settings.digest.send_empty is false. Formatting changes are covered but not shown; failures
     already reported are listed again when a digest goes out, but are no reason to send one."""
-    news = any(g.substantive for g in groups) or any(f.new for f in failures)
-    if not news and not settings.digest.send_empty:
+    if not is_news(groups, failures) and not settings.digest.send_empty:
         return None
     if recipients is None:
         recipients = settings.email.to if settings.email else ()
@@ -210,19 +218,23 @@ def _tags_of(name: str, settings: Settings, parent: str | None) -> tuple[str, ..
     return source.tags if source else ()
 
 
-def collect(store: Store, settings: Settings, since: str | None = None) -> list[Audience]:
+def collect(
+    store: Store, settings: Settings, since: str | None = None, routing: Routing | None = None
+) -> list[Audience]:
     """Per recipient set (every set of a configured source, in config order, then any other): the
     changes it has not been sent yet, grouped per source in the store's order, and the configured
-    sources (and their attachments) routed to it whose last check failed or looked suspicious."""
+    sources (and their attachments) routed to it whose last check failed or looked suspicious.
+    `routing` gives the recipient sets of a source's tags (default: recipient_sets, by email)."""
+    routing = routing or recipient_sets
     stored = {row.name: row for row in store.sources()}
     changes: dict[tuple[str, ...], dict[str, list[ChangeRecord]]] = {}
     for source in settings.sources:
-        for recipients in recipient_sets(source.tags, settings):
+        for recipients in routing(source.tags, settings):
             changes.setdefault(recipients, {})
     for row in store.undelivered_changes(since):
         name = row.source
         had_it = set(row.sent_to)
-        for recipients in recipient_sets(_tags_of(name, settings, _parent_of(stored.get(name))), settings):
+        for recipients in routing(_tags_of(name, settings, _parent_of(stored.get(name))), settings):
             if recipients not in had_it:
                 changes.setdefault(recipients, {}).setdefault(name, []).append(row)
 
@@ -236,7 +248,7 @@ def collect(store: Store, settings: Settings, since: str | None = None) -> list[
             continue  # a source no longer configured is nobody's news
         if check.parent and check.id < last_check_of.get(check.parent, 0):
             continue  # an attachment its page no longer leads to (or no longer followed): not checked since
-        for recipients in recipient_sets(configured.tags, settings):
+        for recipients in routing(configured.tags, settings):
             failures.setdefault(recipients, []).append(
                 FailedCheck(
                     source=check.source,
@@ -278,14 +290,21 @@ def _source_changes(
 
 
 def send_digest(
-    store: Store, settings: Settings, dry_run: bool = False, since: str | None = None
+    store: Store,
+    settings: Settings,
+    dry_run: bool = False,
+    since: str | None = None,
+    audiences: Sequence[Audience] | None = None,
 ) -> DigestOutcome:
     """Build one digest per recipient set with news and deliver each; DeliveryError, once every
     digest was tried, when the server did not accept some (their changes then stay unsent to
-    those recipients, for the next run)."""
+    those recipients, for the next run). `audiences`: collect's, when read before other digests
+    of this run were sent."""
+    if audiences is None:
+        audiences = collect(store, settings, since)
     planned = [
         (audience, digest)
-        for audience in collect(store, settings, since)
+        for audience in audiences
         if (digest := build_digest(audience.groups, audience.failures, settings, audience.recipients))
     ]
     digests = tuple(digest for _, digest in planned)

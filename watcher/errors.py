@@ -11,6 +11,7 @@ EXIT_CHANGES = 1  # `diff` only: changes of substance
 EXIT_ERROR = 2  # usage or configuration error, or any other error
 EXIT_SOME_FAILED = 3  # `check`, `reextract`: some sources or versions failed, the others were done
 EXIT_LOCKED = 4  # another run holds the database lock
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class WatcherError(Exception):
@@ -78,3 +79,9 @@ class VersionNotFound(WatcherError):
 
 class DeliveryError(WatcherError):
     """An email digest could not be delivered."""
+
+
+class Interrupted(WatcherError):
+    """The run was stopped (Ctrl-C) before this fetch or reading finished; nothing of it is recorded."""
+
+    exit_status = EXIT_INTERRUPTED

@@ -39,7 +39,7 @@ from urllib3.exceptions import SSLError as TLSError
 
 from watcher import connect
 from watcher.connect import AddressPolicy, GuardedAdapter, endpoint
-from watcher.errors import FetchError, RefusedAddress
+from watcher.errors import FetchError, Interrupted, RefusedAddress
 from watcher.links import FILE_SCHEME, WEB_SCHEMES
 from watcher.model import Fetched, FetchSettings
 
@@ -136,12 +136,33 @@ class Fetcher:
         self._verdicts: dict[tuple[str, str, int, str, int], str | None] = {}
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
+        self._stopping = threading.Event()
+        self._live: set[connect.Attempt] = set()  # the attempts under way, cut by stop()
+        self._live_lock = threading.Lock()
 
     def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def stop(self) -> None:
+        """Stop the run's fetching (Ctrl-C): every attempt under way is cut, waits for politeness
+        or a retry end, and this and every later fetch raise Interrupted. Any thread may call it."""
+        self._stopping.set()
+        with self._live_lock:
+            live = list(self._live)
+        for current in live:
+            current.cut()
+
+    def _go_on(self, url: str) -> None:
+        if self._stopping.is_set():
+            raise Interrupted(f"{url}: not fetched: the run was stopped")
+
+    def _pause(self, url: str, seconds: float) -> None:
+        """Wait `seconds`, or raise Interrupted as soon as the run is stopped."""
+        if self._stopping.wait(seconds):
+            self._go_on(url)
 
     def close(self) -> None:
         for session in self._sessions:
@@ -163,6 +184,7 @@ class Fetcher:
 
         `origin` is the configured URL the address came from (a page's, for its attachment); its
         host and port may be internal. None: `url` is itself configured."""
+        self._go_on(url)
         scheme = urlsplit(url).scheme.lower()
         if scheme == FILE_SCHEME:
             return self._file(url)
@@ -262,7 +284,7 @@ class Fetcher:
                 start = max(now, host.next_start)
                 host.next_start = start + host.delay
             if start > now:
-                time.sleep(start - now)
+                self._pause(url, start - now)
             yield
 
     def _with_retries(self, url: str, ask: _Ask) -> Fetched | _Redirect:
@@ -272,7 +294,7 @@ class Fetcher:
                 return self._attempt(url, ask)
             except _Retryable as exc:
                 if attempt + 1 < attempts:
-                    time.sleep(min(BACKOFF * 2**attempt, MAX_BACKOFF))
+                    self._pause(url, min(BACKOFF * 2**attempt, MAX_BACKOFF))
                     continue
                 tries = f" (after {attempts} attempts)" if attempts > 1 else ""
                 message = f"{url}: {exc}{tries}"
@@ -287,18 +309,33 @@ class Fetcher:
         started = time.monotonic()
         with self._polite(url):
             trusted = self._policy.trusts(url, ask.origin)
-            with connect.attempt(self._policy, trusted=trusted, seconds=seconds) as current:
+            with connect.attempt(self._policy, trusted=trusted, seconds=seconds) as current, self._watched(current):
                 try:
                     answer = self._exchange(url, ask, started)
                 except RefusedAddress as exc:
                     raise RefusedAddress(f"{url}: {exc}") from None
                 except Exception:
+                    self._go_on(url)  # stop() cut the connection
                     if current.expired:  # the watchdog cut the connection: say why
                         raise FetchError(_too_slow(url, seconds)) from None
                     raise
+                self._go_on(url)
                 if current.expired:  # what was read may have been cut short
                     raise FetchError(_too_slow(url, seconds))
                 return answer
+
+    @contextmanager
+    def _watched(self, current: connect.Attempt) -> Iterator[None]:
+        """`current` is cut by stop() while it runs (at once when the run is already stopping)."""
+        with self._live_lock:
+            self._live.add(current)
+        if self._stopping.is_set():
+            current.cut()
+        try:
+            yield
+        finally:
+            with self._live_lock:
+                self._live.discard(current)
 
     def _exchange(self, url: str, ask: _Ask, started: float) -> Fetched | _Redirect:
         timeout = self.settings.timeout

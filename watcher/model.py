@@ -261,8 +261,9 @@ class Diff:
 
 # ---------------------------------------------------------------- checks
 
+# interrupted: the run was stopped before the check ended; never recorded
 # blocked: the answer was a challenge or block page in place of the document (watcher.challenge)
-CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "blocked"]
+CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "interrupted", "blocked"]
 # The outcomes that need a person's attention: listed in digests, a run of them is news once.
 PROBLEM_STATUSES: tuple[CheckStatus, ...] = ("failed", "suspicious", "blocked")
 
@@ -362,6 +363,21 @@ class EmailSettings:
 class DigestSettings:
     schedule: str = "0 8 * * *"  # cron expression, used by `watcher run`
     send_empty: bool = False  # send a digest even when nothing changed in substance
+    # The full report's address, linked from channel digests; "{source}" stands for the source's name
+    report_url: str | None = None
+
+
+ChannelFormat = Literal["auto", "markdown", "text"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A [[notify]] channel: a team chat, a webhook, a mailbox, reached through its URL."""
+
+    name: str  # the key of its sent/unsent bookkeeping: keep it when the URL changes
+    url: str  # as written: ${NAME} references stay unexpanded until the moment of sending
+    tags: tuple[str, ...] = ()  # the sources sharing one of them; none: every source
+    format: ChannelFormat = "auto"  # auto: Markdown where the service renders it, plain text elsewhere
 
 
 @dataclass(frozen=True)
@@ -372,3 +388,4 @@ class Settings:
     email: EmailSettings | None = None
     digest: DigestSettings = DigestSettings()
     fetch: FetchSettings = FetchSettings()
+    notify: tuple[Channel, ...] = ()

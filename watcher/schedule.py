@@ -107,12 +107,15 @@ class Jobs:
         self._run(f"check {source_name}", work)
 
     def digest(self) -> None:
-        from watcher.digest import send_digest
+        from watcher.channels import send_all
+        from watcher.errors import DeliveryError
         from watcher.store import Store
 
-        def work() -> None:  # send_digest logs what it sent
+        def work() -> None:  # send_all logs what it sent
             with Store(self.settings.storage_path) as store, store.lock():
-                send_digest(store, self.settings)
+                run = send_all(store, self.settings)
+            if run.problems:
+                raise DeliveryError("; ".join(run.problems))
 
         self._run(DIGEST_JOB, work)
 

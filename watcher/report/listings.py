@@ -11,9 +11,13 @@ their control characters.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rich import box
+from rich.box import HEAVY_HEAD, Box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -23,9 +27,10 @@ from watcher.sources import SourceStatus
 
 # What a check came to, in every report of a run (the keys are model.CheckStatus).
 CHECK_LABELS: dict[str, str] = {
-    "new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious", "blocked": "BLOCKED",
+    "new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious",
+    "interrupted": "interrupted", "blocked": "BLOCKED",
 }
-_CHECK_STYLES = {"new": "green", "failed": "red", "suspicious": "yellow", "blocked": "red"}
+_CHECK_STYLES = {"new": "green", "failed": "red", "suspicious": "yellow", "interrupted": "yellow", "blocked": "red"}
 _SHORT_HASH = 16  # hex digits of a version's hash in a listing
 
 
@@ -68,44 +73,98 @@ def check_line(result: CheckResult) -> str:
     return f"check {words.source}: {what} ({words.seconds} s)"
 
 
-def _table(title: str, columns: Sequence[str]) -> Table:
-    """A table whose title is text, never markup (it may hold a path or a source name)."""
-    table = Table(title=Text(printable(title)), title_justify="left")
+def _table(title: str, columns: Sequence[str], prose: Sequence[str], box: Box = HEAVY_HEAD) -> Table:
+    """A table whose title is text, never markup (it may hold a path or a source name). On a
+    narrow terminal the `prose` columns (a note, an address, a title) wrap; the others hold names,
+    numbers and times, which are kept whole (_add_row) unless longer than _WHOLE_WIDTH."""
+    table = Table(title=Text(printable(title)), title_justify="left", box=box)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", min_width=None if column in prose else cell_len(column))
     return table
+
+
+_WHOLE_WIDTH = 32  # a name longer than this may still be folded, so that the prose keeps some room
 
 
 def _add_row(table: Table, *cells: object) -> None:
-    table.add_row(*(cell if isinstance(cell, Text) else Text(printable(str(cell))) for cell in cells))
+    texts = [cell if isinstance(cell, Text) else Text(printable(str(cell))) for cell in cells]
+    for column, text in zip(table.columns, texts, strict=True):
+        if column.min_width is not None:  # a column kept whole: at least as wide as its cells
+            column.min_width = max(column.min_width, min(text.cell_len, _WHOLE_WIDTH))
+    table.add_row(*texts)
 
 
-def check_table(results: Sequence[CheckResult]) -> Table:
-    """The results of `watcher check`, one row a source, with the counts of each outcome below."""
-    table = _table("watcher check", ("source", "result", "version", "changes", "HTTP", "seconds", "note"))
-    for result in results:
-        words = check_wording(result)
-        outcome = Text(words.outcome, style=_CHECK_STYLES.get(result.status, ""))
-        _add_row(table, words.source, outcome, words.version, words.changes, words.http, words.seconds, words.note)
+def check_table(results: Sequence[CheckResult]) -> RenderableType:
+    """The results of `watcher check`, one row a source, with the counts of each outcome below.
+    Where the console is too narrow for the notes (errors, reasons) beside the names, the table
+    drops the timings, numbers the notes and lists them under it."""
     counts: Counter[str] = Counter(r.status for r in results)
-    table.caption = (
+    caption = (
         ", ".join(f"{label.lower()}: {counts[status]}" for status, label in CHECK_LABELS.items() if counts[status])
         or "no sources"
     )
-    return table
+    rows = [(check_wording(result), _CHECK_STYLES.get(result.status, "")) for result in results]
+
+    wide = _table("watcher check", ("source", "result", "version", "changes", "HTTP", "seconds", "note"), prose=("note",))
+    for words, style in rows:
+        outcome = Text(words.outcome, style=style)
+        _add_row(wide, words.source, outcome, words.version, words.changes, words.http, words.seconds, words.note)
+    wide.caption = caption
+
+    def narrow() -> RenderableType:
+        table = _table("watcher check", ("source", "result", "version", "changes", "note"), prose=(), box=box.SIMPLE_HEAD)
+        notes: list[Text] = []
+        for words, style in rows:
+            http = words.http if words.outcome != CHECK_LABELS["new"] else ""  # a 200 says nothing here
+            outcome = Text(" ".join(filter(None, (words.outcome, http))), style=style)
+            if words.note:
+                notes.append(Text(printable(f"[{len(notes) + 1}] {words.source}: {words.note}")))
+            _add_row(table, words.source, outcome, words.version, words.changes, f"[{len(notes)}]" if words.note else "")
+        table.caption = caption
+        return Group(table, *notes)
+
+    return _Fitted(wide, narrow)
 
 
-def source_table(config_path: str, statuses: Sequence[SourceStatus]) -> Table:
-    """The configured sources (and the attachments found on them) with their last check."""
-    table = _table(f"sources in {config_path}", ("name", "url", "tags", "versions", "last check", "status"))
+_PROSE_WIDTH = 30  # a note or an address narrower than this reads badly: the narrow layout then
+
+
+class _Fitted:
+    """A renderable that is `wide` where the console gives its whole columns their width and its
+    prose columns _PROSE_WIDTH, else `narrow()`."""
+
+    def __init__(self, wide: Table, narrow: Callable[[], RenderableType]) -> None:
+        self.wide, self.narrow = wide, narrow
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = self.wide.columns
+        needed = sum(_PROSE_WIDTH if c.min_width is None else c.min_width for c in columns) + 3 * len(columns) + 1
+        yield self.wide if needed <= options.max_width else self.narrow()
+
+
+def source_table(config_path: str, statuses: Sequence[SourceStatus]) -> RenderableType:
+    """The configured sources (and the attachments found on them) with their last check; on a
+    narrow console each source's address, tags and last check go on numbered lines under it."""
+    title = f"sources in {config_path}"
+    wide = _table(title, ("name", "url", "tags", "versions", "last check", "status"), prose=("url", "tags"))
     for s in statuses:
-        _add_row(table, s.name, s.url, ", ".join(s.tags), s.versions, s.last_check or "never", s.last_status or "")
-    return table
+        _add_row(wide, s.name, s.url, ", ".join(s.tags), s.versions, s.last_check or "never", s.last_status or "")
+
+    def narrow() -> RenderableType:
+        table = _table(title, ("name", "versions", "status", "see"), prose=(), box=box.SIMPLE_HEAD)
+        notes: list[Text] = []
+        for n, s in enumerate(statuses, 1):
+            _add_row(table, s.name, s.versions, s.last_status or "", f"[{n}]")
+            tags = f", tags {', '.join(s.tags)}" if s.tags else ""
+            notes.append(Text(printable(f"[{n}] {s.url}{tags}, last check {s.last_check or 'never'}")))
+        return Group(table, *notes)
+
+    return _Fitted(wide, narrow)
 
 
 def version_table(source: str, versions: Sequence[StoredVersion]) -> Table:
     """The stored versions of a source, oldest first."""
-    table = _table(f"versions of {source}", ("id", "ref", "fetched at", "sha256", "title"))
+    table = _table(f"versions of {source}", ("id", "ref", "fetched at", "sha256", "title"), prose=("title",))
     for v in versions:
         _add_row(table, v.id, v.ref, v.fetched_at, v.sha256[:_SHORT_HASH], v.title)
     return table
