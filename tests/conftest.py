@@ -8,6 +8,7 @@ the body short, send a body without a length).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import socket
 import struct
@@ -199,14 +200,21 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def http_server() -> Iterator[PageServer]:
-    """A page server on 127.0.0.1 (robots.txt: 404, so everything is allowed)."""
+@contextmanager
+def serving() -> Iterator[PageServer]:
+    """A page server on 127.0.0.1 (robots.txt: 404, so everything is allowed), stopped after."""
     page_server = PageServer().start()
     try:
         yield page_server
     finally:
         page_server.stop()
+
+
+@pytest.fixture
+def http_server() -> Iterator[PageServer]:
+    """A page server on 127.0.0.1 for one test."""
+    with serving() as page_server:
+        yield page_server
 
 
 @contextmanager
@@ -250,6 +258,23 @@ def toml_value(value: Any) -> str:
 FAST_FETCH = {"timeout": 2.0, "retries": 1, "delay": 0.0, "per_host": 2, "workers": 4}
 
 
+def config_file(
+    folder: Path,
+    sources: list[dict[str, Any]],
+    fetch: dict[str, Any] | None = None,
+    storage: str = "watcher.db",
+    name: str = "watcher.toml",
+) -> Path:
+    """A config file in `folder` with these [[source]] tables (see write_config)."""
+    lines = ["[storage]", f"path = {toml_value(storage)}", "", "[fetch]"]
+    lines += [f"{key} = {toml_value(value)}" for key, value in {**FAST_FETCH, **(fetch or {})}.items()]
+    for source in sources:
+        lines += ["", "[[source]]"] + [f"{k} = {toml_value(v)}" for k, v in source.items()]
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:
     """write_config(sources, fetch={...}, storage="watcher.db") → path of a config file in tmp_path.
@@ -257,19 +282,4 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     `sources` is a list of dicts of [[source]] keys. Fetch settings default to fast, test-sized
     ones (no delay, one retry, 2 s timeout).
     """
-
-    def write(
-        sources: list[dict[str, Any]],
-        fetch: dict[str, Any] | None = None,
-        storage: str = "watcher.db",
-        name: str = "watcher.toml",
-    ) -> Path:
-        lines = ["[storage]", f"path = {toml_value(storage)}", "", "[fetch]"]
-        lines += [f"{key} = {toml_value(value)}" for key, value in {**FAST_FETCH, **(fetch or {})}.items()]
-        for source in sources:
-            lines += ["", "[[source]]"] + [f"{k} = {toml_value(v)}" for k, v in source.items()]
-        path = tmp_path / name
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
-
-    return write
+    return functools.partial(config_file, tmp_path)

@@ -312,7 +312,7 @@ def test_attachments_stored_by_an_older_extractor_are_checked_again() -> None:
 def test_only_attachments_watcher_can_read_are_checked_the_others_are_named(
     http_server: PageServer, write_config
 ) -> None:
-    names = ["规划.doc", "规划.wps", "指标.xls", "指标.xlsx", "指标.et", "文件.ofd", "plan.docx"]
+    names = ["规划.doc", "规划.wps", "指标.xls", "指标.xlsx", "指标.et", "附表.xls", "plan.docx"]
     links = " ".join(f"<a href='/files/{name}'>附件{n}</a>" for n, name in enumerate(names))
     http_server.set("/notice.html", HAISHU.replace(b"</h1>", f"</h1><p>{links}</p>".encode()))
     http_server.set("/files/plan.docx", DOCX_OLD, content_type=DOCX_TYPE)

@@ -122,7 +122,7 @@ def test_each_failing_source_is_a_line_of_its_own_in_the_text_digest():
 
 
 def test_a_long_list_of_changes_is_capped_with_the_most_important_first():
-    from watcher.digest import MAX_SHOWN_PER_SOURCE
+    from watcher.report.layout import MAX_SHOWN_PER_SOURCE
 
     modified = [
         Change("clause_modified", ("一、总体要求",), f"第{n}句旧文。", f"第{n}句新文。") for n in range(MAX_SHOWN_PER_SOURCE + 10)

@@ -578,7 +578,7 @@ def test_detect_format_content_type_then_extension_then_sniffing() -> None:
 
 
 def test_formats_table_has_one_extractor_per_format() -> None:
-    assert set(FORMATS) == {"html", "docx", "pdf", "text"}
+    assert set(FORMATS) == {"html", "docx", "pdf", "text", "ofd"}
     page = "<html><body><p>某某规划正文第一段。</p></body></html>".encode()
     assert FORMATS["html"](page, url="", selector=None, encoding=None, http_charset=None).blocks[0].text == "某某规划正文第一段。"
 

@@ -81,8 +81,8 @@ def test_each_format_is_declared_once_and_its_extensions_detect_it() -> None:
 
 
 def test_attachments_in_formats_watcher_cannot_read_are_not_followed() -> None:
-    followed = {f"http://gov.example.cn/f/a{extension}": True for extension in (".docx", ".pdf", ".txt", ".htm", ".HTML")}
-    named = {f"http://gov.example.cn/f/a{extension}": False for extension in (".doc", ".wps", ".xls", ".xlsx", ".et", ".ofd")}
+    followed = {f"http://gov.example.cn/f/a{extension}": True for extension in (".docx", ".pdf", ".txt", ".htm", ".HTML", ".ofd")}
+    named = {f"http://gov.example.cn/f/a{extension}": False for extension in (".doc", ".wps", ".xls", ".xlsx", ".et")}
     other = {"http://gov.example.cn/f/a.php": False, "http://gov.example.cn/f/a.png": False, "http://[bad/a.pdf": False}
     for url, expected in {**followed, **named, **other}.items():
         assert followed_attachment(url) is expected, url

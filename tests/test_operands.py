@@ -65,3 +65,44 @@ def test_an_attachments_versions_are_diffed_by_reference(http_server: PageServer
     assert f"{name}@1" in run.stdout
     missing = watcher("--config", str(config), "diff", "notice/other.docx", f"{name}@2", cwd=tmp_path)
     assert missing.returncode == 2 and "notice/other.docx: no such file, nor a stored version" in missing.stderr
+
+
+def test_with_a_config_and_a_database_a_non_document_is_still_named_not_a_config_error(
+    http_server: PageServer, write_config, tmp_path: Path
+) -> None:
+    # A database where a stored version could be looked up: the operand is judged as a file first.
+    http_server.set("/plan.txt", "到2025年，全市科技型中小企业数达到3700家。\n".encode())
+    config = write_config([{"name": "plan", "url": http_server.url("/plan.txt")}])
+    check_all(load_settings(str(config)))
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "junk.txt").write_bytes(JUNK)
+    expected = {
+        ("folder", "plan"): "folder: a directory, not a document",
+        ("-", "plan"): "-: documents are not read from standard input",
+        ("plan", "junk.txt"): "(junk.txt): 49% of what it reads as text is not text (binary data?)",
+        ("plan", "missing.txt"): "missing.txt: no such file",
+    }
+    for operands, message in expected.items():
+        run = watcher("--config", str(config), "diff", *operands, cwd=tmp_path)
+        assert run.returncode == 2, (operands, run.stderr)
+        (line,) = run.stderr.strip().splitlines()
+        assert line.startswith("watcher: ") and message in line, (operands, run.stderr)
+
+
+def test_a_junk_attachment_is_failed_stores_no_version_and_is_not_announced(
+    http_server: PageServer, write_config
+) -> None:
+    page = case_bytes("haishu-noise-page", "old.html")
+    http_server.set("/notice.html", page)  # no attachment yet: the baseline
+    http_server.set("/files/plan.pdf", JUNK, content_type="application/pdf")
+    config = write_config([{"name": "notice", "url": http_server.url("/notice.html"), "attachments": True}])
+    settings = load_settings(str(config))
+    check_all(settings)
+    link = "<p>附件：<a href='/files/plan.pdf'>规划全文</a></p>".encode()
+    http_server.set("/notice.html", page.replace(b'<div id="zoom">', b'<div id="zoom">' + link, 1))
+    results = {r.source: r for r in check_all(settings)}
+    assert results["notice"].status == "new"
+    assert results["notice/plan.pdf"].status == "failed" and "unreadable PDF" in (results["notice/plan.pdf"].error or "")
+    with Store(settings.storage_path) as store:
+        assert store.versions("notice/plan.pdf") == []
+        assert "document_added" not in [c.kind for c in store.changes("notice")]

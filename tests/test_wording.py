@@ -12,6 +12,7 @@ from rich.console import Console
 from watcher.digest import SourceChanges, subject_line
 from watcher.kinds import (
     CLAUSE_KINDS,
+    DOCUMENT_KINDS,
     FORMATTING_KINDS,
     KIND_LABELS,
     KIND_ORDER,
@@ -26,7 +27,7 @@ from watcher.report.listings import check_line, check_table, check_wording
 
 
 def test_the_kind_groups_split_every_kind_once_and_every_kind_has_a_label() -> None:
-    groups = (TARGET_KINDS, MEASURE_KINDS, CLAUSE_KINDS, FORMATTING_KINDS)
+    groups = (DOCUMENT_KINDS, TARGET_KINDS, MEASURE_KINDS, CLAUSE_KINDS, FORMATTING_KINDS)
     assert sorted(k for group in groups for k in group) == sorted(KIND_ORDER)
     assert set(KIND_LABELS) == set(KIND_ORDER)
     assert SUBSTANTIVE_KINDS == set(KIND_ORDER) - FORMATTING_KINDS
@@ -38,7 +39,8 @@ def test_the_subject_counts_by_the_groups_of_the_kinds_module() -> None:
     changes = tuple(Change(kind, ("一、",), old="甲", new="乙") for kind in KIND_ORDER)  # type: ignore[arg-type]
     group = SourceChanges("plan", "plan", "", changes)
     assert subject_line([group], []) == (
-        "[watcher] 1 plan changed: 3 targets, 1 new measure, 1 removed measure, 4 changed clauses"
+        "[watcher] 1 plan changed: 1 new document, 1 removed document, 3 targets, 1 new measure, 1 removed measure, "
+        "4 changed clauses"
     )
 
 

@@ -19,6 +19,7 @@ DEBIAN_PACKAGES: dict[str, str] = {
     "chromium": "chromium",
     "tesseract": "tesseract-ocr tesseract-ocr-chi-sim",
     "pdftoppm": "poppler-utils",
+    "pdftotext": "poppler-utils",
 }
 
 

@@ -8,10 +8,11 @@ refs, titles and times, so every renderer can print it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from watcher.contract import change_from_dict
-from watcher.model import Diff
+from watcher.model import Diff, StoredVersion
 from watcher.store import ChangeRecord, Store
 
 _DURATION = re.compile(r"(\d+)\s*([mhdw])")
@@ -37,14 +38,40 @@ def parse_since(value: str, now: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def stored_diffs(store: Store, source: str | None = None, since: str | None = None) -> list[Diff]:
-    """The stored changes (of `source`, or of every source; stored since `since`) as one Diff per
-    new version against the version before it, in the order they were stored."""
+@dataclass(frozen=True)
+class ChangeSet:
+    """The changes stored with one new version of a source: the Diff against the version before,
+    the two stored versions, and when the changes were stored."""
+
+    diff: Diff
+    previous: StoredVersion
+    version: StoredVersion
+    stored_at: str  # ISO 8601, UTC
+
+    @property
+    def substantive(self) -> bool:
+        return self.diff.substantive
+
+
+def stored_change_sets(store: Store, source: str | None = None, since: str | None = None) -> list[ChangeSet]:
+    """The stored changes (of `source`, or of every source; stored since `since`) as one ChangeSet
+    per new version, in the order they were stored."""
     by_version: dict[tuple[int, int], list[ChangeRecord]] = {}
     for row in store.changes(source=source, since=since):
         by_version.setdefault((row.previous_id, row.version_id), []).append(row)
-    infos = {i: store.version(i).info for pair in by_version for i in pair}
+    versions = {i: store.version(i) for pair in by_version for i in pair}
     return [
-        Diff(infos[previous_id], infos[version_id], tuple(change_from_dict(row.payload) for row in rows))
+        ChangeSet(
+            Diff(versions[previous_id].info, versions[version_id].info, tuple(change_from_dict(r.payload) for r in rows)),
+            versions[previous_id],
+            versions[version_id],
+            rows[0].created_at,
+        )
         for (previous_id, version_id), rows in by_version.items()
     ]
+
+
+def stored_diffs(store: Store, source: str | None = None, since: str | None = None) -> list[Diff]:
+    """The stored changes as one Diff per new version against the version before it (see
+    stored_change_sets)."""
+    return [change_set.diff for change_set in stored_change_sets(store, source, since)]

@@ -23,13 +23,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from email.message import Message
 from itertools import zip_longest
-from posixpath import basename
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from watcher.browser import Browser
 from watcher.budget import Budget, Workers
 from watcher.challenge import challenge_in
 from watcher.connect import endpoint
+from watcher.documents import announce_new, plan_listing, survey_attachments
 from watcher.errors import (
     BlockedPage,
     BrowserUnavailable,
@@ -44,6 +44,7 @@ from watcher.errors import (
 from watcher.fetch import Fetcher, HTTPStatusError
 from watcher.formats import followed_attachment
 from watcher.links import WEB_SCHEMES, followable_link
+from watcher.listing import file_name
 from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
 from watcher.reading import Body, Previous, Reading, body_key, read
 from watcher.store import Store, utc_now
@@ -392,7 +393,7 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
 
 
 # Attachments in the formats watcher reads are followed (watcher.formats). Pages also link .doc,
-# .wps, .xls, .et, .ofd files; checking those would fail on every run, so they are only named.
+# .wps, .xls, .et files; checking those would fail on every run, so they are only named.
 _MAX_NAMED = 5  # unreadable attachments named in a page's note
 
 
@@ -408,7 +409,7 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
     for url in _linked(source, document):
         if not followed_attachment(url):
             continue
-        filename = _file_name(url)
+        filename = file_name(url)
         name, n = f"{source.name}/{filename}", 1
         while name in names:
             n += 1
@@ -420,7 +421,7 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
 
 def unreadable_attachments(source: Source, document: Document) -> list[str]:
     """File names of the attachments not followed because watcher cannot read their format."""
-    return [_file_name(url) for url in _linked(source, document) if not followed_attachment(url)]
+    return [file_name(url) for url in _linked(source, document) if not followed_attachment(url)]
 
 
 @dataclass(frozen=True)
@@ -432,15 +433,22 @@ class AttachmentList:
     internal: tuple[str, ...] = ()  # "file at host:port": an internal address the config does not allow
     over_limit: tuple[str, ...] = ()  # past [fetch] max_attachments
     limit: int = 0
+    later: tuple[str, ...] = ()  # a listing's new entries past the limit, taken on a later check
+    noun: str = "attachments"  # what the note calls them ("entries" for a listing)
 
     def note(self) -> str | None:
-        """What the page's check says about the attachments not followed."""
+        """What the page's check says about the attachments (a listing's entries) not followed."""
         reasons = (
             ("a format watcher cannot read", self.unreadable),
             ("an internal address", self.internal),
             (f"over the limit of {self.limit} a page, [fetch] max_attachments", self.over_limit),
         )
-        notes = [_not_followed_note(reason, names) for reason, names in reasons if names]
+        notes = [_named_note(f"{self.noun} not followed ({reason})", names) for reason, names in reasons if names]
+        if self.later:
+            notes.append(
+                _named_note(f"new entries left for the next check (over the limit of {self.limit} a check, "
+                            "[fetch] max_attachments)", self.later)
+            )
         return "; ".join(notes) or None
 
 
@@ -449,23 +457,29 @@ def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit
     may not reach from the page's configured URL (judged again when fetched), and of the links
     watcher can read at most `limit` followed or refused, so that a page of 3,000 links costs at
     most `limit` name resolutions and fetches."""
+    screened = screen_children(source, attachment_sources(source, document), fetcher, limit)
+    return replace(screened, unreadable=tuple(unreadable_attachments(source, document)))
+
+
+def screen_children(source: Source, children: Sequence[Source], fetcher: Fetcher, limit: int) -> AttachmentList:
+    """Of the documents found on the page `source` (its attachments, a listing's entries), those
+    to check: none at an internal address the fetcher may not reach from the page's configured
+    URL, and at most `limit` followed or refused."""
     followed: list[Source] = []
     internal: list[str] = []
     over: list[str] = []
-    for child in attachment_sources(source, document):
+    for child in children:
         if len(followed) + len(internal) >= limit:
             over.append(child.title or child.name)
             continue
         refusal = fetcher.refusal(child.url, source.url)  # one resolution per host and port a run
         if refusal:
             host, port = endpoint(child.url)
-            log.warning("%s: attachment %s not followed: %s", source.name, child.url[:200], refusal)
+            log.warning("%s: %s not followed: %s", source.name, child.url[:200], refusal)
             internal.append(f"{child.title} at {f'[{host}]' if ':' in host else host}:{port}")
             continue
         followed.append(child)
-    return AttachmentList(
-        tuple(followed), tuple(unreadable_attachments(source, document)), tuple(internal), tuple(over), limit
-    )
+    return AttachmentList(tuple(followed), (), tuple(internal), tuple(over), limit)
 
 
 def _linked(source: Source, document: Document) -> list[str]:
@@ -478,30 +492,35 @@ def _linked(source: Source, document: Document) -> list[str]:
     return allowed
 
 
-def _file_name(url: str) -> str:
-    filename = unquote(basename(urlsplit(url).path)) or "attachment"
-    # "@" and blanks have a meaning in version references (SOURCE@N) and on command lines;
-    # control characters would reach terminals.
-    return "".join("_" if ch == "@" or ch.isspace() or not ch.isprintable() else ch for ch in filename)
-
-
-def _not_followed_note(reason: str, names: Sequence[str]) -> str:
+def _named_note(what: str, names: Sequence[str]) -> str:
     shown = ", ".join(names[:_MAX_NAMED])
     more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
-    return f"attachments not followed ({reason}): {shown}{more}"
+    return f"{what}: {shown}{more}"
 
 
 def _with_note(result: CheckResult, note: str) -> CheckResult:
     return replace(result, error=f"{result.error}; {note}" if result.error else note)
 
 
-def _attachments_of(source: Source, store: Store, fetcher: Fetcher, limit: int) -> AttachmentList:
-    """The attachments to check and those skipped, from the latest stored version, so that a 304
-    or a failed fetch of the page still checks them."""
+def _attachments_of(
+    source: Source, store: Store, fetcher: Fetcher, workers: Workers, limit: int
+) -> AttachmentList:
+    """The attachments (a listing's watched entries) to check and those skipped, from the latest
+    stored version, so that a 304 or a failed fetch of the page still checks them. The page's
+    documents are surveyed on the way (watcher.documents): new ones are recorded, gone ones noticed."""
     latest = store.latest(source.name)
     if latest is None:
         return AttachmentList()
-    return list_attachments(source, store.document(latest.id), fetcher, limit)
+    if source.kind == "listing":
+        plan = plan_listing(source, store, workers, latest, limit)
+        listed = replace(screen_children(source, plan.children, fetcher, limit), later=plan.later, noun="entries")
+    else:
+        document = store.document(latest.id)
+        children = attachment_sources(source, document)
+        survey_attachments(source, store, workers, latest, children, html=document.format == "html")
+        listed = list_attachments(source, document, fetcher, limit)
+    announce_new(store, source.name)  # any found earlier whose first version is stored by now
+    return listed
 
 
 # ---------------------------------------------------------------- a run
@@ -579,15 +598,24 @@ class _Run:
 
     def _done(self, source: Source, parent: Source | None, result: CheckResult) -> None:
         self.results[source.name] = result
-        if parent is None and source.attachments and result.status != "interrupted":
-            listed = _attachments_safely(source, self.store, self.fetcher, self.settings.fetch.max_attachments)
+        if result.status != "interrupted":
+            self._follow_up(source, parent, result)
+        if self.progress:
+            self.progress(self.results[source.name], len(self.results) + len(self.pending))
+
+    def _follow_up(self, source: Source, parent: Source | None, result: CheckResult) -> None:
+        """An attachment checked: its page's news; a page or a listing checked: its documents."""
+        if parent is not None:
+            _announce_safely(self.store, parent.name)
+        elif source.attachments or source.kind == "listing":
+            listed = _attachments_safely(
+                source, self.store, self.fetcher, self.workers, self.settings.fetch.max_attachments
+            )
             for child in listed.followed:
                 self.children[source.name].append(child.name)
                 self.submit(child, source)
             if note := listed.note():
                 self.results[source.name] = _with_note(result, note)
-        if self.progress:
-            self.progress(self.results[source.name], len(self.results) + len(self.pending))
 
     def stop(self) -> None:
         """After fetcher and workers were stopped: the checks not started are cancelled, the
@@ -636,12 +664,22 @@ def _unrecorded(source: Source, message: str) -> str:
     return message
 
 
-def _attachments_safely(source: Source, store: Store, fetcher: Fetcher, limit: int) -> AttachmentList:
+def _attachments_safely(
+    source: Source, store: Store, fetcher: Fetcher, workers: Workers, limit: int
+) -> AttachmentList:
     try:
-        return _attachments_of(source, store, fetcher, limit)
+        return _attachments_of(source, store, fetcher, workers, limit)
     except Exception:
         log.exception("attachments of %s could not be listed", source.name)
         return AttachmentList()
+
+
+def _announce_safely(store: Store, page: str) -> None:
+    # After each attachment's check: a new document is announced once its first version is stored.
+    try:
+        announce_new(store, page)
+    except Exception:
+        log.exception("new documents of %s could not be announced", page)
 
 
 def _interleave_hosts(sources: Iterable[Source]) -> list[Source]:

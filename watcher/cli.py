@@ -21,7 +21,7 @@ import click
 from watcher.errors import EXIT_CHANGES, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_SOME_FAILED, WatcherError
 from watcher.model import Role
 from watcher.normalise import printable
-from watcher.report import DIFF_FORMATS, LISTING_FORMATS, TARGET_FORMATS
+from watcher.report import DIFF_FORMATS, DOCUMENT_FORMATS, LISTING_FORMATS, TARGET_FORMATS
 
 if TYPE_CHECKING:
     import logging
@@ -99,11 +99,13 @@ def _log_formatter(fmt: str | None = None) -> logging.Formatter:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(DIFF_FORMATS),
+    type=click.Choice(DIFF_FORMATS + DOCUMENT_FORMATS),
     default="text",
     show_default=True,
-    help="text: a redline for the terminal; json: the diff contract; markdown; html: one page.",
+    help="text: a redline for the terminal; json: the diff contract; markdown; html: one page; "
+    "docx: a 新旧对照表 (Word), to --output FILE or to stdout when it is not a terminal.",
 )
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write the report to FILE.")
 @click.option("--all", "show_all", is_flag=True, help="Also list formatting-only changes.")
 @click.option(
     "--targets",
@@ -120,7 +122,8 @@ def _log_formatter(fmt: str | None = None) -> logging.Formatter:
 )
 @click.pass_context
 def diff_command(
-    ctx: click.Context, old: str, new: str, fmt: str, show_all: bool, targets: bool, roles: tuple[str, ...]
+    ctx: click.Context, old: str, new: str, fmt: str, output: str | None, show_all: bool, targets: bool,
+    roles: tuple[str, ...],
 ) -> None:
     """Compare two versions: stored references (SOURCE@N, SOURCE@-1, an id) or local files.
 
@@ -129,8 +132,11 @@ def diff_command(
     """
     from watcher.differ import diff_documents
     from watcher.references import load_side
-    from watcher.report import renderer
+    from watcher.report import document_renderer, renderer
 
+    if fmt in DOCUMENT_FORMATS and targets:
+        raise click.BadParameter(f"{fmt} is a comparison of clauses; --targets prints text, json, markdown or html",
+                                 param_hint="--format")
     config_path = ctx.obj["config_path"]
     old_doc, old_info = load_side(old, config_path)
     new_doc, new_info = load_side(new, config_path)
@@ -139,11 +145,31 @@ def diff_command(
         from watcher.report.targets import render_editions
 
         comparisons = compare_editions(old_doc, new_doc, cast("tuple[Role, ...]", roles) or PLANNED)
-        click.echo(render_editions(old_info, new_info, comparisons, fmt))
+        _report(render_editions(old_info, new_info, comparisons, fmt), output)
         ctx.exit(EXIT_CHANGES if any(c.status != "kept" for c in comparisons) else EXIT_OK)
     result = diff_documents(old_doc, new_doc, old_info=old_info, new_info=new_info)
-    click.echo(renderer(fmt)(result, show_all))
+    if fmt in DOCUMENT_FORMATS:
+        _report(document_renderer(fmt)(result, show_all), output)
+    else:
+        _report(renderer(fmt)(result, show_all), output)
     ctx.exit(EXIT_CHANGES if result.substantive else EXIT_OK)
+
+
+def _report(report: str | bytes, output: str | None) -> None:
+    """A report to FILE, or to stdout; a binary one (a .docx) never to a terminal, where it would
+    be noise that can upset the terminal."""
+    from watcher.errors import OutputError
+    from watcher.report import write_report
+
+    data = report.encode("utf-8") + b"\n" if isinstance(report, str) else report
+    if output:
+        write_report(output, data)
+    elif isinstance(report, str):
+        click.echo(report)
+    elif sys.stdout.isatty():
+        raise OutputError("a Word file is not for a terminal: give --output FILE, or redirect stdout to a file")
+    else:
+        click.echo(data, nl=False)  # bytes: to the binary stream under stdout
 
 
 @cli.command("targets")
@@ -391,6 +417,24 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
         click.echo("watcher: no stored changes" + (f" since {since}" if since else ""), err=True)
     for diff in diffs:
         click.echo(render_text(diff, show_all) + "\n")
+
+
+@cli.command("feed")
+@click.argument("source", required=False)
+@_since_option
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write the feed to FILE (default: stdout).")
+@click.pass_context
+def feed_command(ctx: click.Context, source: str | None, since: str | None, output: str | None) -> None:
+    """An Atom feed of the stored changes of substance (of SOURCE, or of every source): one entry
+    per new version, newest first (the newest 100)."""
+    from watcher.changes import stored_change_sets
+    from watcher.report.feed import render_feed
+
+    with _existing_store(_settings(ctx)) as store:
+        if source and not store.versions(source):
+            store.resolve(source)  # raises the clear error: unknown source, or no version yet
+        change_sets = stored_change_sets(store, source, since)
+    _report(render_feed(change_sets, source), output)
 
 
 @cli.command("digest")

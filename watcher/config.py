@@ -46,6 +46,7 @@ from watcher.model import (
     FetchSettings,
     Settings,
     Source,
+    SourceKind,
 )
 
 DEFAULT_PATH = "config/watcher.toml"
@@ -68,6 +69,8 @@ _SOURCE_KEYS = {
     "robots",
     "title",
     "fetch",
+    "kind",
+    "pattern",
 }
 _EMAIL_KEYS = {
     "smtp_host",
@@ -432,6 +435,7 @@ class _Reader:
             raise self.fail(f"{where}.fetch", f"must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
         if fetch == "browser" and urlsplit(url).scheme not in WEB_SCHEMES:
             raise self.fail(f"{where}.fetch", '"browser" fetches http(s) pages; a file:// source is read as it is')
+        kind, pattern = self.listing(table, where)
         return Source(
             name=name,
             url=url,
@@ -443,7 +447,28 @@ class _Reader:
             robots=self.get(table, "robots", where, bool, default=True),
             title=self.get(table, "title", where, str),
             fetch=fetch,
+            kind=kind,
+            pattern=pattern,
         )
+
+    def listing(self, table: dict[str, Any], where: str) -> tuple[SourceKind, str | None]:
+        """A source's `kind` ("page", or "listing": a column page whose new links are watched) and a
+        listing's `pattern` (a regular expression its entries' URL or text must match)."""
+        kind = self.get(table, "kind", where, str, default="page")
+        if kind not in get_args(SourceKind):
+            choices = ", ".join(repr(k) for k in get_args(SourceKind))
+            raise self.fail(f"{where}.kind", f"must be one of {choices}, not {kind!r}")
+        pattern = self.get(table, "pattern", where, str)
+        if pattern is not None and kind != "listing":
+            raise self.fail(f"{where}.pattern", 'applies to a listing only (kind = "listing")')
+        if kind == "listing" and table.get("attachments"):
+            raise self.fail(f"{where}.attachments", "does not apply to a listing: its entries are its documents")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"{where}.pattern", f"invalid regular expression {pattern!r}: {exc}") from None
+        return kind, pattern
 
     def encoding(self, encoding: str, key: str) -> None:
         """A text codec that turns any bytes into str, as watcher.decode uses it (errors="replace")."""

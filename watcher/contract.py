@@ -16,6 +16,7 @@ from watcher.model import (
     Change,
     CheckResult,
     Diff,
+    DocumentNews,
     Indicator,
     InlineOp,
     StoredVersion,
@@ -90,7 +91,32 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         d["inline"] = [[op, text] for op, text in change.inline]
     if change.old_path is not None:
         d["old_path"] = list(change.old_path)
+    if change.document is not None:
+        d["document"] = document_to_dict(change.document)
     return d
+
+
+def document_to_dict(news: DocumentNews) -> dict[str, Any]:
+    """The "document" of a document_added / document_removed change."""
+    return {
+        "source": news.source,
+        "title": news.title,
+        "url": news.url,
+        "size": news.size,
+        "targets": [indicator_to_dict(i) for i in news.targets],
+        "total_targets": news.total_targets,
+    }
+
+
+def document_from_dict(d: Mapping[str, Any]) -> DocumentNews:
+    return DocumentNews(
+        source=d.get("source") or "",
+        url=d.get("url") or "",
+        title=d.get("title") or "",
+        size=d.get("size"),
+        targets=tuple(indicator_from_dict(t) for t in d.get("targets") or ()),
+        total_targets=int(d.get("total_targets") or 0),
+    )
 
 
 def change_from_dict(d: Mapping[str, Any]) -> Change:
@@ -106,6 +132,7 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
         )
     inline: tuple[InlineOp, ...] = tuple((op, text) for op, text in d.get("inline") or ())
     old_path = d.get("old_path")
+    document = document_from_dict(d["document"]) if d.get("document") else None
     return Change(
         kind=d["kind"],
         path=tuple(d.get("path") or ()),
@@ -114,6 +141,7 @@ def change_from_dict(d: Mapping[str, Any]) -> Change:
         target=target,
         inline=inline,
         old_path=None if old_path is None else tuple(old_path),
+        document=document,
     )
 
 
@@ -149,6 +177,12 @@ def indicator_to_dict(indicator: Indicator) -> dict[str, Any]:
         "path": list(indicator.path),
         "clause": indicator.clause,
     }
+
+
+def indicator_from_dict(d: Mapping[str, Any]) -> Indicator:
+    """The inverse of indicator_to_dict."""
+    metric = d.get("metric") or ""
+    return Indicator(target_from_dict(metric, d), tuple(d.get("path") or ()), d.get("clause") or "")
 
 
 def ledger_to_dict(info: VersionInfo, ledger: Sequence[Indicator]) -> dict[str, Any]:

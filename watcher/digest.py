@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Literal
@@ -28,9 +28,9 @@ from typing import Literal
 from watcher import notify
 from watcher.contract import change_from_dict
 from watcher.errors import ConfigError, DeliveryError
-from watcher.kinds import KIND_ORDER, SUBJECT_GROUPS
-from watcher.model import PROBLEM_STATUSES, Change, Settings, Source, summarise
-from watcher.report.layout import Layout, arrange, render_template
+from watcher.kinds import SUBJECT_GROUPS
+from watcher.model import PROBLEM_STATUSES, Change, Settings, Source
+from watcher.report.layout import capped_layout, render_template
 from watcher.report.text import render_body
 from watcher.store import ChangeRecord, SourceRecord, Store
 
@@ -169,7 +169,7 @@ def build_digest(
     if recipients is None:
         recipients = settings.email.to if settings.email else ()
     subject = subject_line(groups, failures)
-    shown = [(g, *_capped_layout(g.changes)) for g in groups if g.substantive]
+    shown = [(g, *capped_layout(g.changes)) for g in groups if g.substantive]
     context = {"subject": subject, "groups": shown, "failures": list(failures)}
     return Digest(
         subject=subject,
@@ -179,24 +179,6 @@ def build_digest(
         recipients=tuple(recipients),
         change_ids=tuple(i for g in groups for i in g.change_ids),
     )
-
-
-# A digest is read in a mail client: past this many changes of one source it lists the most
-# important (targets, then measures, then clauses) and says how many more `watcher changes` shows.
-MAX_SHOWN_PER_SOURCE = 60
-
-
-def _capped_layout(changes: Sequence[Change]) -> tuple[Layout, int]:
-    """The layout of at most MAX_SHOWN_PER_SOURCE changes of substance (the summary still counts
-    every change), and how many were left out."""
-    substantive = [c for c in changes if c.substantive]
-    if len(substantive) <= MAX_SHOWN_PER_SOURCE:
-        return arrange(changes), 0
-    rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
-    keep = set(sorted(range(len(substantive)), key=lambda i: (rank[substantive[i].kind], i))[:MAX_SHOWN_PER_SOURCE])
-    shown = arrange([c for i, c in enumerate(substantive) if i in keep])
-    hidden = len(changes) - len(substantive)
-    return replace(shown, summary=summarise(changes), hidden=hidden), len(substantive) - len(keep)
 
 
 # ---------------------------------------------------------------- reading the store

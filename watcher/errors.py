@@ -85,3 +85,7 @@ class Interrupted(WatcherError):
     """The run was stopped (Ctrl-C) before this fetch or reading finished; nothing of it is recorded."""
 
     exit_status = EXIT_INTERRUPTED
+
+
+class OutputError(WatcherError):
+    """A report could not be written where it was asked for (a file, or binary to a terminal)."""

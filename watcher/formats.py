@@ -50,7 +50,7 @@ class Format:
         return self.reader is not None
 
 
-_READ = "only .docx, PDF, HTML and text can be read"
+_READ = "only .docx, OFD, PDF, HTML and text can be read"
 
 # Magic bytes are tried in this order: a zip before a PDF marker within it, a PDF marker before
 # a Compound File or image header.
@@ -86,7 +86,7 @@ REGISTRY: tuple[Format, ...] = (
         attachment_extensions=(".xls", ".xlsx", ".et"),
         unreadable=f"a spreadsheet; {_READ}",
     ),
-    Format("zip", magic=(b"PK\x03\x04",), unreadable="a zip archive that is not a .docx"),
+    Format("zip", magic=(b"PK\x03\x04",), unreadable="a zip archive that is not a .docx or .ofd"),
     Format(
         "pdf",
         extensions=(".pdf",),
@@ -111,7 +111,14 @@ REGISTRY: tuple[Format, ...] = (
         magic=(b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*"),
         unreadable="an image; scanned documents need OCR, which watcher does not do",
     ),
-    Format("ofd", extensions=(".ofd",), attachment_extensions=(".ofd",), unreadable=f"an OFD document; {_READ}"),
+    Format(
+        "ofd",
+        extensions=(".ofd",),
+        content_types=("application/ofd",),
+        zip_member="OFD.xml",
+        attachment_extensions=(".ofd",),
+        reader=("watcher.extract.ofd", "extract_ofd"),
+    ),
 )
 
 _BY_NAME = {fmt.name: fmt for fmt in REGISTRY}
@@ -120,7 +127,7 @@ _BY_CONTENT_TYPE = {media: fmt for fmt in REGISTRY for media in fmt.content_type
 _BY_ATTACHMENT_EXTENSION = {extension: fmt for fmt in REGISTRY for extension in fmt.attachment_extensions}
 _ZIP_MEMBERS = tuple((fmt.zip_member, fmt) for fmt in REGISTRY if fmt.zip_member)
 _ZIP = _BY_NAME["zip"]
-_DAMAGED_ZIP = _BY_NAME["docx"]  # a damaged zip: let the DOCX reader say what is wrong with it
+_DAMAGED_ZIP = _BY_NAME["docx"]  # a damaged zip named as nothing else: the DOCX reader says what is wrong
 
 _MARKUP = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|p|div|br|table|span|h[1-6])[\s>/]", re.I)
 _SNIFF_BYTES = 4096
@@ -144,16 +151,16 @@ def detect_format(body: bytes, content_type: str = "", url: str = "") -> str:
 
     Magic bytes first, then the content type, then the URL's extension, then sniffing.
     """
+    media = content_type.split(";")[0].strip().lower()
+    extension = _last_suffix(urlsplit(url).path if "://" in url else url)
     for fmt in REGISTRY:
         if any(_has_magic(body, magic, fmt.magic_window) for magic in fmt.magic):
-            return _zip_format(body) if fmt is _ZIP else fmt.name
-    media = content_type.split(";")[0].strip().lower()
+            return _zip_format(body, _BY_CONTENT_TYPE.get(media) or _BY_EXTENSION.get(extension)) if fmt is _ZIP else fmt.name
     if media in _BY_CONTENT_TYPE:
         return _BY_CONTENT_TYPE[media].name
     for fmt in REGISTRY:
         if fmt.media_prefix and media.startswith(fmt.media_prefix):
             return fmt.name
-    extension = _last_suffix(urlsplit(url).path if "://" in url else url)
     if extension in _BY_EXTENSION:
         return _BY_EXTENSION[extension].name
     head = body[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -164,12 +171,14 @@ def _has_magic(body: bytes, magic: bytes, window: int) -> bool:
     return magic in body[:window] if window else body.startswith(magic)
 
 
-def _zip_format(body: bytes) -> str:
+def _zip_format(body: bytes, named: Format | None) -> str:
+    """The format of a zip by the member it holds; a damaged one is the zip format its content
+    type or name says (`named`), so that its reader says what is wrong with it."""
     try:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, ValueError):
-        return _DAMAGED_ZIP.name
+        return (named if named is not None and named.zip_member and named.readable else _DAMAGED_ZIP).name
     return next((fmt.name for member, fmt in _ZIP_MEMBERS if member in names), _ZIP.name)
 
 

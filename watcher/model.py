@@ -16,6 +16,9 @@ from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 # ---------------------------------------------------------------- sources and fetching
 
 
+# A "listing" is a column page (规划计划, 工作总结 …) whose new links become watched documents.
+SourceKind = Literal["page", "listing"]
+
 # How a source is fetched: "plain" HTTP (retried in a browser when the answer is a challenge or a
 # script-only page), or always in a "browser" that runs the page's scripts (watcher.browser).
 FetchMode = Literal["plain", "browser"]
@@ -36,6 +39,8 @@ class Source:
     robots: bool = True
     title: str | None = None
     fetch: FetchMode = "plain"
+    kind: SourceKind = "page"
+    pattern: str | None = None  # a listing's entries: links whose URL or text this regex finds
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,19 @@ class TargetChange:
 
 
 @dataclass(frozen=True)
+class DocumentNews:
+    """A document that appeared on (or went from) a page or a column page: what document_added and
+    document_removed changes carry (watcher.documents)."""
+
+    source: str  # the source it is watched as ("<page>/<file name>")
+    url: str
+    title: str  # the link's text, else the document's own title (its first heading), else the file name
+    size: int | None = None  # bytes of its first (added) or last (removed) version, when one is stored
+    targets: tuple[Indicator, ...] = ()  # its first targets, from the ledger of that version
+    total_targets: int = 0  # how many targets that ledger has in all
+
+
+@dataclass(frozen=True)
 class Change:
     kind: ChangeKind
     path: tuple[str, ...]
@@ -220,6 +238,7 @@ class Change:
     target: TargetChange | None = None
     inline: tuple[InlineOp, ...] = ()
     old_path: tuple[str, ...] | None = None
+    document: DocumentNews | None = None  # document_added / document_removed only
 
     @property
     def substantive(self) -> bool:

@@ -134,6 +134,15 @@ def printable(text: str) -> str:
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+_NOT_XML = re.compile("[\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """`printable` text that XML 1.0 can also hold (a .docx, an Atom feed): without the
+    non-characters U+FFFE, U+FFFF and lone surrogates, which an XML writer refuses or a parser rejects."""
+    return _NOT_XML.sub("", printable(text))
+
+
 def escape_controls(text: str) -> str:
     """JSON text with each character of _CONTROLS written as a \\uXXXX escape: a parser reads
     back the very same string, a terminal that shows the file sees no control. (json.dumps with

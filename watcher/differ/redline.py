@@ -11,7 +11,7 @@ from diff_match_patch import diff_match_patch
 from watcher.model import InlineOp
 from watcher.normalise import comparison_forms, loose_form
 
-__all__ = ["inline_diff"]
+__all__ = ["inline_diff", "two_sides"]
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[A-Za-z]+|\s+|.", re.S)
 
@@ -22,6 +22,42 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
     Tokens are compared in loose comparison form, so a redline never shows what is formatting only
     (punctuation, a Traditional character, a space), as the classifier calls such a clause
     formatting; equal runs show the new text."""
+    ops: list[InlineOp] = []
+    for kind, old_piece, new_piece in _pieces(old, new):
+        if kind == "-":
+            _append(ops, "-", old_piece)
+        elif kind == "+":
+            _append(ops, "+", new_piece)
+        elif new_piece:  # equal, or formatting only: shown as it now stands
+            _append(ops, "=", new_piece)
+    return tuple(ops)
+
+
+def two_sides(old: str, new: str) -> tuple[tuple[InlineOp, ...], tuple[InlineOp, ...]]:
+    """The same diff as inline_diff, as the two texts side by side (a 新旧对照表): the old text
+    with its deletions marked "-", the new text with its insertions marked "+"; each side keeps its
+    own wording of the runs that differ in formatting only."""
+    old_ops: list[InlineOp] = []
+    new_ops: list[InlineOp] = []
+    for kind, old_piece, new_piece in _pieces(old, new):
+        if old_piece:
+            _append(old_ops, "-" if kind == "-" else "=", old_piece)
+        if new_piece:
+            _append(new_ops, "+" if kind == "+" else "=", new_piece)
+    return tuple(old_ops), tuple(new_ops)
+
+
+def _append(ops: list[InlineOp], kind: str, piece: str) -> None:
+    if ops and ops[-1][0] == kind:
+        ops[-1] = (ops[-1][0], ops[-1][1] + piece)
+    elif piece:
+        ops.append((kind, piece))  # type: ignore[arg-type]
+
+
+def _pieces(old: str, new: str) -> list[tuple[str, str, str]]:
+    """The token diff as (kind, old piece, new piece): "=" for runs equal in loose form (each
+    side's own text), "-" and "+" for the changes; a change that is formatting only is "=" with
+    one side empty."""
     old_tokens, new_tokens = _TOKEN.findall(old), _TOKEN.findall(new)
     distinct = list(dict.fromkeys(old_tokens + new_tokens))
     forms = dict(zip(distinct, map(loose_form, comparison_forms(distinct)), strict=True))
@@ -34,25 +70,21 @@ def inline_diff(old: str, new: str) -> tuple[InlineOp, ...]:
     engine.Diff_Timeout = 1.0
     diffs = engine.diff_main(encode(old_tokens), encode(new_tokens), False)
     engine.diff_cleanupSemantic(diffs)
-    ops: list[InlineOp] = []
+    pieces: list[tuple[str, str, str]] = []
     i = j = 0
     for op, text in diffs:
         n = len(text)
         if op == 0:
-            piece, kind = "".join(new_tokens[j : j + n]), "="
+            pieces.append(("=", "".join(old_tokens[i : i + n]), "".join(new_tokens[j : j + n])))
             i, j = i + n, j + n
         elif op == -1:
-            piece, kind = "".join(old_tokens[i : i + n]), "-"
+            piece = "".join(old_tokens[i : i + n])
+            formatting = not "".join(forms[t] for t in _TOKEN.findall(piece))
+            pieces.append(("=", piece, "") if formatting else ("-", piece, ""))
             i += n
         else:
-            piece, kind = "".join(new_tokens[j : j + n]), "+"
+            piece = "".join(new_tokens[j : j + n])
+            formatting = not "".join(forms[t] for t in _TOKEN.findall(piece))
+            pieces.append(("=", "", piece) if formatting else ("+", "", piece))
             j += n
-        if kind != "=" and not "".join(forms[t] for t in _TOKEN.findall(piece)):
-            if kind == "-":
-                continue  # a space or a lost mark dropped: nothing to show
-            kind = "="  # one added: shown as it now stands
-        if ops and ops[-1][0] == kind == "=":
-            ops[-1] = ("=", ops[-1][1] + piece)
-        elif piece:
-            ops.append((kind, piece))  # type: ignore[arg-type]
-    return tuple(ops)
+    return pieces

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 
 import cn2an
@@ -22,12 +21,9 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from watcher.errors import ExtractError
+from watcher.extract.package import package_members
 from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
-
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024  # zip bomb guard: what the members inflate to, added up
-MAX_MEMBERS = 10_000
-_PIECE = 1024 * 1024  # inflated bytes read from a member at a time
 
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.I)
 _TITLE_STYLES = frozenset({"title", "标题"})
@@ -310,37 +306,13 @@ class _Reader:
 
 
 def _checked_package(body: bytes) -> bytes:
-    """The package rebuilt from what its members really inflate to, read a piece at a time under
-    the caps; raises ExtractError for a zip bomb or a damaged archive.
-
-    Declared sizes are not trusted: zipfile stops a member at its declared size (a lie shows as a
-    bad CRC), but reading a member whole inflates everything its compressed data holds before it
-    cuts, so python-docx is given the rebuilt (stored, uncompressed) package, never the original."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_MEMBERS:
-                raise ExtractError(f"DOCX refused: {len(members)} zip members (limit {MAX_MEMBERS})")
-            if "word/document.xml" not in {member.filename for member in members}:
-                raise ExtractError("corrupt DOCX: no word/document.xml in the archive")
-            rebuilt = io.BytesIO()
-            total = 0
-            with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
-                for member in members:
-                    if member.is_dir():
-                        continue
-                    data = bytearray()
-                    with archive.open(member) as stream:
-                        while piece := stream.read(_PIECE):
-                            total += len(piece)
-                            if total > MAX_UNZIPPED_BYTES:
-                                raise ExtractError(
-                                    f"DOCX refused: inflates to more than {MAX_UNZIPPED_BYTES // 2**20} MB (zip bomb?)"
-                                )
-                            data += piece
-                    out.writestr(member.filename, data)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, NotImplementedError, EOFError, zlib.error) as exc:
-        raise ExtractError(f"corrupt DOCX (not a readable zip archive): {exc}") from exc
+    """The package rebuilt (stored, uncompressed) from what its members really inflate to under
+    the caps of watcher.extract.package: python-docx is never given the original, since reading
+    a member whole inflates everything its compressed data holds before zipfile cuts it."""
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_STORED) as out:
+        for name, data in package_members(body, kind="DOCX", required="word/document.xml"):
+            out.writestr(name, data)
     return rebuilt.getvalue()
 
 

@@ -1,15 +1,11 @@
 """PDF → Document with pdfplumber.
 
-A PDF has lines, not paragraphs. Tables come from page.find_tables(); the text outside the table
-boxes is re-joined into paragraphs from its geometry: a line ends its paragraph when the first word
-of the next line would have fitted in the room left before the right margin, when the next line is
-indented, opens with a heading number, has another font size, or sits after a larger gap. Lines in
-larger type (headings) are joined on font size and gap alone, since they are often centred. A ruled
-box of one column (a 专栏 drawn around its paragraphs) is not a table: its lines are paragraphs
-measured against the box's own margins. Page furniture goes first: page numbers (— 1 —, - 1 -, 第1页,
-1/14) in the top and bottom bands, and lines that repeat at the same place on most pages. A table
-continued across a page break (same column count, the next page opening with a table) is merged, its
-repeated header row skipped.
+A PDF has lines, not paragraphs: the text outside the table boxes is re-joined into paragraphs
+from its geometry by watcher.extract.lines, which also drops page furniture. A ruled box of one
+column (a 专栏 drawn around its paragraphs) is not a table: its lines are paragraphs measured
+against the box's own margins. Tables come from page.find_tables(); a table continued across a
+page break (same column count, the next page opening with a table) is merged, its repeated header
+row skipped.
 
 Before pdfplumber reads a file, check_streams inflates every stream once against a cap
 (decompression bombs: a few hundred KB of Flate data can inflate to gigabytes).
@@ -19,12 +15,9 @@ from __future__ import annotations
 
 import io
 import re
-import statistics
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from itertools import pairwise
+from dataclasses import dataclass
 from typing import Any
 
 import pdfplumber
@@ -45,54 +38,21 @@ from pdfminer.pdftypes import (
 from pdfminer.psparser import PSKeyword
 
 from watcher.errors import ExtractError
-from watcher.extract.text import assemble, join_all, join_wrapped
+from watcher.extract.lines import MAX_PAGE_OBJECTS, MAX_PAGES, Line, drop_furniture, measure_layout, paragraphs, printed_title
+from watcher.extract.text import assemble, join_all
 from watcher.model import Block, Document
-from watcher.normalise import clean_display, comparison_form
-from watcher.numbering import HEADING_NUMBER
+from watcher.normalise import comparison_form
 
-MAX_PAGES = 2000
 # Decoded stream sizes. A page's content stream is rarely over a few MB; 64 MiB is a lossless
 # A4 page image at 600 dpi in grey. Images count too: a stream's use is not known before reading.
 MAX_STREAM_BYTES = 64 * 1024 * 1024
 MAX_DECODED_BYTES = 512 * 1024 * 1024  # all streams of a file together
-# What a page's operators may produce (characters, paths, images): a dense page of text has a few
-# thousand characters, a detailed vector map some tens of thousands. Past this the page is refused
-# while it is read: a small stream can show a string millions of times.
-MAX_PAGE_OBJECTS = 100_000
 
 _CJK_CHAR = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR}) +(?={_CJK_CHAR})")
 _IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_PAGE_NUMBER = re.compile(
-    r"^[-—–－~_·•]*(?:第?\d{1,4}页?|\d{1,4}[/／]\d{1,4}|第\d{1,4}页[,，]?共\d{1,4}页|page\d{1,4}(?:of\d{1,4})?)[-—–－~_·•]*$",
-    re.I,
-)
-_BAND = 0.1  # top and bottom tenth of a page: where headers and footers live
-_REPEAT_SHARE = 0.6  # a line at the same place on this share of pages (and at least 3) is furniture
-_MIN_REPEAT_PAGES = 3
-_MIN_PAGE_LINES = 10  # fewer lines than this: use the whole document's margins for the page
-_INDENT = 0.8  # an indent is at least this many characters
-_HEADING_SIZE = 1.1  # type this much larger than the body is heading type
-_TITLE_SIZE = 1.2
-_MAX_TITLE_LINES = 4
 _TABLE_TOLERANCE = 1.0
 
-_GENERIC_TITLES = re.compile(r"^(?:untitled|无标题|未命名|document\d*|文档\d*)$", re.I)
-_WORD_PREFIX = re.compile(r"^microsoft\s+word\s*-\s*", re.I)
-_FILE_SUFFIX = re.compile(r"\.(?:docx?|wps|pdf|txt)$", re.I)
-
-
-@dataclass
-class _Line:
-    page: int
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    size: float
-    text: str
-    first_width: float  # width of the first word: what would have had to fit on the line before
-    frame: str | None = None  # the box (专栏 frame) the line is printed in, if any
 
 
 @dataclass
@@ -101,28 +61,6 @@ class _Table:
     top: float
     bottom: float
     rows: list[tuple[str, ...]]
-
-
-@dataclass
-class _Margins:
-    left: float
-    right: float
-
-
-@dataclass
-class _Layout:
-    """What the whole document's geometry says: body type size, margins, line gap."""
-
-    body_size: float
-    gap: float
-    default: _Margins
-    pages: dict[int, _Margins] = field(default_factory=dict)
-    frames: dict[str, _Margins] = field(default_factory=dict)
-
-    def margins(self, line: _Line) -> _Margins:
-        if line.frame is not None and line.frame in self.frames:
-            return self.frames[line.frame]
-        return self.pages.get(line.page, self.default)
 
 
 def _cell_text(text: str | None) -> str:
@@ -183,13 +121,13 @@ def _frame_of(line: dict[str, Any], frames: list[tuple[float, float, float, floa
     return None
 
 
-def _read_page(number: int, page: pdfplumber.page.Page) -> tuple[list[_Line], list[_Table]]:
+def _read_page(number: int, page: pdfplumber.page.Page) -> tuple[list[Line], list[_Table]]:
     found = [t for t in page.find_tables() if t.rows]
     frames = [t.bbox for t in found if _is_frame(t)]
     tables = [t for t in found if not _is_frame(t)]
     boxes = [t.bbox for t in tables]
     text_page = page.filter(lambda obj: obj.get("object_type") != "char" or not _inside(obj, boxes)) if boxes else page
-    lines: list[_Line] = []
+    lines: list[Line] = []
     for line in text_page.extract_text_lines(return_chars=True):
         chars = [c for c in line["chars"] if c["text"].strip()]
         text = _CJK_SPACE.sub("", line["text"]).strip()
@@ -197,109 +135,10 @@ def _read_page(number: int, page: pdfplumber.page.Page) -> tuple[list[_Line], li
             continue
         sizes = sorted(round(float(c["size"]), 1) for c in chars)
         lines.append(
-            _Line(number, float(line["x0"]), float(line["x1"]), float(line["top"]), float(line["bottom"]),
+            Line(number, float(line["x0"]), float(line["x1"]), float(line["top"]), float(line["bottom"]),
                   sizes[len(sizes) // 2], text, _first_width(chars), _frame_of(line, frames, number))
         )
     return lines, [_Table(number, float(t.bbox[1]), float(t.bbox[3]), _table_rows(t)) for t in tables]
-
-
-def _drop_furniture(lines: list[_Line], heights: dict[int, float]) -> list[_Line]:
-    """Page numbers in the top and bottom bands, and band lines repeated on most pages."""
-
-    def in_band(line: _Line) -> bool:
-        height = heights[line.page]
-        return line.top < _BAND * height or line.bottom > (1 - _BAND) * height
-
-    def key(line: _Line) -> tuple[str, int]:
-        return re.sub(r"\d+", "#", re.sub(r"\s+", "", line.text)), round(line.top / 5)
-
-    pages_of: dict[tuple[str, int], set[int]] = {}  # pages, not lines: twice on one page counts once
-    for line in lines:
-        if in_band(line):
-            pages_of.setdefault(key(line), set()).add(line.page)
-    limit = max(_MIN_REPEAT_PAGES, _REPEAT_SHARE * len(heights))
-
-    def repeated(line: _Line) -> bool:
-        return len(pages_of.get(key(line), ())) >= limit
-
-    kept = []
-    for line in lines:
-        if in_band(line) and (_PAGE_NUMBER.match(re.sub(r"\s+", "", line.text)) or repeated(line)):
-            continue
-        kept.append(line)
-    return kept
-
-
-def _margins(lines: list[_Line], body_size: float) -> _Margins | None:
-    body = [line for line in lines if abs(line.size - body_size) < 0.6] or lines
-    if not body:
-        return None
-    left = Counter(round(line.x0) for line in body).most_common(1)[0][0]
-    widest = max(line.x1 for line in body)
-    long_lines = sorted(line.x1 for line in body if line.x1 > left + 0.5 * (widest - left))
-    right = statistics.median(long_lines) if long_lines else widest
-    return _Margins(float(left), float(right))
-
-
-def _layout(lines: list[_Line]) -> _Layout:
-    sizes = Counter(line.size for line in lines for _ in range(max(1, len(line.text))))
-    body_size = sizes.most_common(1)[0][0] if sizes else 12.0
-    gaps = [
-        b.top - a.bottom for a, b in pairwise(lines)
-        if a.page == b.page and 0 <= b.top - a.bottom < 3 * body_size and abs(a.size - b.size) < 0.6
-    ]
-    free = [line for line in lines if line.frame is None]
-    layout = _Layout(body_size, statistics.median(gaps) if gaps else body_size * 0.5,
-                     _margins(free or lines, body_size) or _Margins(0.0, 0.0))
-    by_page: dict[int, list[_Line]] = {}
-    by_frame: dict[str, list[_Line]] = {}
-    for line in lines:
-        if line.frame is None:
-            by_page.setdefault(line.page, []).append(line)
-        else:
-            by_frame.setdefault(line.frame, []).append(line)
-    for page, page_lines in by_page.items():
-        if len(page_lines) >= _MIN_PAGE_LINES:
-            layout.pages[page] = _margins(page_lines, body_size) or layout.default
-    for frame, frame_lines in by_frame.items():
-        layout.frames[frame] = _margins(frame_lines, body_size) or layout.default
-    return layout
-
-
-def _continues(prev: _Line, line: _Line, layout: _Layout) -> bool:
-    """True when `line` goes on with the paragraph that `prev` belongs to."""
-    size = max(prev.size, line.size)
-    if abs(prev.size - line.size) > 0.6 or HEADING_NUMBER.match(line.text) or prev.frame != line.frame:
-        return False
-    if prev.page == line.page and line.top - prev.bottom > layout.gap + _INDENT * size:
-        return False
-    if size > _HEADING_SIZE * layout.body_size:
-        return True  # heading type: often centred, so margins say nothing
-    if line.x0 > layout.margins(line).left + _INDENT * size:
-        return False
-    room = layout.margins(prev).right - prev.x1
-    return room <= line.first_width + 0.5 * size
-
-
-def _title(metadata: dict[str, Any], lines: list[_Line], layout: _Layout) -> tuple[str, int]:
-    """The title and how many leading lines of the first page print it (to leave out of the body)."""
-    raw = str(metadata.get("Title") or "").strip()
-    meta = _FILE_SUFFIX.sub("", _WORD_PREFIX.sub("", raw)).strip()
-    # A file name or a placeholder says less than the title printed on the first page.
-    weak = not meta or meta != raw or bool(_GENERIC_TITLES.match(meta))
-    count = 0
-    if lines and lines[0].size >= _TITLE_SIZE * layout.body_size:
-        first = lines[0]
-        while (
-            count < min(len(lines), _MAX_TITLE_LINES)
-            and lines[count].page == first.page
-            and abs(lines[count].size - first.size) < 0.6
-        ):
-            count += 1
-    printed = join_all(clean_display(line.text) for line in lines[:count])
-    if printed and (weak or comparison_form(printed) == comparison_form(meta)):
-        return printed, count
-    return ("" if _GENERIC_TITLES.match(meta) else meta), 0
 
 
 def _merge_tables(blocks: list[Block | _Table], table: _Table, previous: object) -> None:
@@ -522,7 +361,7 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     """A PDF body → Document (paragraphs re-joined, tables as table blocks).
 
     The keyword options of extract() (selector, encoding …) have no meaning for PDF."""
-    lines: list[_Line] = []
+    lines: list[Line] = []
     tables: list[_Table] = []
     heights: dict[int, float] = {}
     try:
@@ -545,34 +384,24 @@ def extract_pdf(body: bytes, **_options: object) -> Document:
     if not lines and not tables:
         raise ExtractError("the PDF has no text layer (a scanned image?); nothing to extract")
 
-    lines = _drop_furniture(lines, heights)
-    layout = _layout(lines)
-    title, title_lines = _title(metadata, lines, layout)
+    lines = drop_furniture(lines, heights)
+    layout = measure_layout(lines)
+    title, title_lines = printed_title(str(metadata.get("Title") or ""), lines, layout)
     lines = lines[title_lines:]
 
-    items: list[_Line | _Table] = sorted([*lines, *tables], key=lambda item: (item.page, item.top))
+    items: list[Line | _Table] = sorted([*lines, *tables], key=lambda item: (item.page, item.top))
     blocks: list[Block | _Table] = []
-    paragraph: list[_Line] = []
+    run: list[Line] = []  # the lines since the last table
     previous: object = None  # the item placed last: a line, or the table it went into
-
-    def close() -> None:
-        if paragraph:
-            text = ""
-            for line in paragraph:
-                text = join_wrapped(text, line.text)
-            blocks.append(Block("paragraph", text=text))
-            paragraph.clear()
-
     for item in items:
         if isinstance(item, _Table):
-            close()
+            blocks.extend(paragraphs(run, layout))
+            run.clear()
             _merge_tables(blocks, item, previous)
             previous = blocks[-1]
             continue
-        if not (paragraph and _continues(paragraph[-1], item, layout)):
-            close()
-        paragraph.append(item)
+        run.append(item)
         previous = item
-    close()
+    blocks.extend(paragraphs(run, layout))
     final = [Block("table", rows=tuple(b.rows)) if isinstance(b, _Table) else b for b in blocks]
     return assemble(final, fmt="pdf", title=title)

@@ -26,6 +26,9 @@ Renderer = Callable[["Diff", bool], str]
 
 # What `watcher diff` prints: the name of each renderer's module.
 DIFF_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "html")
+# What `watcher diff` writes as a file (`--output`, or stdout when it is not a terminal): the name
+# of each module, whose `render_<format>(diff, show_all)` returns bytes.
+DOCUMENT_FORMATS: tuple[str, ...] = ("docx",)
 # What `watcher targets` and `watcher diff --targets` print (watcher.report.targets).
 TARGET_FORMATS: tuple[str, ...] = ("text", "json", "markdown", "html")
 # What `watcher check`, `sources`, `history` and `changes` print (watcher.report.listings).
@@ -34,6 +37,16 @@ LISTING_FORMATS: tuple[str, ...] = ("text", "json")
 if TYPE_CHECKING:
     RENDERERS: dict[str, Renderer]
 
+DocumentRenderer = Callable[["Diff", bool], bytes]
+
+
+def document_renderer(fmt: str) -> DocumentRenderer:
+    """The renderer of one of DOCUMENT_FORMATS; KeyError for any other name."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise KeyError(fmt)
+    render: DocumentRenderer = getattr(importlib.import_module(f"watcher.report.{fmt}"), f"render_{fmt}")
+    return render
+
 
 def renderer(fmt: str) -> Renderer:
     """The renderer of one of DIFF_FORMATS; KeyError for any other name."""
@@ -41,6 +54,17 @@ def renderer(fmt: str) -> Renderer:
         raise KeyError(fmt)
     render: Renderer = getattr(importlib.import_module(f"watcher.report.{fmt}"), f"render_{fmt}")
     return render
+
+
+def write_report(path: str, data: bytes) -> None:
+    """Write a rendered report (a .docx, a feed) to `path` whole: a failure is an OutputError."""
+    from watcher.errors import OutputError
+
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def __getattr__(name: str) -> Any:
@@ -54,13 +78,17 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DIFF_FORMATS",
+    "DOCUMENT_FORMATS",
+    "DocumentRenderer",
     "LISTING_FORMATS",
     "RENDERERS",
     "TARGET_FORMATS",
     "Renderer",
+    "document_renderer",
     "render_html",
     "render_json",
     "render_markdown",
     "render_text",
     "renderer",
+    "write_report",
 ]

@@ -7,8 +7,8 @@ are hidden unless asked for, but always counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ import jinja2
 import markupsafe
 
 from watcher.contract import json_number
-from watcher.kinds import FORMATTING_KINDS, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
+from watcher.kinds import DOCUMENT_KINDS, FORMATTING_KINDS, KIND_ORDER, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
 from watcher.links import WEB_SCHEMES
 from watcher.model import Change, InlineOp, Target, summarise
 from watcher.normalise import printable
@@ -50,6 +50,7 @@ class Section:
 
 @dataclass(frozen=True)
 class Layout:
+    documents: tuple[Change, ...]  # document_added / document_removed: they lead the report
     targets: tuple[Change, ...]  # every target_* change, in diff order
     measures: tuple[Section, ...]  # measure_added / measure_removed
     clauses: tuple[Section, ...]  # clause_* (and formatting when shown)
@@ -58,22 +59,42 @@ class Layout:
 
     @property
     def empty(self) -> bool:
-        return not (self.targets or self.measures or self.clauses)
+        return not (self.documents or self.targets or self.measures or self.clauses)
 
 
 def arrange(changes: Iterable[Change], show_all: bool = False) -> Layout:
     """Sort changes into the parts of a report; formatting only when `show_all`."""
     changes = tuple(changes)
+    documents = tuple(c for c in changes if c.kind in DOCUMENT_KINDS)
     targets = tuple(c for c in changes if c.kind in TARGET_KINDS)
     measures = [c for c in changes if c.kind in MEASURE_KINDS]
     clauses = [
         c
         for c in changes
-        if c.kind not in TARGET_KINDS | MEASURE_KINDS and (show_all or c.substantive)
+        if c.kind not in DOCUMENT_KINDS | TARGET_KINDS | MEASURE_KINDS and (show_all or c.substantive)
     ]
     hidden = sum(1 for c in changes if not c.substantive) if not show_all else 0
     summary = summarise(changes)
-    return Layout(targets, _by_section(measures), _by_section(clauses), hidden, summary)
+    return Layout(documents, targets, _by_section(measures), _by_section(clauses), hidden, summary)
+
+
+# A digest or a feed entry is read in a mail client or a feed reader: past this many changes of one
+# source it lists the most important (targets, then measures, then clauses) and says how many more
+# `watcher changes` shows.
+MAX_SHOWN_PER_SOURCE = 60
+
+
+def capped_layout(changes: Sequence[Change]) -> tuple[Layout, int]:
+    """The layout of at most MAX_SHOWN_PER_SOURCE changes of substance (the summary still counts
+    every change), and how many were left out."""
+    substantive = [c for c in changes if c.substantive]
+    if len(substantive) <= MAX_SHOWN_PER_SOURCE:
+        return arrange(changes), 0
+    rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
+    keep = set(sorted(range(len(substantive)), key=lambda i: (rank[substantive[i].kind], i))[:MAX_SHOWN_PER_SOURCE])
+    shown = arrange([c for i, c in enumerate(substantive) if i in keep])
+    hidden = len(changes) - len(substantive)
+    return replace(shown, summary=summarise(changes), hidden=hidden), len(substantive) - len(keep)
 
 
 def _by_section(changes: list[Change]) -> tuple[Section, ...]:
@@ -98,6 +119,54 @@ def summary_line(summary: dict[str, int], hidden: int = 0) -> str:
 def section_title(path: Iterable[str]) -> str:
     path = tuple(path)
     return " › ".join(path) if path else "(before the first heading)"
+
+
+# ---------------------------------------------------------------- documents
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    """A new or removed document, as strings ready to print (not yet escaped)."""
+
+    label: str  # "new document", "document removed"
+    title: str
+    url: str
+    size: str  # "1.2 MB", "" when unknown
+    targets: tuple[str, ...]  # "科技型中小企业数 ≥3700 家 (2025)"
+    more: int  # targets of its ledger not listed
+
+
+def document_line(change: Change) -> DocumentLine:
+    news = change.document
+    if news is None:  # a stored change without its document: still say what it was
+        return DocumentLine(kind_label(change.kind), change.new or change.old or "", "", "", (), 0)
+    targets = tuple(target_phrase(i.target) for i in news.targets)
+    return DocumentLine(
+        label=kind_label(change.kind),
+        title=news.title,
+        url=news.url,
+        size=byte_size(news.size),
+        targets=targets,
+        more=max(news.total_targets - len(targets), 0),
+    )
+
+
+def byte_size(size: int | None) -> str:
+    """"812 bytes", "36 KB", "1.2 MB"."""
+    if size is None:
+        return ""
+    if size < 1024:
+        return f"{size} bytes"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def target_phrase(target: Target) -> str:
+    """A target on one line: its metric, value, unit and year."""
+    year = f" ({target.year})" if target.year else ""
+    unit = f" {target.unit}" if target.unit and target.value is not None else ""
+    return f"{target.metric} {quantity(target)}{unit}{year}".strip()
 
 
 # ---------------------------------------------------------------- targets
@@ -226,6 +295,7 @@ def _environment(html: bool) -> jinja2.Environment:
         section_title=section_title,
         kind_label=kind_label,
         target_row=target_row,
+        document_line=document_line,
         redline=redline,
         moved_from=moved_from,
         web_link=web_link,

@@ -15,6 +15,7 @@ from watcher.normalise import printable
 from watcher.report.layout import (
     Layout,
     arrange,
+    document_line,
     moved_from,
     redline,
     summary_line,
@@ -49,6 +50,16 @@ def row(cells: list[str]) -> str:
 def body_lines(layout: Layout, heading: str = "##") -> list[str]:
     """The body of a diff as Markdown lines: targets, measures, then clauses by section."""
     lines: list[str] = []
+    if layout.documents:
+        lines += [f"{heading} New and removed documents", ""]
+        for change in layout.documents:
+            d = document_line(change)
+            where = " · ".join(escape(part) for part in (d.url, d.size) if part)
+            lines.append(f"- *{d.label}:* {escape(d.title)}" + (f" ({where})" if where else ""))
+            if d.targets:
+                more = f" (and {d.more} more)" if d.more else ""
+                lines.append(f"  targets: {escape('; '.join(d.targets))}{more}")
+        lines.append("")
     if layout.targets:
         lines += [f"{heading} Targets", ""]
         lines.append(row(["Metric", "Old", "New", "Unit", "Year", "Change", "Section"]))

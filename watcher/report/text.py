@@ -25,6 +25,7 @@ from watcher.report.layout import (
     Layout,
     Section,
     arrange,
+    document_line,
     marked,
     moved_from,
     redline,
@@ -121,9 +122,28 @@ def _section_lines(section: Section, color: bool) -> list[Text]:
     return lines
 
 
+def document_lines(change: Change) -> list[str]:
+    """A new or removed document in plain lines: label and title, address and size, first targets."""
+    line = document_line(change)
+    lines = [f"  {line.label}: {line.title}"]
+    where = " · ".join(part for part in (line.url, line.size) if part)
+    if where:
+        lines.append(f"    {where}")
+    if line.targets:
+        more = f" (and {line.more} more)" if line.more else ""
+        lines.append(f"    targets: {'; '.join(line.targets)}{more}")
+    return lines
+
+
 def print_body(console: Console, layout: Layout, color: bool) -> None:
     """Print the body shared by a diff and a digest on `console`: targets, measures, then clauses
     by section."""
+    if layout.documents:
+        console.print(Text("New and removed documents", style="bold underline" if color else ""))
+        for change in layout.documents:
+            for plain in document_lines(change):
+                console.print(_text(plain, style="bold" if color and not plain.startswith("    ") else ""))
+        console.print()
     if layout.targets:
         console.print(Text("Targets", style="bold underline" if color else ""))
         console.print(target_table(layout.targets, color))

@@ -1,7 +1,8 @@
 """The snapshot database: sources, checks, distinct versions, stored changes and digests.
 
 The Store is composed of one part per thing it keeps (watcher.store.sources: sources and checks;
-.versions: versions and their ledgers; .changes: changes and digests; .lock: the run lock;
+.versions: versions and their ledgers; .changes: changes and digests; .documents: the documents
+pages link to and column pages list; .lock: the run lock;
 .migrations: the schema). Every read returns frozen records (watcher.store.records).
 
 One SQLite file through sqlite-utils, in WAL mode. Every write that belongs together (a version,
@@ -25,12 +26,15 @@ from sqlite_utils import Database
 from watcher.errors import StoreError
 from watcher.store.base import utc_now
 from watcher.store.changes import ChangesPart
+from watcher.store.documents import DocumentsPart
 from watcher.store.lock import LockPart
 from watcher.store.migrations import MIGRATION_STEPS, MIGRATIONS
 from watcher.store.records import (
     ChangeRecord,
     CheckRecord,
     DigestRecord,
+    DocumentFacts,
+    DocumentRecord,
     FetchInfo,
     LastCheckRecord,
     SourceRecord,
@@ -45,6 +49,8 @@ __all__ = [
     "ChangeRecord",
     "CheckRecord",
     "DigestRecord",
+    "DocumentFacts",
+    "DocumentRecord",
     "FetchInfo",
     "LastCheckRecord",
     "SourceRecord",
@@ -56,7 +62,7 @@ __all__ = [
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
 
 
-class Store(LockPart, SourcesPart, VersionsPart, ChangesPart):
+class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart):
     """The snapshot database at `path` (created, and migrated, on first use)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:

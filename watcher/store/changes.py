@@ -7,9 +7,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from watcher.contract import change_to_dict
-from watcher.model import Diff
+from watcher.model import Change, Diff
 from watcher.store.base import StoreBase, chunks, last_pk, serialised, table, utc_now
 from watcher.store.records import ChangeRecord, DigestRecord, UndeliveredChange
+
+
+def change_row(source: str, version_id: int, previous_id: int, change: Change, created_at: str) -> dict[str, Any]:
+    """A change as a row of `changes`: its contract dict as the payload, sent in no digest yet."""
+    return {
+        "source": source,
+        "version_id": version_id,
+        "previous_id": previous_id,
+        "kind": change.kind,
+        "path": json.dumps(list(change.path), ensure_ascii=False),
+        "payload": json.dumps(change_to_dict(change), ensure_ascii=False),
+        "substantive": int(change.substantive),
+        "created_at": created_at,
+        "digest_id": None,
+    }
 
 
 class ChangesPart(StoreBase):
@@ -18,20 +33,7 @@ class ChangesPart(StoreBase):
         """Store the changes of `diff` (previous_id → version_id); returns how many are of substance."""
         source = self._version_row(version_id, "source")["source"]
         now = utc_now()
-        rows = [
-            {
-                "source": source,
-                "version_id": version_id,
-                "previous_id": previous_id,
-                "kind": change.kind,
-                "path": json.dumps(list(change.path), ensure_ascii=False),
-                "payload": json.dumps(change_to_dict(change), ensure_ascii=False),
-                "substantive": int(change.substantive),
-                "created_at": now,
-                "digest_id": None,
-            }
-            for change in diff.changes
-        ]
+        rows = [change_row(source, version_id, previous_id, change, now) for change in diff.changes]
         with self.db.atomic():
             if rows:
                 table(self.db, "changes").insert_all(rows)

@@ -142,6 +142,29 @@ def m0008_body_keys(db: Database) -> None:
     _table(db, "checks").create_index(["source", "body_key"])
 
 
+def m0009_documents(db: Database) -> None:
+    """The documents each page links to and each column page lists (watcher.documents): so that a
+    new one is announced once, never twice, and one that goes is noticed. A page's first survey is
+    its baseline: what it already linked is recorded, not announced."""
+    documents = _table(db, "documents")
+    documents.create(
+        {"id": int, "parent": str, "url": str, "source": str, "title": str, "via": str,
+         "first_seen": str, "seen_in": int, "baseline": int, "watched": int,
+         "announced_id": int, "removed_id": int},
+        pk="id",
+        not_null={"parent", "url", "source", "via", "first_seen", "baseline", "watched"},
+        foreign_keys=[("parent", "sources", "name"), ("seen_in", "versions", "id"),
+                      ("announced_id", "changes", "id"), ("removed_id", "changes", "id")],
+    )
+    documents.create_index(["parent", "url"], unique=True)
+    _table(db, "document_surveys").create(
+        {"parent": str, "version_id": int, "skipped": int, "surveyed_at": str},
+        pk="parent",
+        not_null={"version_id", "skipped", "surveyed_at"},
+        foreign_keys=[("parent", "sources", "name"), ("version_id", "versions", "id")],
+    )
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -153,6 +176,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0006_indicators,
     m0007_evidence,
     m0008_body_keys,
+    m0009_documents,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:

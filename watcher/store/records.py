@@ -97,3 +97,31 @@ class FetchInfo:
     url: str | None
     content_type: str | None
     charset: str | None
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document a page links to or a column page lists (m0009): how it is watched, and whether
+    its arrival was announced and its going noticed."""
+
+    id: int
+    parent: str  # the page or listing it was found on
+    url: str
+    source: str  # the source it is (or would be) checked as
+    title: str | None  # the link's text, when the page gave one
+    via: str  # "attachment" or "listing"
+    first_seen: str
+    seen_in: int | None  # the page's version it was first found in
+    baseline: bool  # found on the page's first survey: known, never announced
+    watched: bool  # checked on every run (a listing's baseline entries are only recorded)
+    announced_id: int | None  # its document_added change
+    removed_id: int | None  # its document_removed change, while it is gone from the page
+
+
+@dataclass(frozen=True)
+class DocumentFacts:
+    """What a document_added or document_removed change says of a document's stored version."""
+
+    version_id: int
+    title: str
+    size: int
