@@ -3,8 +3,10 @@ changes.
 
 Every outcome becomes a CheckResult and a row in `checks`: a new version, unchanged (a 304 or the
 same comparison form), suspicious (an empty body, an error page, or a shrunken text that is not a
-plausible version: see watcher.reading; no version) or failed (any error, with its message). One
-source failing never stops the others, and every failure is recorded as far as the disk allows.
+plausible version: see watcher.reading; no version), blocked (a challenge or block page in place
+of the document, also after a retry in the browser: watcher.challenge; no version) or failed (any
+error, with its message). One source failing never stops the others, and every failure is
+recorded as far as the disk allows.
 
 A suspicious check keeps its body as evidence (the latest one per source): `accept_source` takes
 it as a version on purpose, which is the only way such a text becomes one.
@@ -23,13 +25,25 @@ from email.message import Message
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
+from watcher.browser import Browser
 from watcher.budget import Budget, Workers
+from watcher.challenge import challenge_in
 from watcher.connect import endpoint
 from watcher.documents import announce_new, plan_listing, survey_attachments
-from watcher.errors import ConfigError, Interrupted, StoreError, SuspiciousFetch, VersionNotFound, WatcherError
+from watcher.errors import (
+    BlockedPage,
+    BrowserUnavailable,
+    ConfigError,
+    FetchError,
+    Interrupted,
+    StoreError,
+    SuspiciousFetch,
+    VersionNotFound,
+    WatcherError,
+)
 from watcher.fetch import Fetcher, HTTPStatusError
 from watcher.formats import followed_attachment
-from watcher.links import followable_link
+from watcher.links import WEB_SCHEMES, followable_link
 from watcher.listing import file_name
 from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
 from watcher.reading import Body, Previous, Reading, body_key, read
@@ -57,56 +71,160 @@ def check_source(
     *,
     parent: str | None = None,
     origin: str | None = None,
+    browser: Browser | None = None,
 ) -> CheckResult:
     """Check one source and record the outcome; never raises for a problem of the source itself.
 
     `origin` is the configured URL the source was found from (its page's, for an attachment):
-    only that host and port may be internal (Fetcher.fetch)."""
+    only that host and port may be internal (Fetcher.fetch). A source with fetch = "browser" is
+    loaded in `browser`; a plain fetch whose answer is a challenge or a script-only page is
+    tried there again, and what stays one is `blocked` (watcher.challenge)."""
     started_at, clock = utc_now(), time.monotonic()
     store.upsert_source(source, parent)
     latest = store.latest(source.name)
-    etag, last_modified = store.validators(source.name, source.url) if latest else (None, None)
+    # a browser fetch sends no validators: the document's would not tell what its scripts changed
+    plain = source.fetch == "plain"
+    etag, last_modified = store.validators(source.name, source.url) if latest and plain else (None, None)
     fetched: Fetched | None = None
-    sha256: str | None = None
+    http_status: int | None = None
+    escalation = _Escalation(source, fetcher, browser, workers, origin)
     try:
-        fetched = fetcher.fetch(
-            source.url, etag=etag, last_modified=last_modified, robots=source.robots, origin=origin
-        )
-        if fetched.not_modified:
-            if latest is None:
-                raise WatcherError("the server answered 304 Not Modified to an unconditional request")
-            # a 304 carries no validators of its own at times: the ones sent still hold
-            validators = (fetched.etag or etag, fetched.last_modified or last_modified)
-            return _unchanged(source, store, fetched, latest, started_at, clock, validators, body_read=False)
-        if not fetched.body.strip():
-            raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
-        body = _body(source, fetched)
-        key = body_key(body)
-        if latest is not None and store.knows_body(source.name, latest.id, key):
-            # the very body already read as the latest version: nothing to read again
-            return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
-        reading, fetched_at = _read(workers, store, body, source.name, latest, ratio=settings.fetch.suspicious_ratio)
-        sha256 = reading.sha256
-        if latest is not None and sha256 == latest.sha256:
-            return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
-        return _store_new(source, store, fetched, reading, latest, started_at, clock, fetched_at, body_key=key)
+        try:
+            if plain:
+                fetched = escalation.plain(etag, last_modified)
+            else:
+                fetched = escalation.browser()
+            return _take(source, store, fetched, latest, settings, workers, started_at, clock, (etag, last_modified), escalation)
+        except BlockedPage as exc:
+            if not plain or urlsplit(source.url).scheme.lower() not in WEB_SCHEMES:
+                raise
+            fetched = escalation.retry(str(exc))
+            return _take(source, store, fetched, latest, settings, workers, started_at, clock, (None, None), escalation)
     except Interrupted:
         raise  # not recorded: the next run checks the source
+    except BlockedPage as exc:
+        status, error, http_status = "blocked", escalation.note(str(exc)), escalation.status
     except SuspiciousFetch as exc:
-        status, error, http_status = "suspicious", _suspicious(str(exc), source), None
+        status, error = "suspicious", _suspicious(str(exc), source)
     except HTTPStatusError as exc:
         status, error, http_status = "failed", str(exc), exc.status
     except WatcherError as exc:
-        status, error, http_status = "failed", str(exc), None
+        status, error = "failed", str(exc)
     except sqlite3.Error as exc:  # a full disk, a damaged database
-        status, error, http_status = "failed", f"the database could not be written: {type(exc).__name__}: {exc}", None
+        status, error = "failed", f"the database could not be written: {type(exc).__name__}: {exc}"
     except Exception as exc:  # a bug in a stage: must not stop the run, nor go unrecorded
         log.debug("check of %s failed", source.name, exc_info=True)
-        status, error, http_status = "failed", f"unexpected error: {type(exc).__name__}: {exc}", None
-    result = replace(_result(source, status, fetched, clock, error=error, http_status=http_status), sha256=sha256)
+        status, error = "failed", f"unexpected error: {type(exc).__name__}: {exc}"
+    result = replace(_result(source, status, fetched, clock, error=error, http_status=http_status), sha256=escalation.sha256)
     evidence = fetched if status == "suspicious" and fetched is not None and fetched.body.strip() else None
     store.add_check(result, started_at=started_at, evidence=evidence)
     return result
+
+
+def _take(
+    source: Source,
+    store: Store,
+    fetched: Fetched,
+    latest: StoredVersion | None,
+    settings: Settings,
+    workers: Workers,
+    started_at: str,
+    clock: float,
+    sent: tuple[str | None, str | None],
+    escalation: _Escalation,
+) -> CheckResult:
+    """A fetched answer read and recorded: unchanged (a 304 against the validators `sent`, or
+    the latest version's body or text again) or a new version."""
+    if fetched.not_modified:
+        if latest is None:
+            raise WatcherError("the server answered 304 Not Modified to an unconditional request")
+        # a 304 carries no validators of its own at times: the ones sent still hold
+        validators = (fetched.etag or sent[0], fetched.last_modified or sent[1])
+        return _unchanged(source, store, fetched, latest, started_at, clock, validators, body_read=False)
+    if not fetched.body.strip():
+        raise SuspiciousFetch(f"empty body (HTTP {fetched.status}, {len(fetched.body)} bytes)")
+    body = _body(source, fetched)
+    key = body_key(body)
+    if latest is not None and store.knows_body(source.name, latest.id, key):
+        # the very body already read as the latest version: nothing to read again
+        return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
+    reading, fetched_at = _read(workers, store, body, source.name, latest, ratio=settings.fetch.suspicious_ratio)
+    escalation.sha256 = reading.sha256
+    if latest is not None and reading.sha256 == latest.sha256:
+        return _unchanged(source, store, fetched, latest, started_at, clock, body_key=key)
+    return _store_new(
+        source, store, fetched, reading, latest, started_at, clock, fetched_at, note=escalation.retried, body_key=key
+    )
+
+
+class _Escalation:
+    """The fetches of one check: plain, then (for a challenge) in the browser; what each said."""
+
+    def __init__(
+        self, source: Source, fetcher: Fetcher, browser: Browser | None, workers: Workers, origin: str | None
+    ) -> None:
+        self.source, self.fetcher, self._browser, self.workers, self.origin = source, fetcher, browser, workers, origin
+        self.status: int | None = None  # the HTTP status a challenge came with
+        self.sha256: str | None = None  # the hash of what was read, once read
+        self._first: str | None = None  # why the plain fetch was not the document
+        self._said: str | None = None  # the whole note, when the browser could not help
+
+    def plain(self, etag: str | None, last_modified: str | None) -> Fetched:
+        source = self.source
+        return self._judged(
+            lambda: self.fetcher.fetch(
+                source.url, etag=etag, last_modified=last_modified, robots=source.robots, origin=self.origin
+            )
+        )
+
+    def browser(self) -> Fetched:
+        source, browser = self.source, self._browser
+        if browser is None:
+            raise BrowserUnavailable("no browser in this run (check_all starts one)")
+
+        def fetch() -> Fetched:
+            with self.fetcher.page_slot(source.url, robots=source.robots, origin=self.origin):
+                return browser.fetch(source.url, origin=self.origin, encoding=source.encoding)
+
+        return self._judged(fetch)
+
+    @property
+    def retried(self) -> str | None:
+        """The note of a version the browser gave after the plain fetch did not."""
+        return f"read in a browser: {self._first}" if self._first else None
+
+    def retry(self, reason: str) -> Fetched:
+        """The page in the browser, after the plain fetch got a challenge (`reason`): what it
+        renders, or BlockedPage when it cannot be tried or fails there."""
+        self._first = reason
+        try:
+            return self.browser()
+        except BlockedPage:
+            raise
+        except BrowserUnavailable as exc:
+            self._said = f"{reason}; not retried in a browser: {exc}"
+        except FetchError as exc:
+            self._said = f"{reason}; the browser fetch failed: {exc}"
+        raise BlockedPage(self._said)
+
+    def note(self, last: str) -> str:
+        """What the check says of a page that stayed blocked (`last`: the latest reason)."""
+        if self._said or self._first is None:
+            return self._said or last
+        return f"{self._first}; in the browser too: {last}"
+
+    def _judged(self, fetch: Callable[[], Fetched]) -> Fetched:
+        """fetch(), with an error status whose body is a challenge page raised as BlockedPage."""
+        try:
+            return fetch()
+        except HTTPStatusError as exc:
+            if exc.body:
+                charset = _charset(exc.content_type)
+                reason = self.workers.run(challenge_in, exc.body, exc.status, charset, self.source.encoding)
+                if reason:
+                    self.status = exc.status
+                    raise BlockedPage(reason) from None
+            raise
 
 
 def _suspicious(reason: str, source: Source) -> str:
@@ -435,10 +553,11 @@ def check_all(
     """
     selected = select_sources(settings, names)
     with Store(settings.storage_path) as store, store.lock(), Fetcher(settings.fetch) as fetcher:
-        with Workers(budget_of(settings)) as workers, ThreadPoolExecutor(
+        # started at the first page that needs it, closed with the run
+        with Workers(budget_of(settings)) as workers, Browser(settings.fetch, fetcher.policy) as browser, ThreadPoolExecutor(
             max_workers=settings.fetch.workers, thread_name_prefix="check"
         ) as pool:
-            run = _Run(store, fetcher, settings, workers, pool, progress)
+            run = _Run(store, fetcher, settings, workers, pool, progress, browser)
             for source in _interleave_hosts(selected):
                 run.submit(source, None)
             try:
@@ -456,16 +575,18 @@ class _Run:
 
     def __init__(
         self, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, pool: ThreadPoolExecutor,
-        progress: Progress | None,
+        progress: Progress | None, browser: Browser | None = None,
     ) -> None:
         self.store, self.fetcher, self.settings, self.workers = store, fetcher, settings, workers
-        self.pool, self.progress = pool, progress
+        self.pool, self.progress, self.browser = pool, progress, browser
         self.pending: dict[Future[CheckResult], tuple[Source, Source | None]] = {}
         self.results: dict[str, CheckResult] = {}
         self.children: dict[str, list[str]] = defaultdict(list)
 
     def submit(self, source: Source, parent: Source | None) -> None:
-        future = self.pool.submit(_check_safely, source, self.store, self.fetcher, self.settings, self.workers, parent)
+        future = self.pool.submit(
+            _check_safely, source, self.store, self.fetcher, self.settings, self.workers, parent, self.browser
+        )
         self.pending[future] = (source, parent)
 
     def collect(self) -> None:
@@ -511,14 +632,20 @@ def _interrupted(source: Source) -> CheckResult:
 
 
 def _check_safely(
-    source: Source, store: Store, fetcher: Fetcher, settings: Settings, workers: Workers, parent: Source | None
+    source: Source,
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    workers: Workers,
+    parent: Source | None,
+    browser: Browser | None = None,
 ) -> CheckResult:
     """check_source, turning what it could not record (a full disk, a database error …) into a
     result: one line in the log, the traceback only at debug level."""
     try:
         origin = parent.url if parent else None  # an attachment may reach its page's host and port
         return check_source(
-            source, store, fetcher, settings, workers, parent=parent.name if parent else None, origin=origin
+            source, store, fetcher, settings, workers, parent=parent.name if parent else None, origin=origin, browser=browser
         )
     except Interrupted:
         return _interrupted(source)

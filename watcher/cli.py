@@ -4,7 +4,7 @@ Every library error (WatcherError) becomes one line on stderr and a documented e
   0  success (for `diff`: no change of substance)
   1  `diff` only: changes of substance
   2  usage or configuration error, or any other error
-  3  `check`: some sources failed (the others were checked and stored); `reextract`: some failed
+  3  `check`: some sources failed or were blocked (the others were checked and stored); `reextract`: some failed
   4  another run holds the database lock
   130  stopped by Ctrl-C (`check`: the sources finished are kept, the others were not checked)
 """
@@ -243,9 +243,9 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     """Fetch the sources (all by default), store new versions and their changes.
 
     Exit status: 0 when every source was checked (new, unchanged or suspicious), 3 when some
-    failed (each failure is recorded; the others were still checked), 4 when another run holds
-    the database lock, 130 when Ctrl-C stopped it (the sources finished are kept; the others are
-    listed as interrupted and not recorded).
+    failed or were blocked by a challenge page (each is recorded; the others were still checked),
+    4 when another run holds the database lock, 130 when Ctrl-C stopped it (the sources finished
+    are kept; the others are listed as interrupted and not recorded).
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -279,7 +279,7 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     if stopped:
         click.echo(f"watcher: interrupted: {stopped} of {len(results)} sources not checked (the next run checks them)", err=True)
         ctx.exit(EXIT_INTERRUPTED)
-    ctx.exit(EXIT_SOME_FAILED if any(r.status == "failed" for r in results) else EXIT_OK)
+    ctx.exit(EXIT_SOME_FAILED if any(r.status in ("failed", "blocked") for r in results) else EXIT_OK)
 
 
 @cli.command("sources")

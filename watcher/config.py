@@ -37,6 +37,7 @@ from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
 from watcher.links import FILE_SCHEME, WEB_SCHEMES, parse_allowance
 from watcher.model import (
+    FETCH_MODES,
     Channel,
     ChannelFormat,
     DigestSettings,
@@ -67,6 +68,7 @@ _SOURCE_KEYS = {
     "tags",
     "robots",
     "title",
+    "fetch",
     "kind",
     "pattern",
 }
@@ -148,6 +150,8 @@ NUMBER_LIMITS: dict[str, Limit] = {
     "fetch.document_memory": Limit(64 * 2**20, 64 * 2**30, unit="bytes"),  # the imports alone take ~80 MB
     "fetch.document_seconds": Limit(0, 3600, low_open=True, unit="seconds"),
     "fetch.max_attachments": Limit(1, 1000),  # per page; each one is a source of its own
+    "fetch.browser_timeout": Limit(0, 600, low_open=True, unit="seconds"),
+    "fetch.browser_settle": Limit(0, 120, unit="seconds"),
     "email.smtp_port": Limit(1, 65535),
     "email.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
 }
@@ -426,6 +430,11 @@ class _Reader:
         encoding = self.get(table, "encoding", where, str)
         if encoding is not None:
             self.encoding(encoding, f"{where}.encoding")
+        fetch = self.get(table, "fetch", where, str, default="plain")
+        if fetch not in FETCH_MODES:
+            raise self.fail(f"{where}.fetch", f"must be one of {', '.join(FETCH_MODES)}, not {fetch!r}")
+        if fetch == "browser" and urlsplit(url).scheme not in WEB_SCHEMES:
+            raise self.fail(f"{where}.fetch", '"browser" fetches http(s) pages; a file:// source is read as it is')
         kind, pattern = self.listing(table, where)
         return Source(
             name=name,
@@ -437,6 +446,7 @@ class _Reader:
             tags=self.strings(table, "tags", where),
             robots=self.get(table, "robots", where, bool, default=True),
             title=self.get(table, "title", where, str),
+            fetch=fetch,
             kind=kind,
             pattern=pattern,
         )

@@ -3,7 +3,8 @@
 Each recipient set gets its own digest with only the sources routed to it: the `to` of every
 [[email.route]] that shares a tag with the source, or the default `to` for a source no route
 takes. `collect` reads, per recipient set, the changes it has not been sent yet (grouped per
-source) and its configured sources whose last check failed or looked suspicious; `build_digest`
+source) and its configured sources whose last check failed, looked suspicious or was blocked (a
+challenge page in place of the document); `build_digest`
 turns them into a Digest (subject with the counts, text and HTML bodies, its recipients);
 `send_digest` delivers each one. A digest goes out when there is news: a change of substance, or a
 source that began failing after the last digest those recipients were sent (a failure already
@@ -28,7 +29,7 @@ from watcher import notify
 from watcher.contract import change_from_dict
 from watcher.errors import ConfigError, DeliveryError
 from watcher.kinds import SUBJECT_GROUPS
-from watcher.model import Change, Settings, Source
+from watcher.model import PROBLEM_STATUSES, Change, Settings, Source
 from watcher.report.layout import capped_layout, render_template
 from watcher.report.text import render_body
 from watcher.store import ChangeRecord, SourceRecord, Store
@@ -36,7 +37,6 @@ from watcher.store import ChangeRecord, SourceRecord, Store
 log = logging.getLogger(__name__)
 
 DEFAULT_SENDER = "watcher@localhost"  # only for digests that are previewed, never sent
-PROBLEM_STATUSES = ("failed", "suspicious")
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ class SourceChanges:
 
 @dataclass(frozen=True)
 class FailedCheck:
-    """A source whose last check failed or looked suspicious."""
+    """A source whose last check failed, looked suspicious or was blocked."""
 
     source: str
-    status: str  # "failed" or "suspicious"
+    status: str  # one of PROBLEM_STATUSES
     error: str = ""
     checked_at: str = ""
     url: str = ""

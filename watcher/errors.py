@@ -42,6 +42,15 @@ class SuspiciousFetch(FetchError):
     """A fetch succeeded but its body is not believable (empty, or a fraction of the last size)."""
 
 
+class BlockedPage(FetchError):
+    """The answer is a challenge, a block page or a script-only shell in place of the document
+    (watcher.challenge): never a version, never an empty document."""
+
+
+class BrowserUnavailable(FetchError):
+    """A browser fetch was asked for, but Playwright for Python or Chromium is not installed."""
+
+
 class ExtractError(WatcherError):
     """A fetched or local document could not be turned into text (corrupt DOCX/PDF, unknown format)."""
 
@@ -49,6 +58,10 @@ class ExtractError(WatcherError):
 class ProgramMissing(ExtractError):
     """A reader needs a program that is not installed (LibreOffice for .doc/.wps/.xls); the
     message names the package that installs it."""
+
+
+class NoDocumentText(ExtractError):
+    """A body read without error holds no document text at all."""
 
 
 class BudgetExceeded(ExtractError):

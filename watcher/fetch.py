@@ -57,12 +57,21 @@ ATTEMPT_DEADLINE_FACTOR = 10
 _CHUNK = 64 * 1024
 
 
-class HTTPStatusError(FetchError):
-    """The server answered with an error status (4xx, or 5xx after the retries)."""
+# Statuses a challenge or block page comes with (watcher.challenge): their body is read, at most
+# CHALLENGE_BODY_BYTES of it, to tell a challenge from a plain refusal.
+CHALLENGE_STATUSES = (403, 412, 429)
+CHALLENGE_BODY_BYTES = 512 * 1024
 
-    def __init__(self, message: str, status: int) -> None:
+
+class HTTPStatusError(FetchError):
+    """The server answered with an error status (4xx, or 5xx after the retries). For a status of
+    CHALLENGE_STATUSES, `body` is what came with it (cut at CHALLENGE_BODY_BYTES)."""
+
+    def __init__(self, message: str, status: int, body: bytes = b"", content_type: str = "") -> None:
         super().__init__(message)
         self.status = status
+        self.body = body
+        self.content_type = content_type
 
 
 class _Retryable(Exception):
@@ -188,6 +197,20 @@ class Fetcher:
             conditional["If-Modified-Since"] = last_modified
         ask = _Ask(origin or url, self.settings.max_bytes, conditional)
         return self._follow(url, ask, robots=robots)
+
+    @property
+    def policy(self) -> AddressPolicy:
+        """The run's address policy (the browser's gateway holds its pages to it too)."""
+        return self._policy
+
+    @contextmanager
+    def page_slot(self, url: str, *, robots: bool = True, origin: str | None = None) -> Iterator[None]:
+        """Leave to the caller one request to `url` that the Fetcher does not make (a browser's
+        page): robots.txt consulted when `robots`, the host's politeness kept while it runs."""
+        if robots:
+            self._check_robots(url, origin or url)
+        with self._polite(url):
+            yield
 
     def refusal(self, url: str, origin: str) -> str | None:
         """Why `url`, reached from the configured URL `origin`, may not be fetched (an internal
@@ -344,7 +367,7 @@ class Fetcher:
                 raise _Retryable(f"server error: {reason}", status)
             if status >= 300:
                 missing = " without a Location to follow" if status < 400 else ""
-                raise HTTPStatusError(f"{url}: {reason}{missing}", status)
+                raise HTTPStatusError(f"{url}: {reason}{missing}", status, *_refusal_body(response, ask, url, timeout))
             body = _read_capped(response, ask, url, timeout)
         finally:
             response.close()
@@ -480,6 +503,18 @@ def _read_capped(response: requests.Response, ask: _Ask, url: str, timeout: floa
     if expected is not None and received < expected:
         raise _Retryable(_truncated(response, expected))
     return b"".join(chunks)
+
+
+def _refusal_body(response: requests.Response, ask: _Ask, url: str, timeout: float) -> tuple[bytes, str]:
+    """The body and content type of an answer whose status a challenge page comes with; none for
+    any other (or when it cannot be read: the status says enough)."""
+    if response.status_code not in CHALLENGE_STATUSES:
+        return b"", ""
+    try:
+        body = _read_capped(response, _Ask(ask.origin, CHALLENGE_BODY_BYTES, prefix=True), url, timeout)
+    except (FetchError, _Retryable):
+        return b"", ""
+    return body, response.headers.get("content-type", "")
 
 
 def _too_slow(url: str, seconds: float) -> str:

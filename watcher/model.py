@@ -19,6 +19,11 @@ from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
 # A "listing" is a column page (规划计划, 工作总结 …) whose new links become watched documents.
 SourceKind = Literal["page", "listing"]
 
+# How a source is fetched: "plain" HTTP (retried in a browser when the answer is a challenge or a
+# script-only page), or always in a "browser" that runs the page's scripts (watcher.browser).
+FetchMode = Literal["plain", "browser"]
+FETCH_MODES: tuple[FetchMode, ...] = ("plain", "browser")
+
 
 @dataclass(frozen=True)
 class Source:
@@ -33,6 +38,7 @@ class Source:
     tags: tuple[str, ...] = ()
     robots: bool = True
     title: str | None = None
+    fetch: FetchMode = "plain"
     kind: SourceKind = "page"
     pattern: str | None = None  # a listing's entries: links whose URL or text this regex finds
 
@@ -306,7 +312,10 @@ class Diff:
 # ---------------------------------------------------------------- checks
 
 # interrupted: the run was stopped before the check ended; never recorded
-CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "interrupted"]
+# blocked: the answer was a challenge or block page in place of the document (watcher.challenge)
+CheckStatus = Literal["new", "unchanged", "failed", "suspicious", "interrupted", "blocked"]
+# The outcomes that need a person's attention: listed in digests, a run of them is news once.
+PROBLEM_STATUSES: tuple[CheckStatus, ...] = ("failed", "suspicious", "blocked")
 
 
 @dataclass(frozen=True)
@@ -375,6 +384,11 @@ class FetchSettings:
     max_attachments: int = 50  # attachments followed or refused per page; the rest are named in its note
     # Internal addresses pages and redirects may lead to (watcher.links.parse_allowance's forms)
     allow_internal: tuple[str, ...] = ()
+    # The browser fetch (watcher.browser): Chromium's path, the time a page has to load (its
+    # document parsed) and then to settle (scripts writing the page, their requests done).
+    chromium: str = "/usr/bin/chromium"
+    browser_timeout: float = 30.0
+    browser_settle: float = 3.0
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ It also says when a body is not believable as a version of its source (Suspiciou
   document that really shrank (a chapter dropped) keeps most of its paragraphs; an error page or
   a login wall shares nothing but furniture.
 
-Repetition alone never makes such a text a version; `watcher accept SOURCE` takes it on purpose
+and when the body is a challenge or block page in place of the document (BlockedPage; see
+watcher.challenge). Repetition alone never makes such a text a version; `watcher accept SOURCE` takes it on purpose
 (accept=True here).
 """
 
@@ -20,10 +21,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from watcher.challenge import challenge_reason, page_shape
 from watcher.differ import diff_documents, document_hash
 from watcher.differ.ledger import indicators
-from watcher.errors import SuspiciousFetch
+from watcher.errors import BlockedPage, NoDocumentText, SuspiciousFetch
 from watcher.extract import extract
+from watcher.formats import detect_format
 from watcher.model import Diff, Document, Indicator, VersionInfo
 from watcher.normalise import comparison_forms
 from watcher.vocabulary import ERROR_PAGE_CUES, ERROR_PAGE_MAX_CHARS
@@ -84,15 +87,27 @@ def read(
     accept: bool = False,
 ) -> Reading:
     """The body as a version: raises ExtractError when it cannot be read, SuspiciousFetch when it
-    is not believable (unless `accept`). Changes and ledger are computed only for a new text."""
-    document = extract(
-        body.data,
-        content_type=body.content_type,
-        url=body.url,
-        selector=body.selector,
-        encoding=body.encoding,
-        http_charset=body.http_charset,
-    )
+    is not believable and BlockedPage when it is a challenge page (unless `accept`). Changes and
+    ledger are computed only for a new text."""
+    shape = None
+    if not accept and detect_format(body.data, body.content_type, body.url) == "html":
+        shape = page_shape(body.data, body.http_charset, body.encoding)
+        reason = challenge_reason(shape, 0)
+        if reason:
+            raise BlockedPage(reason)
+    try:
+        document = extract(
+            body.data,
+            content_type=body.content_type,
+            url=body.url,
+            selector=body.selector,
+            encoding=body.encoding,
+            http_charset=body.http_charset,
+        )
+    except NoDocumentText:
+        if shape is not None and shape.scripts:  # what there is to read may be a script's to write
+            raise BlockedPage(f"the page has no document text, only {len(shape.visible)} characters and scripts") from None
+        raise
     if not document.text.strip():
         raise SuspiciousFetch("no document text in the body")
     sha256 = document_hash(document)

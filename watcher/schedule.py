@@ -32,7 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.config import parse_cron
 from watcher.errors import LockedError, WatcherError
-from watcher.model import Settings
+from watcher.model import PROBLEM_STATUSES, Settings
 from watcher.report.listings import check_line
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Jobs:
         def work() -> None:
             # check_all holds Store.lock() for the run, as `watcher check` does.
             for result in check_all(self.settings, names=[source_name]):
-                (log.warning if result.status in ("failed", "suspicious") else log.info)(check_line(result))
+                (log.warning if result.status in PROBLEM_STATUSES else log.info)(check_line(result))
 
         self._run(f"check {source_name}", work)
 

@@ -20,7 +20,7 @@ class SourceStatus:
     attachment_of: str | None  # the configured source an attachment was found on
     versions: int
     last_check: str | None  # ISO 8601, UTC
-    last_status: str | None  # new, unchanged, failed, suspicious
+    last_status: str | None  # model.CheckStatus
     last_error: str | None
 
 

@@ -100,3 +100,23 @@ ERROR_PAGE_CUES = (
     "404 not found", "404错误", "错误404", "error 404", "page not found", "頁面不存在", "找不到網頁",
 )
 ERROR_PAGE_MAX_CHARS = 500
+
+# What a challenge or block page says in place of the document: an anti-bot check asking for
+# JavaScript or a human, or a web application firewall's refusal. General words of such pages,
+# matched (case-folded) only in a page of at most CHALLENGE_MAX_CHARS characters of visible text.
+CHALLENGE_CUES = (
+    # JavaScript or cookies required
+    "开启javascript", "启用javascript", "打开javascript", "允许javascript", "支持javascript",
+    "开启js", "启用js", "javascript被禁用", "浏览器不支持javascript", "开启cookie", "启用cookie",
+    "enable javascript", "javascript is disabled", "javascript is required", "requires javascript",
+    "turn on javascript", "enable cookies",
+    # a check of the visitor
+    "安全验证", "人机验证", "访问验证", "滑动验证", "验证码", "正在验证", "请稍候", "浏览器安全检查",
+    "checking your browser", "verify you are human", "are you a robot", "captcha", "just a moment",
+    "ddos protection", "bot protection",
+    # a firewall's refusal
+    "防火墙", "waf", "访问被拦截", "请求被拦截", "已被拦截", "访问被阻断", "已被阻断", "拒绝访问",
+    "访问受限", "非法请求", "疑似攻击", "安全防护", "access denied", "request blocked",
+    "has been blocked", "attention required", "web application firewall",
+)
+CHALLENGE_MAX_CHARS = 300

@@ -11,7 +11,7 @@ import importlib
 import os
 from collections.abc import Callable
 
-from watcher.errors import ExtractError
+from watcher.errors import ExtractError, NoDocumentText
 from watcher.formats import REGISTRY, detect_format, unreadable_reason
 from watcher.model import Document
 
@@ -55,7 +55,7 @@ def extract(
     document = FORMATS[fmt](body, url=url, selector=selector, encoding=encoding, http_charset=http_charset)
     if not document.blocks:
         where = f" at {url}" if url else ""
-        raise ExtractError(f"no document text found{where} ({fmt})")
+        raise NoDocumentText(f"no document text found{where} ({fmt})")
     junk = not_text_share(document.text)
     if junk > MAX_NOT_TEXT_SHARE:
         where = f" ({url})" if url else ""

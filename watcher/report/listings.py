@@ -27,9 +27,10 @@ from watcher.sources import SourceStatus
 
 # What a check came to, in every report of a run (the keys are model.CheckStatus).
 CHECK_LABELS: dict[str, str] = {
-    "new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious", "interrupted": "interrupted",
+    "new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious",
+    "interrupted": "interrupted", "blocked": "BLOCKED",
 }
-_CHECK_STYLES = {"new": "green", "failed": "red", "suspicious": "yellow", "interrupted": "yellow"}
+_CHECK_STYLES = {"new": "green", "failed": "red", "suspicious": "yellow", "interrupted": "yellow", "blocked": "red"}
 _SHORT_HASH = 16  # hex digits of a version's hash in a listing
 
 
@@ -43,7 +44,7 @@ class CheckWording:
     changes: str  # changes of substance against the version before, "" unless a later version was stored
     http: str  # the HTTP status, "" when none
     seconds: str  # how long it took, "1.2"
-    note: str  # the error or the reason it looked suspicious, "" when none
+    note: str  # the error, or why it looked suspicious or was blocked, "" when none
 
 
 def check_wording(result: CheckResult) -> CheckWording:

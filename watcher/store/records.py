@@ -35,7 +35,7 @@ class CheckRecord:
     duration: float | None
     http_status: int | None
     bytes: int | None
-    status: str  # new, unchanged, failed, suspicious
+    status: str  # model.CheckStatus: new, unchanged, failed, suspicious, blocked
     error: str | None
     version_id: int | None
     etag: str | None
@@ -47,7 +47,7 @@ class CheckRecord:
 @dataclass(frozen=True)
 class LastCheckRecord(CheckRecord):
     """A source's latest check, with the source's title and parent, and the first check of its
-    current run of failed or suspicious checks (None when the latest went well)."""
+    current run of failed, suspicious or blocked checks (None when the latest went well)."""
 
     title: str | None
     parent: str | None

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import zlib
 
-from watcher.model import CheckResult, Fetched, Source
+from watcher.model import PROBLEM_STATUSES, CheckResult, Fetched, Source
 from watcher.store.base import StoreBase, last_pk, serialised, table, utc_now
 from watcher.store.records import CheckRecord, LastCheckRecord, SourceRecord
+
+# The statuses in SQL: constants of the code, never input.
+_PROBLEMS = "(" + ", ".join(f"'{status}'" for status in PROBLEM_STATUSES) + ")"
 
 
 class SourcesPart(StoreBase):
@@ -145,16 +148,16 @@ class SourcesPart(StoreBase):
     @serialised
     def last_checks(self) -> list[LastCheckRecord]:
         """The latest check of each source, with the source's title and parent (for an
-        attachment), and `problem_since`: the id of the first check of its current run of failed
-        or suspicious checks (None when the latest check went well)."""
+        attachment), and `problem_since`: the id of the first check of its current run of failed,
+        suspicious or blocked checks (None when the latest check went well)."""
         rows = self.db.query(
-            """
+            f"""
             SELECT c.*, s.title, s.parent,
                    (SELECT MIN(p.id) FROM checks p
-                    WHERE p.source = c.source AND p.status IN ('failed', 'suspicious')
+                    WHERE p.source = c.source AND p.status IN {_PROBLEMS}
                       AND p.id > COALESCE((SELECT MAX(g.id) FROM checks g
                                            WHERE g.source = c.source
-                                             AND g.status NOT IN ('failed', 'suspicious')), 0)
+                                             AND g.status NOT IN {_PROBLEMS}), 0)
                    ) AS problem_since
             FROM checks c
             JOIN (SELECT source, MAX(id) AS id FROM checks GROUP BY source) m ON m.id = c.id
