@@ -39,8 +39,66 @@ _Command = TypeVar("_Command", bound=Callable[..., Any])
 ROLES: tuple[str, ...] = get_args(Role)  # the roles of figures
 
 
+# -q / -v, on the group and on every command (`watcher -v check` and `watcher check -v`): how much
+# goes to stderr. Quiet: errors only (no progress bar, no log warnings, no "sent …" lines);
+# default: warnings; -v: what each step did (INFO); -vv: DEBUG, with the tracebacks of recorded
+# failures. What a command prints on stdout is the same at every level.
+QUIET, NORMAL, VERBOSE, DEBUG = -1, 0, 1, 2
+_VERBOSITY = "watcher.verbosity"
+
+
+def verbosity(ctx: click.Context | None = None) -> int:
+    """The run's verbosity: QUIET, NORMAL, VERBOSE or DEBUG."""
+    ctx = ctx or click.get_current_context()
+    level: int = ctx.find_root().meta.get(_VERBOSITY, NORMAL)
+    return level
+
+
+def _set_verbosity(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if not value:
+        return
+    meta = ctx.find_root().meta
+    level = QUIET if param.name == "quiet" else min(DEBUG, max(NORMAL, meta.get(_VERBOSITY, NORMAL)) + int(value))
+    meta[_VERBOSITY] = level
+    _configure_logging(level)
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(["-v", "--verbose"], count=True, expose_value=False, callback=_set_verbosity,
+                     help="Say more on stderr: -v what each step did, -vv debugging detail."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_verbosity,
+                     help="Only errors on stderr: no progress, warnings or notices."),
+    ]
+
+
+def _configure_logging(level: int) -> None:
+    """One stderr handler on the root logger at the level `level` asks for (replacing the last)."""
+    import logging
+
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "watcher", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.watcher = True  # type: ignore[attr-defined]
+    detailed = "%(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(_log_formatter(detailed if level >= VERBOSE else None))
+    root.addHandler(handler)
+    root.setLevel({QUIET: logging.ERROR, NORMAL: logging.WARNING, VERBOSE: logging.INFO}.get(level, logging.DEBUG))
+
+
+def _notice(message: str) -> None:
+    """An informational line on stderr ("sent …", "wrote …"), left out under -q."""
+    if verbosity() > QUIET:
+        click.echo(message, err=True)
+
+
 class WatcherGroup(click.Group):
-    """Turns library errors into one clear line and an exit status."""
+    """Turns library errors into one clear line and an exit status; gives every command -q and -v."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_verbosity_options())
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -71,6 +129,10 @@ class WatcherGroup(click.Group):
     help="Config file (default: config/watcher.toml; env WATCHER_CONFIG).",
 )
 @click.version_option(package_name="watcher")
+@click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_verbosity,
+              help="Say more on stderr: -v what each step did, -vv debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_verbosity,
+              help="Only errors on stderr: no progress, warnings or notices.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Watch published plans and report what changed in substance."""
@@ -247,17 +309,23 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
     4 when another run holds the database lock, 130 when Ctrl-C stopped it (the sources finished
     are kept; the others are listed as interrupted and not recorded).
     """
+    import logging
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from watcher.check import check_all, select_sources
     from watcher.contract import check_result_to_dict
-    from watcher.report.listings import check_table
+    from watcher.report.listings import check_line, check_table
 
     settings = _settings(ctx)
     selected = select_sources(settings, sources)
+
+    def said(result: CheckResult, total: int) -> None:  # -v: a line a source as it is done
+        logging.getLogger("watcher.check").info(check_line(result))
+
     stderr = Console(stderr=True)
-    if stderr.is_terminal:
+    if stderr.is_terminal and verbosity() > QUIET:
         columns = (
             TextColumn("checking"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             TextColumn("{task.description}", markup=False),  # a source name is not markup
@@ -266,11 +334,12 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
             task = bar.add_task("", total=len(selected))
 
             def progress(result: CheckResult, total: int) -> None:
+                said(result, total)
                 bar.update(task, advance=1, total=total, description=printable(f"{result.source}: {result.status}"))
 
             results = check_all(settings, sources, progress)
     else:
-        results = check_all(settings, sources)
+        results = check_all(settings, sources, said)
     if fmt == "json":
         _echo_json([check_result_to_dict(result) for result in results])
     else:
@@ -353,7 +422,7 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
             click.echo(f"{item.version.ref}: hash changed {item.version.sha256[:12]} -> {item.sha256[:12]}")
     changed = sum(item.changed for item in done)
     failed = sum(item.error is not None for item in done)
-    click.echo(f"re-extracted {len(done) - failed} of {len(done)} versions; {changed} with a new hash", err=True)
+    _notice(f"re-extracted {len(done) - failed} of {len(done)} versions; {changed} with a new hash")
     ctx.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
@@ -414,7 +483,7 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
             return
         diffs = stored_diffs(store, source, since)
     if not diffs:
-        click.echo("watcher: no stored changes" + (f" since {since}" if since else ""), err=True)
+        _notice("watcher: no stored changes" + (f" since {since}" if since else ""))
     for diff in diffs:
         click.echo(render_text(diff, show_all) + "\n")
 
@@ -474,7 +543,7 @@ def digest_command(ctx: click.Context, send: bool, dry_run: bool, output: str | 
     if run.email is not None:
         _echo_email_digests(run.email, output, dry_run)
     if not (run.email and run.email.digests) and not run.channels.messages and not run.problems:
-        click.echo("watcher: nothing of substance to send", err=True)
+        _notice("watcher: nothing of substance to send")
     if run.problems:
         raise DeliveryError("; ".join(run.problems))
 
@@ -485,7 +554,7 @@ def _echo_channels(outcome: ChannelOutcome) -> None:
     for message in outcome.messages:
         done = sent.get(message.channel.name)
         if done:
-            click.echo(f"watcher: sent digest {done.digest_id} to notify {message.channel.name}: {message.title}", err=True)
+            _notice(f"watcher: sent digest {done.digest_id} to notify {message.channel.name}: {message.title}")
         elif outcome.status == "dry_run":
             click.echo(f"Notify: {message.channel.name}\nTitle: {message.title}\n\n{message.markdown}")
 
@@ -499,10 +568,10 @@ def _echo_email_digests(outcome: DigestOutcome, output: str | None, dry_run: boo
             written = _numbered(output, number, len(outcome.digests))
             _write_digest(written, digest, sent_message)
             if written != output:  # one file per recipient set: say which is whose
-                click.echo(f"watcher: wrote {written} (the digest to {', '.join(digest.recipients)})", err=True)
+                _notice(f"watcher: wrote {written} (the digest to {', '.join(digest.recipients)})")
         if delivered:
             recipients = ", ".join(digest.recipients)
-            click.echo(f"watcher: sent digest {delivered.digest_id} to {recipients}: {digest.subject}", err=True)
+            _notice(f"watcher: sent digest {delivered.digest_id} to {recipients}: {digest.subject}")
         elif dry_run or not output:
             click.echo(f"To: {', '.join(digest.recipients)}\nSubject: {digest.subject}\n\n{digest.text}")
 
@@ -529,7 +598,8 @@ def _write_digest(path: str, digest: Digest, message: EmailMessage | None) -> No
 def run_command(ctx: click.Context) -> None:
     """Run as a service: each source checked on its `schedule`, the digest on [digest] schedule.
 
-    Logs each run on stderr; stops cleanly on SIGINT or SIGTERM (exit status 0).
+    Logs each run on stderr (-q: warnings and errors only, -v: debugging detail); stops cleanly
+    on SIGINT or SIGTERM (exit status 0).
     """
     import logging
 
@@ -538,7 +608,8 @@ def run_command(ctx: click.Context) -> None:
     settings = _settings(ctx)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_log_formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    level = {QUIET: logging.WARNING, NORMAL: logging.INFO}.get(verbosity(ctx), logging.DEBUG)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run(settings)
 
