@@ -97,7 +97,7 @@ ROUTES: dict[str, Callable[[Store, Query], Response]] = {
     "/": lambda store, q: _html(pages.sources_page(store)),
     "/source": lambda store, q: _html(pages.source_page(store, q.text("name"))),
     "/diff": lambda store, q: _html(pages.diff_page(store, q.number("old"), q.number("new"), q.text("all", "") == "1")),
-    "/ledger": lambda store, q: _html(pages.ledger_page(store, q.text("name"))),
+    "/ledger": lambda store, q: _html(pages.ledger_page(store, q.text("name"), q.text("changed", "") == "1")),
     "/search": lambda store, q: _html(pages.search_page(store, q.text("q", ""))),
     "/raw": _raw,
     "/style.css": lambda store, q: Response(200, pages.style_sheet().encode("utf-8"), "text/css; charset=utf-8"),

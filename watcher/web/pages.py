@@ -98,14 +98,26 @@ class LedgerLine:
     cells: tuple[str, ...]  # the value in each version, "" where absent
     changed: tuple[bool, ...]  # whether the value differs from the version before
 
+    @property
+    def moved(self) -> bool:
+        """Its value changed, or it came or went, over the versions shown."""
+        return len(set(self.cells)) > 1
 
-def ledger_page(store: Store, name: str) -> str:
+
+def ledger_page(store: Store, name: str, changed_only: bool = False) -> str:
+    """Each indicator of a source by version (the latest LEDGER_MAX_VERSIONS); `changed_only`:
+    only those whose value changed, came or went."""
     source = _source(store, name)
     versions = store.versions(name)[-LEDGER_MAX_VERSIONS:]
     stored = [store.indicators(v.id) for v in versions]
     lines = _ledger_lines(ledger_history([ledger or () for ledger in stored]))
+    moving = [line for line in lines if line.moved]
     missing = [v for v, ledger in zip(versions, stored, strict=True) if ledger is None]
-    return _page("web_ledger.html.j2", source=source, versions=versions, lines=lines, missing=missing)
+    return _page(
+        "web_ledger.html.j2",
+        source=source, versions=versions, lines=moving if changed_only else lines, missing=missing,
+        total=len(lines), moving=len(moving), changed_only=changed_only,
+    )
 
 
 def _ledger_lines(rows: Sequence[LedgerRow]) -> list[LedgerLine]:
@@ -198,7 +210,10 @@ class Download:
 def raw_download(store: Store, version_id: int) -> Download:
     version = store.version(version_id)
     body = store.raw(version.id)
+    charset = store.fetch_info(version.id).charset
     stored_type = version.content_type.strip()
+    if charset and ";" not in stored_type and stored_type.startswith("text/"):
+        stored_type += f"; charset={charset}"  # the store keeps the charset apart
     media = stored_type if _MEDIA_TYPE.fullmatch(stored_type) else "application/octet-stream"
     return Download(body, media, f"{version.source}@{version.number}{_extension(body, version)}".replace("/", "_"))
 
