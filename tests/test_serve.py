@@ -265,6 +265,17 @@ def test_a_raw_file_is_an_attachment_with_its_stored_type(view: View) -> None:
     assert "sandbox" in headers["content-security-policy"]
 
 
+def test_the_feed_is_served(view: View) -> None:
+    import feedparser
+
+    status, headers, body = _request(view, "GET", "/feed?name=plan")
+    assert status == 200 and headers["content-type"] == "application/atom+xml; charset=utf-8"
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and len(parsed.entries) == 1 and "plan 第2版" in parsed.entries[0].title
+    assert len(feedparser.parse(_request(view, "GET", "/feed")[2]).entries) == 1  # hostile has one version
+    assert _request(view, "GET", "/feed?name=nosuch")[0] == 404
+
+
 def test_a_foreign_host_name_is_refused(view: View) -> None:
     # DNS rebinding: a page of evil.example whose name now points at 127.0.0.1
     status, _, _ = _request(view, "GET", "/", host="evil.example:80")

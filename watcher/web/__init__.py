@@ -2,8 +2,8 @@
 
 Pages: the sources with their last check (/), a source's versions on a timeline (/source), the
 diff between any two versions drawn by the HTML report's own macros (/diff), a source's target
-ledger over its versions (/ledger), search in the latest texts (/search), and each version's raw
-file as a download (/raw).
+ledger over its versions (/ledger), search in the latest texts (/search), each version's raw
+file as a download (/raw), and the Atom feed of `watcher feed` (/feed, /feed?name=SOURCE).
 
 The stack is the standard library's wsgiref (a threaded WSGIServer) and the Jinja2 the reports
 already use: no new dependency, and nothing of a framework that a handful of GET routes would

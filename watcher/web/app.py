@@ -100,6 +100,9 @@ ROUTES: dict[str, Callable[[Store, Query], Response]] = {
     "/ledger": lambda store, q: _html(pages.ledger_page(store, q.text("name"), q.text("changed", "") == "1")),
     "/search": lambda store, q: _html(pages.search_page(store, q.text("q", ""))),
     "/raw": _raw,
+    "/feed": lambda store, q: Response(
+        200, pages.feed(store, q.text("name", "") or None).encode("utf-8"), "application/atom+xml; charset=utf-8"
+    ),
     "/style.css": lambda store, q: Response(200, pages.style_sheet().encode("utf-8"), "text/css; charset=utf-8"),
     "/favicon.ico": lambda store, q: Response(204, b"", "image/x-icon"),  # none, and no 404 in the console
 }

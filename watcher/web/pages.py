@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from watcher.changes import stored_change_sets
 from watcher.differ import diff_documents
 from watcher.differ.ledger import LedgerRow, ledger_history
 from watcher.errors import VersionNotFound
@@ -181,6 +182,15 @@ def _found(version: StoredVersion, phrase: str) -> Found:
         hits.append(Hit(text[max(0, at - SEARCH_CONTEXT) : at], phrase, text[end : end + SEARCH_CONTEXT]))
         start = end
     return Found(version, text.count(phrase), tuple(hits))
+
+
+def feed(store: Store, name: str | None) -> str:
+    """The Atom feed of `watcher feed` (of one source, or of all), as the view serves it."""
+    from watcher.report.feed import render_feed
+
+    if name is not None:
+        _source(store, name)
+    return render_feed(stored_change_sets(store, name), name)
 
 
 def not_found_page(message: str) -> str:
