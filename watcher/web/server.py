@@ -35,8 +35,11 @@ class _Server6(_Server):
 
 class _Handler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
-        # a request line is the client's text: printable, one line
-        sys.stderr.write(printable(f"{self.address_string()} {format % args}") + "\n")
+        # a request line is the client's text: printable, one line; a closed stderr loses the log only
+        try:
+            sys.stderr.write(printable(f"{self.address_string()} {format % args}") + "\n")
+        except (OSError, ValueError):
+            pass
 
 
 def is_loopback(host: str) -> bool:
