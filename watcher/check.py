@@ -433,6 +433,7 @@ def check_all(
                 run.collect()
             except KeyboardInterrupt:
                 fetcher.stop()
+                browser.stop()
                 workers.stop()
                 run.stop()
     return [run.results[name] for s in selected for name in (s.name, *run.children[s.name])]
