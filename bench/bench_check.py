@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the loopback page server of the test suite
 
 from conftest import PageServer  # noqa: E402
+from timing import process_tree, sampled  # noqa: E402
 
 from watcher.check import check_all  # noqa: E402
 from watcher.model import FetchSettings, Settings, Source  # noqa: E402
@@ -85,7 +87,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="server latency per request, seconds")
     parser.add_argument("--hosts", type=int, default=20, help="loopback hosts for the many-hosts runs")
     parser.add_argument("--no-urlwatch", action="store_true", help="leave out the runs against urlwatch and a bare fetch")
+    parser.add_argument("--urlwatch-python", help=f"a python with {URLWATCH} installed (default: a new venv of the bench's)")
+    parser.add_argument("--only-urlwatch", action="store_true", help="only the runs against urlwatch and a bare fetch")
     args = parser.parse_args()
+    if args.only_urlwatch:
+        against_urlwatch(args.sources, args.latency, args.hosts, args.urlwatch_python)
+        return
 
     one = [PageServer("127.0.0.1").start()]
     many = [PageServer(f"127.0.0.{2 + i}").start() for i in range(args.hosts)]
@@ -134,7 +141,7 @@ def main() -> None:
     )
     print("with the shipped delay = 1.0 s, one host is bounded at 1 check/s by design (politeness).")
     if not args.no_urlwatch:
-        against_urlwatch(args.sources, args.latency, args.hosts)
+        against_urlwatch(args.sources, args.latency, args.hosts, args.urlwatch_python)
 
 
 # ---------------------------------------------------------------- against urlwatch and a bare fetch
@@ -175,25 +182,46 @@ main()
 
 @dataclass(frozen=True)
 class Measured:
-    """One run of a checker in a child process: wall time, CPU of it and its children, and the
-    peak resident memory of the largest of them (wait4's ru_maxrss)."""
+    """One run of a checker in a child process: wall time, CPU of it and its children (wait4),
+    and its peak memory: the largest sum of VmRSS over its process tree, sampled every 20 ms
+    (ru_maxrss would count the bench's own pages, copied at fork)."""
 
     seconds: float
     cpu: float
     peak_kib: int
 
 
+def tree_rss_kib(pid: int) -> int:
+    """VmRSS of `pid` and its descendants now, in KiB."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/status", encoding="ascii") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def measured(argv: list[str], env: dict[str, str] | None = None) -> Measured:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = [0]
+
+    def sample(pid: int) -> None:
+        peak[0] = max(peak[0], tree_rss_kib(pid))
+
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=errors, env=env)
+        sampled(child, sample)
         seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             errors.seek(0)
-            raise SystemExit(f"{argv[0]} exited with {child.returncode}: {errors.read()[-2000:].decode(errors='replace')}")
-    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+            tail = errors.read()[-2000:].decode(errors="replace")
+            raise SystemExit(f"{argv[0]} exited with {child.returncode}: {tail}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(seconds, cpu, peak[0])
 
 
 def urlwatch_python(folder: str) -> str:
@@ -229,14 +257,14 @@ def urlwatch_argv(python: str, folder: str, urls: list[str]) -> list[str]:
     ]
 
 
-def against_urlwatch(count: int, latency: float, hosts: int) -> None:
+def against_urlwatch(count: int, latency: float, hosts: int, python: str | None = None) -> None:
     """watcher, urlwatch and the bare fetch on the same loopback servers and sources, phase by
     phase: first run, unchanged with 304s, unchanged without validators, a tenth changed."""
     servers = [PageServer(f"127.0.0.{2 + i}").start() for i in range(hosts)]
     try:
         with tempfile.TemporaryDirectory() as folder:
             print(f"\nagainst urlwatch ({URLWATCH}, in the bench's own venv) and a bare fetch, {CONCURRENCY} at once:")
-            python = urlwatch_python(folder)
+            python = python or urlwatch_python(folder)
             ours, theirs = os.path.join(folder, "watcher"), os.path.join(folder, "urlwatch")
             os.makedirs(ours)
             os.makedirs(theirs)
@@ -276,4 +304,8 @@ def print_comparison(count: int, rows: list[tuple[str, Measured, Measured, Measu
             f"x{theirs.seconds / ours.seconds:<16.2f} {versus_bare}"
         )
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(f"  (checks per second, CPU per check, peak RSS of the largest process; load average {load})")
+    print(f"  (checks per second, CPU per check, peak RSS summed over the process tree; load average {load})")
+
+
+if __name__ == "__main__":
+    main()
