@@ -24,13 +24,14 @@ import argparse
 import importlib.util
 import io
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-import time  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from watcher.extract import extract  # noqa: E402
 
@@ -38,14 +39,8 @@ CASES = ROOT / "tests" / "data" / "cases"
 PLAN = "haishu-sti-plan-2021"  # a corpus plan, rendered to PDF and DOCX
 
 
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    """The least CPU time of `runs` calls of `work()`, in seconds."""
-    times = []
-    for _ in range(runs):
-        start = time.process_time()
-        work()
-        times.append(time.process_time() - start)
-    return min(times)
+def cpu_best_of(runs: int, work: Callable[[], object]) -> float:
+    return best_of(runs, work, clock=time.process_time)
 
 
 def bare_lxml(body: bytes) -> object:
@@ -110,10 +105,10 @@ def main() -> None:
     args = parser.parse_args()
     for label, body, bares in inputs():
         runs = args.runs if len(body) < 200_000 else max(2, args.runs // 3)
-        ours = best_of(runs, lambda body=body: extract(body))
+        ours = cpu_best_of(runs, lambda body=body: extract(body))
         print(f"{label:<44} {len(body) / 1024:7.1f} KiB   watcher {ours * 1000:8.1f} ms")
         for name, bare in bares:
-            theirs = best_of(runs, lambda body=body, bare=bare: bare(body))
+            theirs = cpu_best_of(runs, lambda body=body, bare=bare: bare(body))
             print(f"    {name:<40} {theirs * 1000:8.1f} ms   watcher ×{ours / theirs:.1f}")
 
 
