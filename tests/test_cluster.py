@@ -4,7 +4,9 @@ it reads; and the start against a scheduler nobody answers at."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -23,7 +25,7 @@ from distributed import Client, LocalCluster
 from watcher.budget import Budget
 from watcher.cluster import ClusterWorkers
 from watcher.config import load_settings
-from watcher.errors import EXIT_ERROR, BudgetExceeded, ConfigError, ExtractError
+from watcher.errors import EXIT_ERROR, EXIT_SOME_FAILED, BudgetExceeded, ConfigError, ExtractError
 from watcher.extract import extract
 
 pytestmark = pytest.mark.slow
@@ -118,6 +120,58 @@ def test_on_the_cluster_a_document_keeps_its_budget_and_its_errors(cluster: tupl
         sentence = "到2025年，全市科技型中小企业数达到3700家。"
         assert workers.run(extract, sentence.encode(), content_type="text/plain").text == sentence
     assert client.run(os.getpid) == pids  # the dask workers themselves were never at risk
+
+
+def test_a_scheduler_lost_during_the_run_fails_the_readings_it_held_and_the_run_goes_on(
+    http_server: PageServer, tmp_path: Path
+) -> None:
+    port = _closed_port()
+    scheduler_address = f"tcp://127.0.0.1:{port}"
+    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen([*dask_cli, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], stderr=subprocess.DEVNULL)
+    worker_env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    worker_cli = [sys.executable, "-m", "distributed.cli.dask_worker", scheduler_address, "--nthreads", "1", "--no-dashboard"]
+    worker = subprocess.Popen(worker_cli, env=worker_env, stderr=subprocess.DEVNULL)
+    try:
+        with Client(scheduler_address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+            sources = _serve(http_server, _documents(16))
+            config = config_file(tmp_path, sources, fetch={"workers": 4, "per_host": 4})
+            with config.open("a", encoding="utf-8") as file:
+                file.write(f'\n[cluster]\nscheduler = "{scheduler_address}"\n')
+            run = _check(config)
+            read_before = _wait_for_checks(tmp_path / "watcher.db", 3, run)
+        scheduler.kill()
+        out, err = run.communicate(timeout=300)
+    finally:
+        for process in (scheduler, worker):
+            process.kill()
+            process.wait()
+
+    assert run.returncode == EXIT_SOME_FAILED, err
+    with sqlite3.connect(tmp_path / "watcher.db") as db:
+        checks = db.execute("SELECT source, status, error FROM checks ORDER BY source").fetchall()
+    assert [name for name, _, _ in checks] == [str(s["name"]) for s in sources]  # each recorded once
+    failed = [error for _, status, error in checks if status == "failed"]
+    assert failed and all(re.fullmatch(rf"not read: the (connection to the )?dask scheduler at {scheduler_address} (was lost|is not connected \(\w+\))", e) for e in failed), failed
+    assert len(failed) + sum(status == "new" for _, status, _ in checks) == len(checks)
+    assert {name: "new" for name in read_before} == {name: status for name, status, _ in checks if name in read_before}
+
+
+def _wait_for_checks(database: Path, count: int, run: subprocess.Popen[str]) -> list[str]:
+    """The sources of the first `count` checks the run stored, once it stored them."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and run.poll() is None:
+        if database.exists():
+            with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+                try:
+                    names = [row[0] for row in db.execute("SELECT source FROM checks WHERE status = 'new'")]
+                except sqlite3.OperationalError:  # the schema is being made
+                    names = []
+            if len(names) >= count:
+                return names
+        time.sleep(0.05)
+    raise AssertionError(f"the run did not store {count} checks")
 
 
 def _closed_port() -> int:
