@@ -86,6 +86,7 @@ def test_every_config_key_the_code_accepts_is_in_the_example_config() -> None:
         | {"path", "schedule", "send_empty", "tags", "to"}  # [storage], [digest], [[email.route]]
         | config._NOTIFY_KEYS
         | {"report_url"}
+        | {"scheduler"}  # [cluster]
     )
     assert accepted - documented == set()
     tables = set(re.findall(r"^\[\[?([a-z.]+)\]\]?", _example_config(), flags=re.M))

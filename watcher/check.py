@@ -33,6 +33,7 @@ from watcher.documents import announce_new
 from watcher.errors import (
     BlockedPage,
     BrowserUnavailable,
+    ClusterError,
     ConfigError,
     FetchError,
     Interrupted,
@@ -58,6 +59,18 @@ def budget_of(settings: Settings) -> Budget:
     """What one document may cost, from the [fetch] settings."""
     fetch = settings.fetch
     return Budget(memory=fetch.document_memory, seconds=fetch.document_seconds, processes=fetch.processes)
+
+
+def workers_of(settings: Settings) -> Workers:
+    """Where documents are read: this machine's worker processes, or the dask cluster of
+    [cluster] scheduler (ClusterError when it cannot be reached: nothing is fetched then)."""
+    if settings.cluster.scheduler is None:
+        return Workers(budget_of(settings))
+    try:
+        from watcher.cluster import ClusterWorkers  # the optional extra; heavy to import
+    except ImportError as exc:
+        raise ClusterError(f"[cluster] scheduler is set, but {exc}: install watcher[cluster]") from None
+    return ClusterWorkers(budget_of(settings), settings.cluster.scheduler)
 
 
 def check_source(
@@ -365,7 +378,7 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
 
     Raises VersionNotFound when the source's last check was not suspicious or kept no body."""
     source = next((s for s in settings.sources if s.name == name), None)
-    with Store(settings.storage_path) as store, store.lock(), Workers(budget_of(settings)) as workers:
+    with Store(settings.storage_path) as store, store.lock(), workers_of(settings) as workers:
         checks = store.checks(name)
         if not checks:
             raise VersionNotFound(f"no check of a source named {name!r} is stored")
@@ -423,7 +436,7 @@ def check_all(
     selected = select_sources(settings, names)
     with Store(settings.storage_path) as store, store.lock(), Fetcher(settings.fetch) as fetcher:
         # started at the first page that needs it, closed with the run
-        with Workers(budget_of(settings)) as workers, Browser(settings.fetch, fetcher.policy) as browser, ThreadPoolExecutor(
+        with workers_of(settings) as workers, Browser(settings.fetch, fetcher.policy) as browser, ThreadPoolExecutor(
             max_workers=settings.fetch.workers, thread_name_prefix="check"
         ) as pool:
             run = _Run(store, fetcher, settings, workers, pool, progress, browser)
@@ -582,7 +595,7 @@ def reextract(settings: Settings, names: Sequence[str] | None = None) -> list[Re
     each source's current selector and encoding, and update text, blocks, title and hash. A
     version that cannot be extracted keeps its text and says why in its Reextraction."""
     configured = {source.name: source for source in settings.sources}
-    with Store(settings.storage_path) as store, store.lock(), Workers(budget_of(settings)) as workers:
+    with Store(settings.storage_path) as store, store.lock(), workers_of(settings) as workers:
         stored = [row.name for row in store.sources()]
         unknown = [name for name in names or () if name not in stored]
         if unknown:

@@ -40,6 +40,7 @@ from watcher.model import (
     FETCH_MODES,
     Channel,
     ChannelFormat,
+    ClusterSettings,
     DigestSettings,
     EmailRoute,
     EmailSettings,
@@ -54,7 +55,8 @@ ENV_VAR = "WATCHER_CONFIG"
 DEFAULT_STORAGE = "watcher.db"  # beside the config file when [storage] path is not given
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # thousands of sources; --config /dev/zero must not fill memory
 
-_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify"}
+_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify", "cluster"}
+_SCHEDULER_SCHEMES = ("tcp", "tls")  # the dask comms that reach another machine
 _NOTIFY_KEYS = {"name", "url", "tags", "format"}
 _CHANNEL_FORMATS = get_args(ChannelFormat)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the key of its bookkeeping: no "@", never an address
@@ -370,6 +372,7 @@ class _Reader:
             digest=self.digest(data.get("digest", {})),
             fetch=self.fetch(data.get("fetch", {})),
             notify=self.channels(data.get("notify", [])),
+            cluster=self.cluster(data.get("cluster", {})),
         )
 
     def table(self, value: Any, key: str) -> dict[str, Any]:
@@ -524,6 +527,22 @@ class _Reader:
             except ValueError as exc:
                 raise self.fail("fetch.allow_internal", f"{entry!r}: {exc}") from None
         return entries
+
+    def cluster(self, value: Any) -> ClusterSettings:
+        table = self.table(value, "cluster")
+        self.check_keys(table, {"scheduler"}, "cluster")
+        scheduler = self.get(table, "scheduler", "cluster", str)
+        if scheduler is None:
+            return ClusterSettings()
+        parts = urlsplit(scheduler.strip())
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme not in _SCHEDULER_SCHEMES or not parts.hostname or not port or parts.path not in ("", "/"):
+            wanted = "tcp://host:port or tls://host:port of a dask scheduler"
+            raise self.fail("cluster.scheduler", f"must be {wanted}, not {scheduler!r}")
+        return ClusterSettings(scheduler=f"{parts.scheme}://{parts.netloc}")
 
     def email(self, value: Any) -> EmailSettings:
         table = self.table(value, "email")

@@ -86,6 +86,10 @@ class DeliveryError(WatcherError):
     """An email digest could not be delivered."""
 
 
+class ClusterError(WatcherError):
+    """The dask cluster of [cluster] scheduler cannot be reached, cannot read, or lost a reading."""
+
+
 class Interrupted(WatcherError):
     """The run was stopped (Ctrl-C) before this fetch or reading finished; nothing of it is recorded."""
 

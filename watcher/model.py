@@ -392,6 +392,13 @@ class FetchSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    # tcp://host:port or tls://host:port of a dask.distributed scheduler (watcher.cluster);
+    # None: documents are read in this machine's worker processes
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
 class EmailRoute:
     tags: tuple[str, ...]
     to: tuple[str, ...]
@@ -440,3 +447,4 @@ class Settings:
     digest: DigestSettings = DigestSettings()
     fetch: FetchSettings = FetchSettings()
     notify: tuple[Channel, ...] = ()
+    cluster: ClusterSettings = ClusterSettings()
