@@ -439,9 +439,18 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """[storage] keep_checks_days / keep_versions: what `watcher prune` may remove (0 keeps all)."""
+
+    keep_checks_days: int = 0  # check rows older than this many days go
+    keep_versions: int = 0  # per source, versions older than its last N go (never one a change names)
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: str
     storage_path: str  # absolute path of the SQLite database
+    retention: RetentionSettings = RetentionSettings()
     sources: tuple[Source, ...] = ()
     email: EmailSettings | None = None
     digest: DigestSettings = DigestSettings()

@@ -179,7 +179,13 @@ class VersionsPart(StoreBase):
 
     @serialised
     def _text(self, version_id: int) -> str:
-        # What StoredVersion.text reads when first asked.
+        # What StoredVersion.text reads when first asked; a version kept past its Store's close
+        # reads the file again.
+        if self.closed:
+            from watcher.store import Store
+
+            with Store(self.path) as store:
+                return store._text(version_id)
         content = self._content(version_id)
         if content.text:
             return content.text.decode("utf-8")
