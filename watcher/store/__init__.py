@@ -73,6 +73,7 @@ class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart, Ret
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = os.path.abspath(os.fspath(path))
+        self.read_only = read_only
         self._mutex = threading.RLock()
         try:
             if read_only:

@@ -124,18 +124,24 @@ class VersionsPart(StoreBase):
 
     @serialised
     def search_latest(self, phrase: str, limit: int) -> list[StoredVersion]:
-        """The latest version of each source whose text holds `phrase` (exact substring, as SQLite's
-        instr), by source name; at most `limit`."""
+        """The latest version of each source whose text holds `phrase` (exact substring), by source
+        name; at most `limit`. Texts are compressed, so each is read in turn (about 1.5 ms for the
+        66 KiB test page) until `limit` are found."""
         rows = self.db.query(
             f"""
             SELECT {_VERSION_COLUMNS} FROM versions v
             WHERE v.number = (SELECT MAX(number) FROM versions WHERE source = v.source)
-              AND instr(v.text, ?) > 0
-            ORDER BY v.source LIMIT ?
-            """,
-            [phrase, limit],
+            ORDER BY v.source
+            """
         )
-        return [_stored(row) for row in rows]
+        found: list[StoredVersion] = []
+        for row in list(rows):
+            version = self._stored(row)
+            if phrase in version.text:
+                found.append(version)
+                if len(found) >= limit:
+                    break
+        return found
 
     @serialised
     def resolve(self, ref: str) -> StoredVersion:
@@ -184,7 +190,7 @@ class VersionsPart(StoreBase):
         if self.closed:
             from watcher.store import Store
 
-            with Store(self.path) as store:
+            with Store(self.path, read_only=self.read_only) as store:
                 return store._text(version_id)
         content = self._content(version_id)
         if content.text:
