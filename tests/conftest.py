@@ -50,6 +50,7 @@ class Hit:
     headers: dict[str, str]
     at: float
     status: int = 0
+    port: int = 0  # the client's port: one port a connection, so reuse is visible
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -115,7 +116,10 @@ def _handler_for(server: PageServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802
-            hit = Hit(self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+            hit = Hit(
+                self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic(),
+                port=self.client_address[1],
+            )
             with server._lock:
                 server.hits.append(hit)
                 server.in_flight += 1

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from watcher.cli import cli
 from watcher.config import load_settings, parse_cron
 from watcher.errors import ConfigError
-from watcher.model import FetchSettings
+from watcher.model import FetchSettings, RetentionSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "config" / "watcher.toml"
@@ -29,6 +29,12 @@ def test_shipped_config_loads_with_the_haishu_plan() -> None:
     assert len(settings.sources) >= 5
     assert settings.storage_path == str(ROOT / "snapshots" / "watcher.db")
     assert settings.config_path == str(SHIPPED)
+
+
+def test_retention_is_read_from_storage(tmp_path) -> None:
+    path = tmp_path / "w.toml"
+    path.write_text('[storage]\nkeep_checks_days = 90\nkeep_versions = 5\n' + GOOD_SOURCE, encoding="utf-8")
+    assert load_settings(path).retention == RetentionSettings(keep_checks_days=90, keep_versions=5)
 
 
 def test_storage_path_is_relative_to_the_config_folder_not_the_cwd(tmp_path, monkeypatch) -> None:
@@ -121,6 +127,8 @@ send_empty = true
     ("text", "key", "problem"),
     [
         ('[storage]\npath = "w.db"\nsources = 1\n', "storage.sources", "unknown key"),
+        ('[storage]\nkeep_versions = -1\n' + GOOD_SOURCE, "storage.keep_versions", "must be an integer from 0 to 1000000"),
+        ('[storage]\nkeep_checks_days = 1.5\n' + GOOD_SOURCE, "storage.keep_checks_days", "must be an integer"),
         ("[[source]]\nname = 'a'\n", "source[1].url", "is required"),
         (GOOD_SOURCE + '[[source]]\nname = "b"\nurl = "https://x.org/"\nselecter = "#zoom"\n',
          "source[2].selecter", "unknown key"),

@@ -22,7 +22,7 @@ from watcher import fetch
 from watcher.config import MAX_CONFIG_BYTES, NUMBER_LIMITS, Limit, load_settings
 from watcher.errors import ConfigError
 from watcher.fetch import Fetcher, FetchError
-from watcher.model import EmailSettings, FetchSettings
+from watcher.model import EmailSettings, FetchSettings, RetentionSettings
 
 SOURCE = '[[source]]\nname = "a"\nurl = "https://example.org/a.html"\n'
 EMAIL = '[email]\nsmtp_host = "smtp.example.org"\nfrom = "w@example.org"\nto = ["a@example.org"]\n'
@@ -244,10 +244,14 @@ def test_unicode_that_is_not_a_control_is_accepted(tmp_path) -> None:
 
 
 def test_every_number_setting_has_a_limit_that_allows_its_default() -> None:
-    """A new number field of FetchSettings or EmailSettings needs a row in NUMBER_LIMITS."""
+    """A new number field of FetchSettings, RetentionSettings or EmailSettings needs a row in NUMBER_LIMITS."""
     numbers = [
         (f"{section}.{f.name}", getattr(instance, f.name))
-        for section, instance in (("fetch", FetchSettings()), ("email", EmailSettings("h", "w@x.org", ("a@x.org",))))
+        for section, instance in (
+            ("fetch", FetchSettings()),
+            ("storage", RetentionSettings()),
+            ("email", EmailSettings("h", "w@x.org", ("a@x.org",))),
+        )
         for f in fields(instance)
         if type(getattr(instance, f.name)) in (int, float)
     ]

@@ -127,6 +127,19 @@ def test_conditional_get_gives_not_modified(http_server: PageServer, validator: 
         assert sent["if-modified-since"] == "Wed, 19 Jan 2022 06:53:00 GMT"
 
 
+
+def test_a_body_read_to_the_end_and_304s_keep_the_connection(http_server: PageServer) -> None:
+    """A first fetch read whole, then two conditional re-checks of the same host: one connection."""
+    http_server.set("/plan.html", PAGE, etag='"v1"')
+    http_server.set("/other.html", PAGE, etag='"v2"')
+    with fetcher() as f:
+        first = f.fetch(http_server.url("/plan.html"))
+        again = f.fetch(http_server.url("/plan.html"), etag=first.etag)
+        other = f.fetch(http_server.url("/other.html"), etag='"v2"')
+    assert first.body == PAGE and again.not_modified and other.not_modified
+    hits = http_server.hits_of("/plan.html") + http_server.hits_of("/other.html")
+    assert len(hits) == 3 and len({hit.port for hit in hits}) == 1
+
 def test_gzip_is_asked_for_and_decoded(http_server: PageServer) -> None:
     http_server.set("/plan.html", PAGE, gzip=True)
     with fetcher() as f:

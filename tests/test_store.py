@@ -18,12 +18,16 @@ from watcher.model import (
     CheckResult,
     Diff,
     Document,
+    Indicator,
     Source,
     Target,
     TargetChange,
     VersionInfo,
 )
 from watcher.store import MIGRATION_STEPS, Store
+from watcher.store.content import unpack
+from watcher.store.migrations import m0011_compact_versions
+from watcher.store.versions import _block_dict
 
 OLD_SENTENCE = "到2025年，力争科技型中小企业数达3700家。"
 NEW_SENTENCE = "到2025年，力争科技型中小企业数达4000家。"
@@ -98,8 +102,22 @@ def test_versions_are_numbered_per_source_and_keep_raw_bytes_compressed(tmp_path
         assert [v.number for v in first] == [1, 2] and other[0].number == 1
         raw = store.raw(first[1].id)
         assert raw == b"<p>1</p>" * 50
-        blob, size = store.db.execute("SELECT raw, raw_size FROM versions WHERE id = ?", [first[1].id]).fetchone()
-        assert size == len(raw) and len(blob) < len(raw) and zlib.decompress(blob) == raw
+        blob, size = store.db.execute("SELECT content, raw_size FROM versions WHERE id = ?", [first[1].id]).fetchone()
+        assert size == len(raw) and len(blob) < len(raw) and unpack(blob).raw == raw
+        columns = {c.name for c in store.db.table("versions").columns}
+        assert not {"text", "raw", "blocks"} & columns  # each text once: in the compressed content
+
+
+def test_listing_versions_reads_no_text_until_one_is_asked_for(tmp_path) -> None:
+    with Store(tmp_path / "w.db") as store:
+        store_versions(store, "a", 3)
+        read: list[int] = []
+        reader = store._text
+        store._text = lambda version_id: read.append(version_id) or reader(version_id)  # type: ignore[method-assign]
+        listed = store.versions("a")
+        assert read == []
+        assert listed[1].text == document(OLD_SENTENCE.replace("3700", "3701")).text
+        assert listed[1].text and read == [listed[1].id]  # read once, then kept
 
 
 def test_document_round_trips_without_re_extraction(tmp_path) -> None:
@@ -392,3 +410,48 @@ def test_every_read_returns_frozen_records_with_the_stored_json_decoded(tmp_path
             (("b@example.org",), "failed", "550 no such user"),
         ]
         assert (info.url, info.content_type, info.charset) == (new.url, new.content_type, None)
+
+
+def test_a_database_of_the_previous_layout_reads_the_same_after_m0011(tmp_path) -> None:
+    """Written as m0001–m0010 stored versions (zlib raw and blocks, a plain text column, a ledger
+    row with its path and clause): after m0011 the same documents, texts, raw bytes and ledgers."""
+    import json
+
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    path = tmp_path / "m0010.db"
+    before = Migrations("watcher")
+    for step in MIGRATION_STEPS[: MIGRATION_STEPS.index(m0011_compact_versions)]:
+        before(name=step.__name__)(step)
+    db = Database(path)
+    before.apply(db)
+    db["sources"].insert({"name": "plan", "url": "https://example.org/plan.html"})
+    doc = document(OLD_SENTENCE)
+    blocks = json.dumps([_block_dict(b) for b in doc.blocks], ensure_ascii=False).encode()
+    raws = [b"<p>" + OLD_SENTENCE.encode() * 40 + b"</p>", b"%PDF-1.4 \x00\xff binary"]
+    # the second version's text predates a change of the extractor: not the blocks' text
+    texts = [doc.text, "an older reading of the same bytes"]
+    for n, (raw, text) in enumerate(zip(raws, texts, strict=True), start=1):
+        db["versions"].insert(
+            {"source": "plan", "number": n, "fetched_at": "2026-11-20T06:00:00Z", "sha256": f"h{n}",
+             "raw": zlib.compress(raw, 6), "raw_size": len(raw), "text": text,
+             "blocks": zlib.compress(blocks, 6), "title": doc.title, "format": doc.format,
+             "attachments": json.dumps(list(doc.attachments)), "ledger_rows": 1 if n == 1 else None}
+        )
+    db["indicators"].insert(
+        {"version_id": 1, "position": 0, "metric": "科技型中小企业数", "value": 3700.0, "value_max": None,
+         "unit": "家", "comparator": ">=", "year": 2025, "role": "target", "text": "3700家",
+         "path": json.dumps(list(PATH), ensure_ascii=False), "clause": OLD_SENTENCE}
+    )
+    db.close()
+    with Store(path) as store:
+        one, two = store.versions("plan")
+        assert [one.text, two.text] == texts
+        assert [store.raw(one.id), store.raw(two.id)] == raws
+        assert store.document(one.id) == store.document(two.id) == doc
+        target = Target("科技型中小企业数", 3700.0, "家", ">=", 2025, "3700家")
+        assert store.indicators(one.id) == (Indicator(target, PATH, OLD_SENTENCE),)
+        assert store.indicators(two.id) is None  # none stored before: still none
+        row = next(store.db.query("SELECT * FROM indicators"))
+        assert {"metric", "value", "value_max", "unit", "comparator", "year", "role", "text"} <= set(row)

@@ -427,6 +427,28 @@ def reextract_command(ctx: click.Context, sources: tuple[str, ...]) -> None:
     ctx.exit(EXIT_SOME_FAILED if failed else EXIT_OK)
 
 
+@cli.command("prune")
+@click.option("--vacuum", is_flag=True, help="Then give the freed space back to the file system (rewrites the file).")
+@click.pass_context
+def prune_command(ctx: click.Context, vacuum: bool) -> None:
+    """Remove check rows and versions older than [storage] keep_checks_days / keep_versions.
+
+    Never a source's latest version, nor one a stored change or document names; never a source's
+    latest check, its current run of failures or the check its validators come from."""
+    settings = _settings(ctx)
+    retention = settings.retention
+    if not (retention.keep_checks_days or retention.keep_versions):
+        _notice("nothing to prune: set [storage] keep_checks_days or keep_versions")
+    with _existing_store(settings) as store:
+        done = store.prune(retention)
+        if vacuum:
+            store.vacuum()
+    click.echo(
+        f"removed {done.checks} checks and {done.versions} versions ({done.indicators} ledger rows); "
+        f"kept {done.versions_kept} older versions that stored changes or documents name"
+    )
+
+
 @cli.command("accept")
 @click.argument("source")
 @click.pass_context

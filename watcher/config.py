@@ -45,6 +45,7 @@ from watcher.model import (
     EmailRoute,
     EmailSettings,
     FetchSettings,
+    RetentionSettings,
     Settings,
     Source,
     SourceKind,
@@ -136,9 +137,10 @@ class Limit:
         return f"{text} ({self.unit})" if self.unit else text
 
 
-# Every number of [fetch] and [email], keyed by section and field name. A new number field of
-# FetchSettings or EmailSettings needs its row here (tests/test_config_battery.py checks). The
-# upper bounds catch mistakes (a timeout in milliseconds, a size in bits), not taste.
+# Every number of [fetch], [storage] and [email], keyed by section and field name. A new number
+# field of FetchSettings, RetentionSettings or EmailSettings needs its row here
+# (tests/test_config_battery.py checks). The upper bounds catch mistakes (a timeout in
+# milliseconds, a size in bits), not taste.
 NUMBER_LIMITS: dict[str, Limit] = {
     "fetch.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
     "fetch.retries": Limit(0, 10),  # backoff doubles per retry: 10 already waits minutes
@@ -154,6 +156,8 @@ NUMBER_LIMITS: dict[str, Limit] = {
     "fetch.max_attachments": Limit(1, 1000),  # per page; each one is a source of its own
     "fetch.browser_timeout": Limit(0, 600, low_open=True, unit="seconds"),
     "fetch.browser_settle": Limit(0, 120, unit="seconds"),
+    "storage.keep_checks_days": Limit(0, 100 * 366, unit="days; 0 keeps every check"),
+    "storage.keep_versions": Limit(0, 10**6, unit="versions a source; 0 keeps every version"),
     "email.smtp_port": Limit(1, 65535),
     "email.timeout": Limit(0, 3600, low_open=True, unit="seconds"),
 }
@@ -367,6 +371,7 @@ class _Reader:
         return Settings(
             config_path=str(Path(self.path).resolve()),
             storage_path=self.storage(data.get("storage", {})),
+            retention=self.retention(data.get("storage", {})),
             sources=self.sources(data.get("source", [])),
             email=self.email(data["email"]) if "email" in data else None,
             digest=self.digest(data.get("digest", {})),
@@ -382,13 +387,20 @@ class _Reader:
 
     def storage(self, value: Any) -> str:
         table = self.table(value, "storage")
-        self.check_keys(table, {"path"}, "storage")
+        self.check_keys(table, {"path", *(f.name for f in fields(RetentionSettings))}, "storage")
         raw = self.get(table, "path", "storage", str, default=DEFAULT_STORAGE)
         if not raw.strip():
             raise self.fail("storage.path", "must not be empty")
         path = Path(raw).expanduser()
         # Relative to the config file's folder, so cron and `cd` elsewhere find the same database.
         return str(path if path.is_absolute() else (self.folder / path).resolve())
+
+    def retention(self, value: Any) -> RetentionSettings:
+        table = self.table(value, "storage")
+        default = RetentionSettings()
+        return RetentionSettings(
+            **{f.name: self.number(table, f.name, "storage", getattr(default, f.name)) for f in fields(default)}
+        )
 
     def sources(self, value: Any) -> tuple[Source, ...]:
         return self.named_tables(value, "source", self.source, "source")

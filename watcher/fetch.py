@@ -347,6 +347,7 @@ class Fetcher:
             raise _Retryable(_describe(exc, timeout)) from None
         except requests.RequestException as exc:
             raise FetchError(f"{url}: {exc}") from None
+        done = False  # the answer read to its end: its connection goes back to the pool
         try:
             status = response.status_code
             response_headers = {key.lower(): value for key, value in response.headers.items()}
@@ -354,6 +355,7 @@ class Fetcher:
             if location is not None:
                 return _Redirect(location)
             if status == 304:
+                done = response.raw.read(1) == b""  # a 304 has no body (http.client reads none)
                 return Fetched(
                     url=response.url,
                     status=status,
@@ -369,8 +371,9 @@ class Fetcher:
                 missing = " without a Location to follow" if status < 400 else ""
                 raise HTTPStatusError(f"{url}: {reason}{missing}", status, *_refusal_body(response, ask, url, timeout))
             body = _read_capped(response, ask, url, timeout)
+            done = not ask.prefix or response.raw.read(1) == b""
         finally:
-            response.close()
+            _finish(response, done)
         return Fetched(
             url=response.url,
             status=status,
@@ -468,6 +471,15 @@ def _location(response: requests.Response) -> str | None:
     except UnicodeError:
         pass
     return requote_uri(urljoin(response.url, target))
+
+
+def _finish(response: requests.Response, done: bool) -> None:
+    # requests' close() shuts the socket of a streamed answer whatever was read; one read to its
+    # end can serve the host's next request (a re-check of many pages of one site reuses it).
+    if done:
+        response.raw.release_conn()
+    else:
+        response.close()
 
 
 def _read_capped(response: requests.Response, ask: _Ask, url: str, timeout: float) -> bytes:

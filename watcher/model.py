@@ -6,8 +6,9 @@ Each stage takes and returns these; none of them reaches back into the pipeline.
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -347,11 +348,17 @@ class StoredVersion:
     number: int  # 1, 2, … per source
     fetched_at: str  # ISO 8601, UTC
     sha256: str  # content hash of the comparison form
-    text: str  # extracted display text
     url: str = ""
     content_type: str = ""
     title: str = ""
     ocr: OcrReading | None = None
+    # Reads the extracted display text from the store: listing versions decompresses none of them.
+    load_text: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The extracted display text (read from the store when first asked)."""
+        return self.load_text() if self.load_text is not None else ""
 
     @property
     def ref(self) -> str:
@@ -439,9 +446,18 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """[storage] keep_checks_days / keep_versions: what `watcher prune` may remove (0 keeps all)."""
+
+    keep_checks_days: int = 0  # check rows older than this many days go
+    keep_versions: int = 0  # per source, versions older than its last N go (never one a change names)
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: str
     storage_path: str  # absolute path of the SQLite database
+    retention: RetentionSettings = RetentionSettings()
     sources: tuple[Source, ...] = ()
     email: EmailSettings | None = None
     digest: DigestSettings = DigestSettings()

@@ -2,7 +2,7 @@
 
 The Store is composed of one part per thing it keeps (watcher.store.sources: sources and checks;
 .versions: versions and their ledgers; .changes: changes and digests; .documents: the documents
-pages link to and column pages list; .lock: the run lock;
+pages link to and column pages list; .lock: the run lock; .retention: pruning old checks and versions;
 .migrations: the schema). Every read returns frozen records (watcher.store.records).
 
 One SQLite file through sqlite-utils, in WAL mode. Every write that belongs together (a version,
@@ -44,6 +44,7 @@ from watcher.store.records import (
     SourceRecord,
     UndeliveredChange,
 )
+from watcher.store.retention import PruneReport, RetentionPart
 from watcher.store.sources import SourcesPart
 from watcher.store.versions import VersionsPart
 
@@ -57,6 +58,7 @@ __all__ = [
     "DocumentRecord",
     "FetchInfo",
     "LastCheckRecord",
+    "PruneReport",
     "SourceRecord",
     "Store",
     "UndeliveredChange",
@@ -66,11 +68,12 @@ __all__ = [
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
 
 
-class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart):
+class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart, RetentionPart):
     """The snapshot database at `path` (created, and migrated, on first use)."""
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = os.path.abspath(os.fspath(path))
+        self.read_only = read_only
         self._mutex = threading.RLock()
         try:
             if read_only:
@@ -127,6 +130,7 @@ class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart):
 
     def close(self) -> None:
         self.db.close()
+        self.closed = True
 
     def __enter__(self) -> Store:
         return self

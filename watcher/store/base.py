@@ -59,6 +59,8 @@ class StoreBase:
     path: str
     db: Database
     _mutex: threading.RLock
+    closed: bool = False
+    read_only: bool = False
 
     def _row(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = list(self.db.query(sql, params))

@@ -3,6 +3,7 @@ and recorded in `_sqlite_migrations`. Append only: never edit a released step.""
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable
 
@@ -171,6 +172,44 @@ def m0010_ocr(db: Database) -> None:
     _table(db, "versions").add_column("ocr", str)
 
 
+def m0011_compact_versions(db: Database) -> None:
+    """Each text once, compressed: a version's raw body, blocks, and its ledger's paths and clauses
+    go into one xz `content` column (watcher.store.content); the plain `text` column, which repeated
+    the blocks' text, goes (kept in the content only where it differs from the blocks' text), with
+    `text_chars` left for listings. The ledger keeps its queryable columns; the metric index goes
+    (a scan of the table is quick, and it cost more than the rows' numbers)."""
+    from watcher.model import Block, Document
+    from watcher.store.content import VersionContent
+
+    versions = _table(db, "versions")
+    versions.add_column("content", bytes)
+    versions.add_column("text_chars", int)
+    ids = [row["id"] for row in db.query("SELECT id FROM versions ORDER BY id")]
+    for version_id in ids:
+        row = next(db.query("SELECT raw, blocks, text, ledger_rows FROM versions WHERE id = ?", [version_id]))
+        blocks = zlib.decompress(row["blocks"])
+        derived = Document(
+            blocks=tuple(
+                Block(kind=b["kind"], text=b.get("text", ""), rows=tuple(tuple(c) for c in b.get("rows", ())))
+                for b in json.loads(blocks)
+            )
+        ).text
+        places = [
+            [json.loads(i["path"] or "[]"), i["clause"] or ""]
+            for i in db.query("SELECT path, clause FROM indicators WHERE version_id = ? ORDER BY position", [version_id])
+        ]
+        content = VersionContent(
+            raw=zlib.decompress(row["raw"]) if row["raw"] else b"",  # an empty body stays empty
+            blocks=blocks,
+            ledger=b"" if row["ledger_rows"] is None else json.dumps(places, ensure_ascii=False).encode("utf-8"),
+            text=b"" if derived == row["text"] else row["text"].encode("utf-8"),
+        )
+        versions.update(version_id, {"content": content.pack(), "text_chars": len(row["text"])})
+    versions.transform(drop={"raw", "blocks", "text"}, not_null={"content"})
+    db.execute("DROP INDEX IF EXISTS idx_indicators_metric")
+    _table(db, "indicators").transform(drop={"path", "clause"})
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -184,6 +223,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0008_body_keys,
     m0009_documents,
     m0010_ocr,
+    m0011_compact_versions,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:

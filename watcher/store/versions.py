@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 from watcher.errors import VersionNotFound
 from watcher.model import Block, Document, Indicator, OcrReading, StoredVersion, Target
 from watcher.store.base import StoreBase, last_pk, serialised, table, utc_now
+from watcher.store.content import VersionContent, unpack
 from watcher.store.records import FetchInfo
 
-_VERSION_COLUMNS = "id, source, number, fetched_at, sha256, text, url, content_type, title, ocr"
+# Not the content: a listing of versions decompresses nothing (StoredVersion.text reads it when asked).
+_VERSION_COLUMNS = "id, source, number, fetched_at, sha256, url, content_type, title, ocr"
 
 
 class VersionsPart(StoreBase):
@@ -46,9 +48,8 @@ class VersionsPart(StoreBase):
                 "url": url,
                 "content_type": content_type,
                 "charset": charset,
-                "raw": zlib.compress(raw, 6),
                 "raw_size": len(raw),
-                **_extraction_columns(document),
+                **_extraction_columns(document, raw, ledger),
             }
             versions = table(self.db, "versions")
             versions.insert(row)
@@ -64,13 +65,17 @@ class VersionsPart(StoreBase):
         """Replace a version's extracted text and blocks (after the extractor improved), and its
         target ledger when one is given."""
         with self.db.atomic():
+            stored = self._content(version_id)
+            if ledger is None and stored.ledger:
+                ledger = self._indicators(version_id)  # kept: its path and clause travel in the content
             table(self.db, "versions").update(
-                version_id, {"sha256": sha256, **_extraction_columns(document)}
+                version_id, {"sha256": sha256, **_extraction_columns(document, stored.raw, ledger)}
             )
             if ledger is not None:
                 self._put_ledger(version_id, ledger)
 
     def _put_ledger(self, version_id: int, ledger: Sequence[Indicator]) -> None:
+        # The queryable columns, one row an indicator; its path and clause are in the content.
         self.db.execute("DELETE FROM indicators WHERE version_id = ?", [version_id])
         table(self.db, "indicators").insert_all(
             [{"version_id": version_id, "position": k, **_indicator_row(i)} for k, i in enumerate(ledger)]
@@ -81,23 +86,29 @@ class VersionsPart(StoreBase):
     def indicators(self, version_id: int) -> tuple[Indicator, ...] | None:
         """A version's target ledger as stored, in document order; None when it has none stored
         (a version from before the ledger, until `watcher reextract`)."""
+        return self._indicators(version_id)
+
+    def _indicators(self, version_id: int) -> tuple[Indicator, ...] | None:
+        has = self._version_row(version_id, "ledger_rows")
+        if has["ledger_rows"] is None:
+            return None
         rows = list(
             self.db.query("SELECT * FROM indicators WHERE version_id = ? ORDER BY position", [version_id])
         )
         if not rows:
-            has = self._row("SELECT ledger_rows FROM versions WHERE id = ?", [version_id])
-            return () if has and has["ledger_rows"] == 0 else None
-        return tuple(_indicator(row) for row in rows)
+            return ()
+        places = json.loads(self._content(version_id).ledger or b"[]")
+        return tuple(_indicator(row, places[k] if k < len(places) else ([], "")) for k, row in enumerate(rows))
 
     @serialised
     def version(self, version_id: int) -> StoredVersion:
-        return _stored(self._version_row(version_id, _VERSION_COLUMNS))
+        return self._stored(self._version_row(version_id, _VERSION_COLUMNS))
 
     @serialised
     def versions(self, source: str) -> list[StoredVersion]:
         """Every stored version of a source, oldest first."""
         return [
-            _stored(row)
+            self._stored(row)
             for row in self.db.query(
                 f"SELECT {_VERSION_COLUMNS} FROM versions WHERE source = ? ORDER BY number", [source]
             )
@@ -109,22 +120,28 @@ class VersionsPart(StoreBase):
             f"SELECT {_VERSION_COLUMNS} FROM versions WHERE source = ? ORDER BY number DESC LIMIT 1",
             [source],
         )
-        return _stored(row) if row else None
+        return self._stored(row) if row else None
 
     @serialised
     def search_latest(self, phrase: str, limit: int) -> list[StoredVersion]:
-        """The latest version of each source whose text holds `phrase` (exact substring, as SQLite's
-        instr), by source name; at most `limit`."""
+        """The latest version of each source whose text holds `phrase` (exact substring), by source
+        name; at most `limit`. Texts are compressed, so each is read in turn (about 1.5 ms for the
+        66 KiB test page) until `limit` are found."""
         rows = self.db.query(
             f"""
             SELECT {_VERSION_COLUMNS} FROM versions v
             WHERE v.number = (SELECT MAX(number) FROM versions WHERE source = v.source)
-              AND instr(v.text, ?) > 0
-            ORDER BY v.source LIMIT ?
-            """,
-            [phrase, limit],
+            ORDER BY v.source
+            """
         )
-        return [_stored(row) for row in rows]
+        found: list[StoredVersion] = []
+        for row in list(rows):
+            version = self._stored(row)
+            if phrase in version.text:
+                found.append(version)
+                if len(found) >= limit:
+                    break
+        return found
 
     @serialised
     def resolve(self, ref: str) -> StoredVersion:
@@ -155,52 +172,71 @@ class VersionsPart(StoreBase):
             raise VersionNotFound(
                 f"no version {ref!r}: {name!r} has versions 1 to {latest.number}"
             )
-        return _stored(row)
+        return self._stored(row)
 
     @serialised
     def document(self, version_id: int) -> Document:
         """The stored Document of a version, rebuilt from its blocks (no re-extraction)."""
-        row = self._version_row(version_id, "blocks, title, format, attachments, ocr")
-        blocks = tuple(
-            Block(
-                kind=b["kind"],
-                text=b.get("text", ""),
-                level=b.get("level"),
-                rows=tuple(tuple(cells) for cells in b.get("rows", ())),
-            )
-            for b in json.loads(zlib.decompress(row["blocks"]))
-        )
-        return Document(
-            blocks=blocks,
-            title=row["title"] or "",
-            format=row["format"] or "text",
-            attachments=tuple(json.loads(row["attachments"] or "[]")),
-            ocr=_ocr(row["ocr"]),
-        )
+        row = self._version_row(version_id, "title, format, attachments, ocr")
+        return _document(self._content(version_id), row)
+
+    def _content(self, version_id: int) -> VersionContent:
+        return unpack(self._version_row(version_id, "content")["content"])
+
+    @serialised
+    def _text(self, version_id: int) -> str:
+        # What StoredVersion.text reads when first asked; a version kept past its Store's close
+        # reads the file again.
+        if self.closed:
+            from watcher.store import Store
+
+            with Store(self.path, read_only=self.read_only) as store:
+                return store._text(version_id)
+        content = self._content(version_id)
+        if content.text:
+            return content.text.decode("utf-8")
+        return _document(content, self._version_row(version_id, "title, format, attachments, ocr")).text
 
     @serialised
     def raw(self, version_id: int) -> bytes:
         """The bytes as fetched."""
-        raw: bytes = zlib.decompress(self._version_row(version_id, "raw")["raw"])
-        return raw
+        return self._content(version_id).raw
 
     @serialised
     def fetch_info(self, version_id: int) -> FetchInfo:
         """What extraction needs besides the bytes: url, content_type, charset."""
         return FetchInfo(**self._version_row(version_id, "url, content_type, charset"))
 
+    def _stored(self, row: dict[str, Any]) -> StoredVersion:
+        return StoredVersion(
+            id=row["id"],
+            source=row["source"],
+            number=row["number"],
+            fetched_at=row["fetched_at"],
+            sha256=row["sha256"],
+            url=row["url"] or "",
+            content_type=row["content_type"] or "",
+            title=row["title"] or "",
+            ocr=_ocr(row["ocr"]),
+            load_text=functools.partial(self._text, row["id"]),
+        )
 
-def _stored(row: dict[str, Any]) -> StoredVersion:
-    return StoredVersion(
-        id=row["id"],
-        source=row["source"],
-        number=row["number"],
-        fetched_at=row["fetched_at"],
-        sha256=row["sha256"],
-        text=row["text"],
-        url=row["url"] or "",
-        content_type=row["content_type"] or "",
+
+def _document(content: VersionContent, row: dict[str, Any]) -> Document:
+    blocks = tuple(
+        Block(
+            kind=b["kind"],
+            text=b.get("text", ""),
+            level=b.get("level"),
+            rows=tuple(tuple(cells) for cells in b.get("rows", ())),
+        )
+        for b in json.loads(content.blocks)
+    )
+    return Document(
+        blocks=blocks,
         title=row["title"] or "",
+        format=row["format"] or "text",
+        attachments=tuple(json.loads(row["attachments"] or "[]")),
         ocr=_ocr(row["ocr"]),
     )
 
@@ -223,12 +259,15 @@ def _indicator_row(indicator: Indicator) -> dict[str, Any]:
         "year": t.year,
         "role": t.role,
         "text": t.text,
-        "path": json.dumps(list(indicator.path), ensure_ascii=False),
-        "clause": indicator.clause,
     }
 
 
-def _indicator(row: dict[str, Any]) -> Indicator:
+def _ledger_places(ledger: Sequence[Indicator]) -> bytes:
+    # Per indicator, in position order: its heading path and clause (the bulk of a ledger).
+    return json.dumps([[list(i.path), i.clause] for i in ledger], ensure_ascii=False).encode("utf-8")
+
+
+def _indicator(row: dict[str, Any], place: Sequence[Any]) -> Indicator:
     target = Target(
         metric=row["metric"],
         value=row["value"],
@@ -239,15 +278,15 @@ def _indicator(row: dict[str, Any]) -> Indicator:
         value_max=row["value_max"],
         role=row["role"] or "target",
     )
-    return Indicator(target, tuple(json.loads(row["path"] or "[]")), row["clause"] or "")
+    path, clause = place
+    return Indicator(target, tuple(path), clause or "")
 
 
-def _extraction_columns(document: Document) -> dict[str, Any]:
+def _extraction_columns(document: Document, raw: bytes, ledger: Sequence[Indicator] | None) -> dict[str, Any]:
+    blocks = json.dumps([_block_dict(b) for b in document.blocks], ensure_ascii=False).encode("utf-8")
     return {
-        "text": document.text,
-        "blocks": zlib.compress(
-            json.dumps([_block_dict(b) for b in document.blocks], ensure_ascii=False).encode("utf-8"), 6
-        ),
+        "content": VersionContent(raw, blocks, b"" if ledger is None else _ledger_places(ledger)).pack(),
+        "text_chars": len(document.text),
         "title": document.title,
         "format": document.format,
         "attachments": json.dumps(list(document.attachments), ensure_ascii=False),
