@@ -35,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from watcher import channel_url
 from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
+from watcher.language import LANGUAGES, zone
 from watcher.links import FILE_SCHEME, WEB_SCHEMES, parse_allowance
 from watcher.model import (
     FETCH_MODES,
@@ -44,6 +45,7 @@ from watcher.model import (
     EmailRoute,
     EmailSettings,
     FetchSettings,
+    ReportSettings,
     Settings,
     Source,
     SourceKind,
@@ -54,7 +56,7 @@ ENV_VAR = "WATCHER_CONFIG"
 DEFAULT_STORAGE = "watcher.db"  # beside the config file when [storage] path is not given
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # thousands of sources; --config /dev/zero must not fill memory
 
-_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify"}
+_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify", "report"}
 _NOTIFY_KEYS = {"name", "url", "tags", "format"}
 _CHANNEL_FORMATS = get_args(ChannelFormat)
 _CHANNEL_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # the key of its bookkeeping: no "@", never an address
@@ -370,6 +372,7 @@ class _Reader:
             digest=self.digest(data.get("digest", {})),
             fetch=self.fetch(data.get("fetch", {})),
             notify=self.channels(data.get("notify", [])),
+            report=self.report(data.get("report", {})),
         )
 
     def table(self, value: Any, key: str) -> dict[str, Any]:
@@ -589,6 +592,21 @@ class _Reader:
             send_empty=self.get(table, "send_empty", "digest", bool, default=default.send_empty),
             report_url=report_url,
         )
+
+    def report(self, value: Any) -> ReportSettings:
+        table = self.table(value, "report")
+        self.check_keys(table, {"language", "timezone"}, "report")
+        default = ReportSettings()
+        language_name = self.get(table, "language", "report", str, default=default.language)
+        if language_name not in LANGUAGES:
+            raise self.fail("report.language", f"must be one of {', '.join(map(repr, LANGUAGES))}, not {language_name!r}")
+        zone_name = self.get(table, "timezone", "report", str, default=default.timezone)
+        if zone_name is not None:
+            try:
+                zone(zone_name)
+            except ValueError as exc:
+                raise self.fail("report.timezone", str(exc)) from None
+        return ReportSettings(language=language_name, timezone=zone_name)
 
     def web_url(self, url: str, key: str) -> None:
         self.url(url, key)
