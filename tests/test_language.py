@@ -67,7 +67,7 @@ def test_a_digest_of_a_real_check_is_in_chinese_by_default_and_in_english_on_req
     assert "target changed" not in text and "Targets" not in text
     assert html.find("html")["lang"] == "zh-CN"
     assert [th.get_text() for th in html.select("table.targets th")] == [
-        "指标", "原版", "新版", "单位", "年份", "变化", "所在章节",
+        "指标", "原值", "新值", "单位", "年份", "变化", "所在章节",
     ]
     assert html.select_one("h3").get_text() == "目标"
     assert html.select_one("p.summary").get_text() == "目标调整 1 项"
@@ -158,6 +158,19 @@ def test_two_renders_in_one_process_do_not_see_each_other() -> None:
             assert kind_label("target_changed") == "目标调整"
         assert kind_label("target_changed") == "target changed"
     assert kind_label("target_changed") == "目标调整"  # the default outside any block
+
+
+def test_a_traditional_documents_metric_is_shown_as_it_is_written(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("一、發展目標\n到2025年，科技型中小企業數達到3700家。\n", encoding="utf-8")
+    new.write_text("一、發展目標\n到2025年，科技型中小企業數達到4000家。\n", encoding="utf-8")
+    text = CliRunner().invoke(cli, ["diff", str(old), str(new)]).stdout
+    assert "科技型中小企業數" in text and "科技型中小企业数" not in text
+    page = BeautifulSoup(CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", "html"]).stdout, "lxml")
+    assert page.select_one("td.metric").get_text() == "科技型中小企業數"
+    # the contract keeps the reading form, the one a Simplified edition shares
+    data = json.loads(CliRunner().invoke(cli, ["diff", str(old), str(new), "--format", "json"]).stdout)
+    assert [c["target"]["metric"] for c in data["changes"] if c["kind"] == "target_changed"] == ["科技型中小企业数"]
 
 
 # ---------------------------------------------------------------- the catalogs

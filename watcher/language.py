@@ -82,6 +82,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translation(_current.get().language).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """A message whose translation depends on where it stands ("Old" of a value: 原值)."""
+    return translation(_current.get().language).pgettext(context, message)
+
+
 _ = gettext
 
 

@@ -30,7 +30,7 @@ from watcher.kinds import SUBSTANTIVE_KINDS, TARGET_KINDS, kind_label
 from watcher.language import N_, _, ngettext, shown_time
 from watcher.model import Change, Diff, InlineOp, Target, VersionInfo, summarise
 from watcher.normalise import xml_text
-from watcher.report.layout import moved_from, quantity, section_title, summary_line
+from watcher.report.layout import as_published, moved_from, quantity, section_title, summary_line
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 GREY = RGBColor(0x59, 0x59, 0x59)
@@ -114,7 +114,7 @@ def _target_table(document: Document, targets: Sequence[Change]) -> None:
         tc = change.target
         cells = _add_row(table, TARGET_COLUMNS)
         old, new = (tc.old, tc.new) if tc else (None, None)
-        _write(cells[0], tc.metric if tc else "", bold=True)
+        _write(cells[0], as_published(tc.metric, change.new or change.old) if tc else "", bold=True)
         # the values compared as the clauses are: what differs is red, struck or underlined
         old_ops, new_ops = two_sides(_value(old) if old else "", _value(new) if new else "")
         _write_ops(cells[1], old_ops, "-", "—")

@@ -19,10 +19,10 @@ from jinja2.nodes import EvalContext
 
 from watcher.contract import json_number
 from watcher.kinds import DOCUMENT_KINDS, FORMATTING_KINDS, KIND_ORDER, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
-from watcher.language import N_, _, current, gettext, ngettext, shown_time
+from watcher.language import N_, _, current, gettext, ngettext, pgettext, shown_time
 from watcher.links import WEB_SCHEMES
 from watcher.model import Change, InlineOp, Target, summarise
-from watcher.normalise import printable
+from watcher.normalise import printable, reading_form
 
 # How an indicator fared from one edition to the next (watcher diff --targets), in report order.
 # English msgids, translated when shown (status_label, role_label).
@@ -244,16 +244,35 @@ class TargetRow:
     year: str
 
 
+def as_published(words: str, clause: str | None) -> str:
+    """`words` (a metric, kept in the reading form: Simplified, half-width) as the clause it came
+    from writes them, so a Traditional document's metric is shown in Traditional; `words` itself
+    when the clause does not hold them."""
+    if not words or not clause or words in clause:
+        return words
+    for drop_spaces in (False, True):
+        # each character's reading form, and where it stands in the clause
+        pieces = [(i, "" if drop_spaces and ch.isspace() else reading_form(ch)) for i, ch in enumerate(clause)]
+        read, starts = "", []
+        for i, piece in pieces:
+            starts.extend([i] * len(piece))
+            read += piece
+        at = read.find(words)
+        if at >= 0:
+            return clause[starts[at]:starts[at + len(words) - 1] + 1]
+    return words
+
+
 def target_header() -> list[str]:
     """The column names of a target table, in TargetRow's order of metric to section."""
-    return [_("Metric"), _("Old"), _("New"), _("Unit"), _("Year"), _("Change"), _("Section")]
+    return [_("Metric"), pgettext("value", "Old"), pgettext("value", "New"), _("Unit"), _("Year"), _("Change"), _("Section")]
 
 
 def target_row(change: Change) -> TargetRow:
     tc = change.target
     old_t = tc.old if tc else None
     new_t = tc.new if tc else None
-    metric = tc.metric if tc else ""
+    metric = as_published(tc.metric, change.new or change.old) if tc else ""
     role = tc.role if tc else "target"
     label = kind_label(change.kind) + (f" ({role_label(role)})" if role in ("reported", "baseline") else "")
     return TargetRow(

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.contract import editions_to_dict, ledger_to_dict, status_counts
-from watcher.language import N_, _, ngettext
+from watcher.language import N_, _, ngettext, pgettext
 from watcher.model import Indicator, TargetComparison, VersionInfo
 from watcher.normalise import printable
 from watcher.report.json import json_text
@@ -42,8 +42,13 @@ _COLUMNS = {
 }
 
 
+def _column(name: str) -> str:
+    # "old" and "new" of a value (原值, 新值), as in every target table (msgids of report/text.py)
+    return pgettext("value", name) if name in ("old", "new") else _(_COLUMNS[name])
+
+
 def _header(names: Sequence[str]) -> list[str]:
-    return [_(_COLUMNS[name]) for name in names]
+    return [_column(name) for name in names]
 
 
 def _table(header: Sequence[str]) -> Table:
@@ -51,9 +56,9 @@ def _table(header: Sequence[str]) -> Table:
     for name in header:
         # the section (the innermost heading) is cut rather than wrapped: one indicator a line
         if name == "section":
-            table.add_column(_(_COLUMNS[name]), no_wrap=True, overflow="ellipsis", max_width=_SECTION_WIDTH)
+            table.add_column(_column(name), no_wrap=True, overflow="ellipsis", max_width=_SECTION_WIDTH)
         else:
-            table.add_column(_(_COLUMNS[name]), overflow="fold", min_width=_MIN_WIDTH.get(name))
+            table.add_column(_column(name), overflow="fold", min_width=_MIN_WIDTH.get(name))
     return table
 
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.kinds import kind_label
-from watcher.language import _, shown_time
+from watcher.language import _, pgettext, shown_time
 from watcher.model import Change, Diff, VersionInfo
 from watcher.normalise import printable
 from watcher.report.layout import (
@@ -92,7 +92,8 @@ def target_table(changes: tuple[Change, ...], color: bool) -> Table:
         safe_box=True,
     )
     # The nearest heading only: a terminal is too narrow for whole paths (the lists below have them).
-    for column in (_("metric"), _("old"), _("new"), _("unit"), _("year"), _("change"), _("under")):
+    old, new = pgettext("value", "old"), pgettext("value", "new")
+    for column in (_("metric"), old, new, _("unit"), _("year"), _("change"), _("under")):
         table.add_column(column, overflow="fold")
     for change in changes:
         row = target_row(change)
