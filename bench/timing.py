@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 
 
-def best_of(runs: int, work: Callable[[], object]) -> float:
-    """The shortest of `runs` timings of `work()`, in seconds."""
+def best_of(runs: int, work: Callable[[], object], clock: Callable[[], float] = time.perf_counter) -> float:
+    """The shortest of `runs` timings of `work()` on `clock` (wall time unless told), in seconds."""
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = clock()
         work()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return min(times)
 
 

@@ -13,8 +13,9 @@ from dataclasses import replace
 import pytest
 from conftest import PageServer, case_bytes, lock_held_elsewhere, page_bytes
 
+from watcher.attachments import attachment_sources
 from watcher.budget import Workers
-from watcher.check import attachment_sources, budget_of, check_all, check_source, reextract
+from watcher.check import budget_of, check_all, check_source, reextract
 from watcher.config import load_settings
 from watcher.digest import send_digest
 from watcher.errors import ConfigError, LockedError

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from watcher.connect import AddressPolicy
-from watcher.errors import BrowserUnavailable, FetchError, RefusedAddress
+from watcher.errors import BrowserUnavailable, FetchError, Interrupted, RefusedAddress
 from watcher.fetch import CHALLENGE_BODY_BYTES, CHALLENGE_STATUSES, HTTPStatusError
 from watcher.gateway import Gateway
 from watcher.model import Fetched, FetchSettings
@@ -67,6 +67,7 @@ class Browser:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser")
         self._lock = threading.Lock()
         self._closed = False
+        self._stopping = False
         self._broken: BrowserUnavailable | None = None  # why it could not start, for the run
         self._playwright: Any = None
         self._chromium: Any = None
@@ -85,9 +86,28 @@ class Browser:
         found from (None: `url` itself). Raises BrowserUnavailable, RefusedAddress, FetchError, and
         HTTPStatusError for an error status (with the rendered body for a challenge's statuses)."""
         with self._lock:
+            if self._stopping:
+                raise Interrupted(f"{url}: not fetched: the run was stopped")
             if self._closed:
                 raise FetchError("the browser was closed")
-        return self._in_thread(lambda: self._page(url, origin or url, encoding))
+        try:
+            fetched = self._in_thread(lambda: self._page(url, origin or url, encoding))
+        except Exception:
+            if self._stopping:  # stop() cut the page's connections
+                raise Interrupted(f"{url}: not fetched: the run was stopped") from None
+            raise
+        if self._stopping:  # what was rendered may be the error page of a cut connection
+            raise Interrupted(f"{url}: not fetched: the run was stopped")
+        return fetched
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C): the page being loaded is cut (its connections through the
+        gateway), and this and every later fetch raise Interrupted. Any thread may call it."""
+        with self._lock:
+            self._stopping = True
+            gateway = self._gateway
+        if gateway is not None:
+            gateway.stop()
 
     def close(self) -> None:
         with self._lock:
@@ -142,6 +162,8 @@ class Browser:
                 headless=True,
                 args=[*CHROMIUM_FLAGS, f"--proxy-server={self._gateway.address}", "--proxy-bypass-list=<-loopback>"],
                 timeout=settings.browser_timeout * 1000,
+                # Ctrl-C is the run's to handle (Browser.stop cuts the page, close ends Chromium)
+                handle_sigint=False,
             )
         except PlaywrightError as exc:
             raise BrowserUnavailable(f"Chromium at {path} did not start: {_first_line(exc)}") from None

@@ -25,11 +25,11 @@ from email.message import Message
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
+from watcher.attachments import AttachmentList, attachments_of
 from watcher.browser import Browser
 from watcher.budget import Budget, Workers
 from watcher.challenge import challenge_in
-from watcher.connect import endpoint
-from watcher.documents import announce_new, plan_listing, survey_attachments
+from watcher.documents import announce_new
 from watcher.errors import (
     BlockedPage,
     BrowserUnavailable,
@@ -42,10 +42,8 @@ from watcher.errors import (
     WatcherError,
 )
 from watcher.fetch import Fetcher, HTTPStatusError
-from watcher.formats import followed_attachment
-from watcher.links import WEB_SCHEMES, followable_link
-from watcher.listing import file_name
-from watcher.model import CheckResult, Document, Fetched, Settings, Source, StoredVersion
+from watcher.links import WEB_SCHEMES
+from watcher.model import CheckResult, Fetched, Settings, Source, StoredVersion
 from watcher.reading import Body, Previous, Reading, body_key, read
 from watcher.store import Store, utc_now
 
@@ -389,138 +387,9 @@ def accept_source(settings: Settings, name: str) -> CheckResult:
         )
 
 
-# ---------------------------------------------------------------- attachments
-
-
-# Attachments in the formats watcher reads are followed (watcher.formats). Pages also link .doc,
-# .wps, .xls, .et files; checking those would fail on every run, so they are only named.
-_MAX_NAMED = 5  # unreadable attachments named in a page's note
-
-
-def attachment_sources(source: Source, document: Document) -> list[Source]:
-    """The files linked from a notice page that watcher can read, as sources named
-    "<source>/<file name>".
-
-    Only links the page may lead to (followable_link: web to web, file:// to file://) are taken,
-    whatever an older extractor stored: a page on the web must never make watcher read a local file.
-    """
-    found: list[Source] = []
-    names: set[str] = set()
-    for url in _linked(source, document):
-        if not followed_attachment(url):
-            continue
-        filename = file_name(url)
-        name, n = f"{source.name}/{filename}", 1
-        while name in names:
-            n += 1
-            name = f"{source.name}/{n}-{filename}"
-        names.add(name)
-        found.append(Source(name=name, url=url, tags=source.tags, robots=source.robots, title=filename))
-    return found
-
-
-def unreadable_attachments(source: Source, document: Document) -> list[str]:
-    """File names of the attachments not followed because watcher cannot read their format."""
-    return [file_name(url) for url in _linked(source, document) if not followed_attachment(url)]
-
-
-@dataclass(frozen=True)
-class AttachmentList:
-    """The attachments of a page to check, and the names of those not followed, by reason."""
-
-    followed: tuple[Source, ...] = ()
-    unreadable: tuple[str, ...] = ()  # a format watcher cannot read
-    internal: tuple[str, ...] = ()  # "file at host:port": an internal address the config does not allow
-    over_limit: tuple[str, ...] = ()  # past [fetch] max_attachments
-    limit: int = 0
-    later: tuple[str, ...] = ()  # a listing's new entries past the limit, taken on a later check
-    noun: str = "attachments"  # what the note calls them ("entries" for a listing)
-
-    def note(self) -> str | None:
-        """What the page's check says about the attachments (a listing's entries) not followed."""
-        reasons = (
-            ("a format watcher cannot read", self.unreadable),
-            ("an internal address", self.internal),
-            (f"over the limit of {self.limit} a page, [fetch] max_attachments", self.over_limit),
-        )
-        notes = [_named_note(f"{self.noun} not followed ({reason})", names) for reason, names in reasons if names]
-        if self.later:
-            notes.append(
-                _named_note(f"new entries left for the next check (over the limit of {self.limit} a check, "
-                            "[fetch] max_attachments)", self.later)
-            )
-        return "; ".join(notes) or None
-
-
-def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit: int) -> AttachmentList:
-    """The attachments of the page `source` to check: none at an internal address that the fetcher
-    may not reach from the page's configured URL (judged again when fetched), and of the links
-    watcher can read at most `limit` followed or refused, so that a page of 3,000 links costs at
-    most `limit` name resolutions and fetches."""
-    screened = screen_children(source, attachment_sources(source, document), fetcher, limit)
-    return replace(screened, unreadable=tuple(unreadable_attachments(source, document)))
-
-
-def screen_children(source: Source, children: Sequence[Source], fetcher: Fetcher, limit: int) -> AttachmentList:
-    """Of the documents found on the page `source` (its attachments, a listing's entries), those
-    to check: none at an internal address the fetcher may not reach from the page's configured
-    URL, and at most `limit` followed or refused."""
-    followed: list[Source] = []
-    internal: list[str] = []
-    over: list[str] = []
-    for child in children:
-        if len(followed) + len(internal) >= limit:
-            over.append(child.title or child.name)
-            continue
-        refusal = fetcher.refusal(child.url, source.url)  # one resolution per host and port a run
-        if refusal:
-            host, port = endpoint(child.url)
-            log.warning("%s: %s not followed: %s", source.name, child.url[:200], refusal)
-            internal.append(f"{child.title} at {f'[{host}]' if ':' in host else host}:{port}")
-            continue
-        followed.append(child)
-    return AttachmentList(tuple(followed), (), tuple(internal), tuple(over), limit)
-
-
-def _linked(source: Source, document: Document) -> list[str]:
-    allowed = []
-    for url in dict.fromkeys(document.attachments):
-        if followable_link(url, source.url):
-            allowed.append(url)
-        else:
-            log.warning("%s: attachment %r not followed: not reachable from the page's address", source.name, url)
-    return allowed
-
-
-def _named_note(what: str, names: Sequence[str]) -> str:
-    shown = ", ".join(names[:_MAX_NAMED])
-    more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
-    return f"{what}: {shown}{more}"
-
-
 def _with_note(result: CheckResult, note: str) -> CheckResult:
     return replace(result, error=f"{result.error}; {note}" if result.error else note)
 
-
-def _attachments_of(
-    source: Source, store: Store, fetcher: Fetcher, workers: Workers, limit: int
-) -> AttachmentList:
-    """The attachments (a listing's watched entries) to check and those skipped, from the latest
-    stored version, so that a 304 or a failed fetch of the page still checks them. The page's
-    documents are surveyed on the way (watcher.documents): new ones are recorded, gone ones noticed."""
-    latest = store.latest(source.name)
-    if latest is None:
-        return AttachmentList()
-    if source.kind == "listing":
-        plan = plan_listing(source, store, workers, latest, limit)
-        listed = replace(screen_children(source, plan.children, fetcher, limit), later=plan.later, noun="entries")
-    else:
-        document = store.document(latest.id)
-        children = attachment_sources(source, document)
-        survey_attachments(source, store, workers, latest, children, html=document.format == "html")
-        listed = list_attachments(source, document, fetcher, limit)
-    announce_new(store, source.name)  # any found earlier whose first version is stored by now
-    return listed
 
 
 # ---------------------------------------------------------------- a run
@@ -564,6 +433,7 @@ def check_all(
                 run.collect()
             except KeyboardInterrupt:
                 fetcher.stop()
+                browser.stop()
                 workers.stop()
                 run.stop()
     return [run.results[name] for s in selected for name in (s.name, *run.children[s.name])]
@@ -668,7 +538,7 @@ def _attachments_safely(
     source: Source, store: Store, fetcher: Fetcher, workers: Workers, limit: int
 ) -> AttachmentList:
     try:
-        return _attachments_of(source, store, fetcher, workers, limit)
+        return attachments_of(source, store, fetcher, workers, limit)
     except Exception:
         log.exception("attachments of %s could not be listed", source.name)
         return AttachmentList()

@@ -308,14 +308,15 @@ def _settings(ctx: click.Context) -> Settings:
     return replace(settings, report=replace(settings.report, language=lang)) if lang else settings
 
 
-def _existing_store(settings: Settings) -> Store:
-    """The snapshot database, which read-only commands never create."""
+def _existing_store(settings: Settings, read_only: bool = False) -> Store:
+    """The snapshot database, which read-only commands never create (`read_only`: opened so that
+    it cannot be written, nor migrated)."""
     from watcher.errors import VersionNotFound
     from watcher.store import Store
 
     if not os.path.exists(settings.storage_path):
         raise VersionNotFound(f"no snapshot database at {settings.storage_path} yet: run `watcher check` first")
-    return Store(settings.storage_path)
+    return Store(settings.storage_path, read_only=read_only)
 
 
 def _echo_json(data: object) -> None:
@@ -664,6 +665,34 @@ def run_command(ctx: click.Context) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run(settings)
+
+
+# ---------------------------------------------------------------- the web view
+
+
+@cli.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default 8650; 0: any free port).")
+@click.option(
+    "--allow-remote", is_flag=True, help="Allow an address other than loopback: anyone who reaches it reads everything."
+)
+@click.pass_context
+def serve_command(ctx: click.Context, host: str | None, port: int | None, allow_remote: bool) -> None:
+    """A local, read-only web view of the database: sources, timelines, diffs, target ledgers,
+    search and raw files. Ctrl-C stops it."""
+    from watcher.web import DEFAULT_HOST, DEFAULT_PORT, serve
+    from watcher.web.server import is_loopback
+
+    settings = _settings(ctx)
+    _existing_store(settings, read_only=True).close()
+    host = host or DEFAULT_HOST
+    if allow_remote and not is_loopback(host):
+        click.echo(f"watcher: WARNING: serving on {host}, beyond this machine, with no login", err=True)
+
+    def ready(address: str) -> None:
+        click.echo(f"watcher: serving {address} (read-only; Ctrl-C stops)", err=True)
+
+    serve(settings.storage_path, host, DEFAULT_PORT if port is None else port, allow_remote=allow_remote, ready=ready)
 
 
 def main() -> None:

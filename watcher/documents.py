@@ -48,7 +48,7 @@ class ListingPlan:
 def survey_attachments(
     page: Source, store: Store, workers: Workers, version: StoredVersion, children: Sequence[Source], *, html: bool
 ) -> None:
-    """Survey the attachments of `page` (watcher.check.attachment_sources) on its latest version;
+    """Survey the attachments of `page` (watcher.attachments.attachment_sources) on its latest version;
     on an HTML page each is titled by its link's text."""
     if _surveyed_on(store, page.name, version.id):
         return

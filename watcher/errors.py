@@ -94,3 +94,8 @@ class Interrupted(WatcherError):
 
 class OutputError(WatcherError):
     """A report could not be written where it was asked for (a file, or binary to a terminal)."""
+
+
+class ServeError(WatcherError):
+    """The web view cannot start: an address off this machine without --allow-remote, or a port
+    that cannot be bound."""

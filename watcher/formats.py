@@ -4,7 +4,7 @@ message saying why not), and which links to it are a page's attachments.
 
 Everything that asks "what format is this?" reads `REGISTRY`: format detection
 (watcher.extract), the attachment links the HTML reader keeps, which of them a check follows
-(watcher.check), and which `watcher diff` operands look like files (watcher.references).
+(watcher.attachments), and which `watcher diff` operands look like files (watcher.references).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import socketserver
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from watcher import connect
@@ -49,6 +50,8 @@ class Gateway:
         self._origin = ""
         self._spent = 0
         self._refused: list[str] = []
+        self._live: set[connect.Attempt] = set()  # the connections under way, cut by stop()
+        self._stopping = False
         self.requests = 0  # connections asked for, for the run
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.gateway = self
@@ -76,6 +79,28 @@ class Gateway:
         """Why connections of the current page were refused."""
         with self._lock:
             return tuple(self._refused)
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C): every connection under way is cut, no new one is made, so
+        the page being loaded ends at once. Any thread may call it."""
+        with self._lock:
+            self._stopping = True
+            live = list(self._live)
+        for attempt in live:
+            attempt.cut()
+
+    @contextmanager
+    def watched(self, attempt: connect.Attempt) -> Iterator[bool]:
+        """Keep `attempt` where stop() cuts it; yields False when the run is already stopping."""
+        with self._lock:
+            going_on = not self._stopping
+            if going_on:
+                self._live.add(attempt)
+        try:
+            yield going_on
+        finally:
+            with self._lock:
+                self._live.discard(attempt)
 
     def close(self) -> None:
         self._server.shutdown()
@@ -125,7 +150,11 @@ class _Handler(socketserver.BaseRequestHandler):
             return _answer(client, 403, "no page is being fetched")
         url = f"{target.scheme}://{_netloc(target.host, target.port)}/"
         trusted = gateway.policy.trusts(url, origin)
-        with connect.attempt(gateway.policy, trusted=trusted, seconds=gateway.seconds) as attempt:
+        with connect.attempt(gateway.policy, trusted=trusted, seconds=gateway.seconds) as attempt, gateway.watched(
+            attempt
+        ) as going_on:
+            if not going_on:
+                return _answer(client, 503, "the run is stopping")
             try:
                 upstream = attempt.open(target.host, target.port, gateway.timeout, None, None)
             except RefusedAddress as exc:
@@ -211,7 +240,7 @@ def _pump(client: socket.socket, upstream: socket.socket, gateway: Gateway) -> N
 def _answer(sock: socket.socket, status: int, reason: str) -> None:
     """The gateway's own answer (a refusal, a bad request), and the connection closed."""
     body = reason.encode("utf-8", "replace")
-    phrase = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway"}[status]
+    phrase = HTTPStatus(status).phrase
     head = (
         f"HTTP/1.1 {status} {phrase}\r\nContent-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\nX-Watcher-Gateway: refused\r\nConnection: close\r\n\r\n"

@@ -253,3 +253,39 @@ def _status(before: Target, after: Target) -> TargetStatus:
             if old != new:
                 return "raised" if new > old else "lowered"
     return "changed"
+
+
+# ---------------------------------------------------------------- a source's ledgers over time
+
+LedgerRow = tuple[Indicator | None, ...]
+
+
+def ledger_history(ledgers: Sequence[Sequence[Indicator]]) -> list[LedgerRow]:
+    """One row per indicator across successive versions' stored ledgers: its entry in each version
+    (None where it is absent), each ledger paired with the one before as `pair_ledgers` does.
+
+    A stored ledger keeps no clause alignment, so an entry's place in its ledger stands for its
+    clause, and a threshold is scoped by its heading path rather than by its article. Rows come in
+    the order their indicators first appeared."""
+    scopes: dict[tuple[str, ...], int] = {}
+
+    def entries(ledger: Sequence[Indicator]) -> list[Entry]:
+        return [Entry(i.target, k, scopes.setdefault(tuple(i.path), len(scopes))) for k, i in enumerate(ledger)]
+
+    rows: list[list[Indicator | None]] = []
+    row_of: dict[int, int] = {}  # an entry of the previous ledger → its row
+    previous: list[Entry] = []
+    for v, ledger in enumerate(ledgers):
+        current = entries(ledger)
+        pairs = dict((j, i) for i, j in pair_ledgers(previous, current))
+        now: dict[int, int] = {}
+        for j, indicator in enumerate(ledger):
+            i = pairs.get(j)
+            if i is None:
+                rows.append([None] * len(ledgers))
+                now[j] = len(rows) - 1
+            else:
+                now[j] = row_of[i]
+            rows[now[j]][v] = indicator
+        row_of, previous = now, current
+    return [tuple(row) for row in rows]

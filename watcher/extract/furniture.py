@@ -26,17 +26,29 @@ _ACTIONS = re.compile(
     r"|分享到|分享|字号|字体|默认|扫一扫|手机阅读|微信|微博|QQ空间|复制链接|我要纠错|纠错|[大中小]"
 )
 _ACTION_REST = re.compile(r"[\s\[\]【】()（）:：|｜/·•>»<«\-]+")
+_PREV_NEXT_OPENERS = "上下"  # what _PREV_NEXT's labels open with, in either script
 _PREV_NEXT = re.compile(r"^\s*(?:上一篇|下一篇|上一条|下一条|上篇|下篇)\s*[:：]")
 
 
 def without_furniture(blocks: Iterable[Block]) -> list[Block]:
     """The blocks less the furniture paragraphs. Furniture is a short line; only short paragraphs
-    are read in comparison form, in one pass (the script converter is the cost)."""
+    that may be furniture are read in comparison form, in one pass (the script converter is the cost)."""
     blocks = list(blocks)
-    paragraphs = [b for b in blocks if b.kind != "table" and len(b.text) <= _MAX_FURNITURE_CHARS]
-    forms = comparison_forms([clean_display(b.text) for b in paragraphs])
-    furniture = {id(b) for b, form in zip(paragraphs, forms, strict=True) if _is_furniture_form(form)}
+    paragraphs = [
+        (b, text)
+        for b in blocks
+        if b.kind != "table" and len(b.text) <= _MAX_FURNITURE_CHARS and _may_be_furniture(text := clean_display(b.text))
+    ]
+    forms = comparison_forms([text for _, text in paragraphs])
+    furniture = {id(b) for (b, _), form in zip(paragraphs, forms, strict=True) if _is_furniture_form(form)}
     return [b for b in blocks if id(b) not in furniture]
+
+
+def _may_be_furniture(text: str) -> bool:
+    """False for a line that states a sentence and does not open with a prev/next label: the
+    comparison form keeps sentence punctuation (width folding maps ！ to ! and both are ends), so
+    only _PREV_NEXT could still match it. Most of a document's short paragraphs are such lines."""
+    return not _SENTENCE_END.search(text) or any(c in _PREV_NEXT_OPENERS for c in text.lstrip()[:1])
 
 
 def _is_furniture_form(text: str) -> bool:

@@ -31,16 +31,15 @@ from soupsieve import SelectorSyntaxError
 from watcher.decode import decode
 from watcher.errors import ExtractError
 from watcher.extract.furniture import without_furniture
-from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse
+from watcher.extract.markup import BLOCK_TAGS, JUNK_TAGS, SKIPPED_STRINGS, Subtrees, cjk_count, parse_page
 from watcher.extract.text import assemble, join_all
 from watcher.formats import attachment_format
 from watcher.links import followable_link
 from watcher.model import Block, Document
-from watcher.normalise import clean_display, comparison_form
+from watcher.normalise import clean_display, comparison_form, comparison_forms
 
 # ---------------------------------------------------------------- what is not the document
 
-_JUNK_TAGS = tuple(sorted(JUNK_TAGS))  # for find_all
 # Page furniture by tag; kept only when it holds most of the page's text (a misused wrapper).
 _FURNITURE_TAGS = ("nav", "header", "footer", "aside", "form", "dialog", "menu")
 _BOILERPLATE = re.compile(
@@ -59,6 +58,7 @@ _META_LABELS = (
     "体裁分类", "主题词", "公开日期", "统一编号",
 )
 _META_MIN_LABELS = 3
+_META_TAGS = frozenset({"table", "ul", "ol", "dl", "div", "section"})
 _META_MAX_CHARS = 500
 
 # ---------------------------------------------------------------- structure
@@ -73,7 +73,12 @@ _MAX_SPAN = 1000
 # A table cell with this many paragraphs and CJK characters is a page frame, not a data cell.
 _FRAME_PARAGRAPHS = 3
 _FRAME_CHARS = 200
+_CELL_TAGS = frozenset({"td", "th"})
+_TEXT_BREAKS = frozenset({"p", "div", "br"})  # a one-column table holding these is a frame
+_PARAGRAPH_TAGS = _TEXT_BREAKS | {"li"}
 
+_TITLE_TAGS = frozenset({"title", "h1"})
+_ARTICLE_TITLE = re.compile(r"^articletitle$", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|\s[-–—]\s|——|--)\s*")
 
 
@@ -87,26 +92,32 @@ def _is_hidden(tag: Tag) -> bool:
     return tag.has_attr("hidden") or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
-def _is_metadata(tag: Tag, tree: Subtrees) -> bool:
-    """A list or table of page metadata (索引号 / 发布机构 / 成文日期 …), not document text."""
-    if tag.name not in ("table", "ul", "ol", "dl", "div", "section"):
-        return False
-    text = tree.bare_text(tag, _META_MAX_CHARS)
-    if text is None:
-        return False
-    text = comparison_form(text)  # Simplified, half-width: one set of labels for every edition
-    return sum(1 for label in _META_LABELS if label in text) >= _META_MIN_LABELS
+def _metadata(root: Tag, tree: Subtrees) -> set[int]:
+    """The lists and tables of page metadata (索引号 / 发布机构 / 成文日期 …) below `root`, not
+    document text: their ids. Read in comparison form (Simplified, half-width: one set of labels
+    for every edition), all in one pass through the script converter."""
+    candidates = [
+        (tag, text)
+        for tag in tree.below(root, _META_TAGS)
+        if (text := tree.bare_text(tag, _META_MAX_CHARS)) is not None
+    ]
+    forms = comparison_forms([text for _, text in candidates])
+    return {
+        id(tag)
+        for (tag, _), form in zip(candidates, forms, strict=True)
+        if sum(1 for label in _META_LABELS if label in form) >= _META_MIN_LABELS
+    }
 
 
 # ---------------------------------------------------------------- cleaning
 
 
-def _drop_furniture(root: Tag) -> None:
+def _drop_furniture(root: Tag, tree: Subtrees | None = None) -> None:
     """Drop furniture below `root`, except an element holding most of root's text (junk tags
-    are gone already: _document removes them from the whole page first)."""
+    are gone already: parse_page builds none). `tree` measures root's tree as it is, if at hand."""
     # An element's text is read before anything inside it goes: what went before it in the
     # document lies outside it, so one measure of the tree answers for every element.
-    tree = Subtrees(root)
+    tree = Subtrees(root) if tree is None else tree
     total = tree.cjk(root)
 
     def holds_most(tag: Tag) -> bool:
@@ -114,7 +125,7 @@ def _drop_furniture(root: Tag) -> None:
 
     going: list[Tag] = []
     covered = -1  # the last position inside an element that goes (what is inside goes with it)
-    for tag in root.find_all(True):
+    for tag in tree.below(root):
         first, last = tree.span(tag)
         if first <= covered:
             continue
@@ -138,14 +149,20 @@ def _is_layout_table(table: Tag, tree: Subtrees) -> bool:
     paragraphs, or a cell holding several paragraphs of running text."""
     if tree.has_table_below(table):
         return True
-    cells = table.find_all(["td", "th"])
-    widest = max((len(tr.find_all(["td", "th"], recursive=False)) for tr in table.find_all("tr")), default=0)
-    if widest <= 1 and table.find(["p", "div", "br"]) is not None:
+    inside = tree.below(table)
+    widest = max((len(_row_cells(tr)) for tr in inside if tr.name == "tr"), default=0)
+    if widest <= 1 and any(tag.name in _TEXT_BREAKS for tag in inside):
         return True
     return any(
-        len(cell.find_all(["p", "div", "br", "li"])) >= _FRAME_PARAGRAPHS and cjk_count(cell.get_text()) > _FRAME_CHARS
-        for cell in cells
+        len(tree.below(cell, _PARAGRAPH_TAGS)) >= _FRAME_PARAGRAPHS and tree.cjk(cell) > _FRAME_CHARS
+        for cell in inside
+        if cell.name in _CELL_TAGS
     )
+
+
+def _row_cells(tr: Tag) -> list[Tag]:
+    """The cells of a row, as the markup gives them (not those of a table inside a cell)."""
+    return [cell for cell in tr.contents if isinstance(cell, Tag) and cell.name in _CELL_TAGS]
 
 
 def _inline_text(tag: Tag, tree: Subtrees, known: dict[int, str] | None = None) -> str:
@@ -157,9 +174,9 @@ def _inline_text(tag: Tag, tree: Subtrees, known: dict[int, str] | None = None) 
     return known[id(tag)]
 
 
-def _table_grid(table: Tag) -> list[list[Tag]]:
+def _table_grid(table: Tag, tree: Subtrees) -> list[list[Tag]]:
     """The cells of each row, as the markup gives them."""
-    return [tr.find_all(["td", "th"], recursive=False) for tr in table.find_all("tr")]
+    return [_row_cells(tr) for tr in tree.below(table, ("tr",))]
 
 
 def _table_rows(grid: list[list[Tag]], texts: dict[int, str]) -> tuple[tuple[str, ...], ...]:
@@ -240,6 +257,7 @@ class _Walker:
     tree: Subtrees
     score: bool = True
     headings: dict[int, str] = field(default_factory=dict)  # id(heading) → its inline text
+    metadata: set[int] = field(default_factory=set)  # ids of the metadata lists (see _metadata)
     blocks: list[Block] = field(default_factory=list)
     units: list[_Unit] = field(default_factory=list)
     _parts: list[str] = field(default_factory=list)
@@ -307,7 +325,7 @@ class _Walker:
             return True
         elif name == "table" and not _is_layout_table(tag, self.tree):
             self.flush()
-            grid = _table_grid(tag)
+            grid = _table_grid(tag, self.tree)
             texts: dict[int, str] = {}
             stack.append((self, iter(()), partial(self._table, tag, grid, texts)))
             for cell in (cell for cells in grid for cell in cells):
@@ -321,7 +339,7 @@ class _Walker:
         elif name in BLOCK_TAGS:
             self.flush()
             outer, self._owner = self._owner, tag
-            metadata = self.score and _is_metadata(tag, self.tree)
+            metadata = self.score and id(tag) in self.metadata
             self._metadata += metadata
             stack.append((self, iter(tag.contents), partial(self._leave_block, outer, metadata)))
             return True
@@ -380,7 +398,7 @@ def _credited(owner: Tag, tree: Subtrees) -> Tag:
 def _container(body: Tag, tree: Subtrees) -> Tag:
     """The element holding the document's text; `tree` measures the whole page, since a
     paragraph directly in <body> credits <html>."""
-    walker = _Walker(tree).run(body)
+    walker = _Walker(tree, metadata=_metadata(body, tree)).run(body)
     scores: dict[int, float] = {}
     tags: dict[int, Tag] = {}
     for unit in walker.units:
@@ -416,36 +434,43 @@ def _container(body: Tag, tree: Subtrees) -> Tag:
 # ---------------------------------------------------------------- title and attachments
 
 
-def _title(soup: BeautifulSoup, tree: Subtrees) -> str:
+def _title(soup: BeautifulSoup, metas: list[dict[str, str]], tree: Subtrees) -> str:
     known: dict[int, str] = {}  # an <h1> inside another is read once, with it
 
     def _inline(tag: Tag | None) -> str:
         return clean_display(_inline_text(tag, tree, known)) if tag is not None else ""
 
-    meta = soup.find("meta", attrs={"name": re.compile(r"^articletitle$", re.I)})
-    if isinstance(meta, Tag) and str(meta.get("content") or "").strip():
+    elements = tree.below(soup, _TITLE_TAGS)
+    meta = next((tag for tag in metas if _ARTICLE_TITLE.search(tag.get("name") or "")), None)
+    if meta is not None and str(meta.get("content") or "").strip():
         return clean_display(str(meta["content"]))
-    page_title = _inline(soup.title) if soup.title else ""
+    page_title = next((_inline(tag) for tag in elements if tag.name == "title"), "")
     first_part = next((part for part in _TITLE_SEPARATORS.split(page_title) if part), "")
-    headings = [text for text in (_inline(h1) for h1 in soup.find_all("h1")) if len(text) >= 2]
+    headings = [text for text in (_inline(h1) for h1 in elements if h1.name == "h1") if len(text) >= 2]
     page_key = comparison_form(page_title)
     for text in headings:
         if comparison_form(text) in page_key:
             return text
-    og = soup.find("meta", attrs={"property": "og:title"})
-    if isinstance(og, Tag) and str(og.get("content") or "").strip():
+    og = next((tag for tag in metas if tag.get("property") == "og:title"), None)
+    if og is not None and str(og.get("content") or "").strip():
         return clean_display(str(og["content"]))
     return first_part or (headings[0] if headings else "")
 
 
-def _attachments(root: Tag, url: str, text: Tag) -> tuple[str, ...]:
-    """Links to document files under `root`, by the extension of the address's path: what a
-    link's label says is the page's word, not the address's. A link to a page (.html) counts
-    only within `text`, the element holding the document: the site's menus link its pages too."""
+def _links(elements: list[Tag]) -> list[Tag]:
+    """The links among `elements` (tag.find_all("a", href=True) of what they were taken from)."""
+    return [tag for tag in elements if tag.name == "a" and tag.has_attr("href")]
+
+
+def _attachments(links: list[Tag], url: str, in_text: list[Tag]) -> tuple[str, ...]:
+    """Of `links` (the links of a part of the page), those to document files, by the extension of
+    the address's path: what a link's label says is the page's word, not the address's. A link to a
+    page (.html) counts only among `in_text`, the links of the element holding the document: the
+    site's menus link its pages too."""
     found: dict[str, None] = {}  # in page order, each once
-    in_text = {id(link) for link in text.find_all("a", href=True)}
+    in_text_ids = {id(link) for link in in_text}
     itself = urldefrag(url).url
-    for link in root.find_all("a", href=True):
+    for link in links:
         href = str(link["href"]).strip()
         if not href or href.startswith("#"):
             continue
@@ -458,7 +483,7 @@ def _attachments(root: Tag, url: str, text: Tag) -> tuple[str, ...]:
             continue
         if attachment is None or urldefrag(absolute).url == itself:  # the page is not its own attachment
             continue
-        if attachment.attached_anywhere or id(link) in in_text:
+        if attachment.attached_anywhere or id(link) in in_text_ids:
             found.setdefault(absolute)
     return tuple(found)
 
@@ -485,16 +510,15 @@ def extract_html(
         # URL-looking bodies are read the same way, not warned about.
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = parse(decode(body, http_charset=http_charset, override=encoding, markup=True))
-    return _document(soup, url, selector)
+        soup, metas = parse_page(decode(body, http_charset=http_charset, override=encoding, markup=True))
+    return _document(soup, metas, url, selector)
 
 
-def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
+def _document(soup: BeautifulSoup, metas: list[dict[str, str]], url: str, selector: str | None) -> Document:
     # Every pass is linear in the page: what a pass asks of each element's subtree is measured
-    # once (Subtrees), again after each change to the tree.
+    # once (Subtrees), again after each change to the tree. Junk was never built (parse_page).
     tree = Subtrees(soup)
-    title = _title(soup, tree)
-    tree.remove(soup.find_all(_JUNK_TAGS))
+    title = _title(soup, metas, tree)
     page = soup.body or soup
     if selector:
         try:
@@ -504,15 +528,19 @@ def _document(soup: BeautifulSoup, url: str, selector: str | None) -> Document:
         if chosen is None:
             raise ExtractError(f"the CSS selector {selector!r} matches nothing on the page")
         _drop_furniture(chosen)
-        blocks = _blocks(chosen, Subtrees(chosen))
-        links = _attachments(chosen, url, chosen)
+        chosen_tree = Subtrees(chosen)
+        blocks = _blocks(chosen, chosen_tree)
+        chosen_links = _links(chosen_tree.below(chosen))
+        links = _attachments(chosen_links, url, chosen_links)
         _drop_furniture(page)  # the attachment list often sits just outside the chosen element
-        text = chosen
+        # measured again: that may have dropped links inside the chosen element too
+        page_links, text_links = _links(Subtrees(page).below(page)), _links(Subtrees(chosen).below(chosen))
     else:
-        _drop_furniture(page)
+        _drop_furniture(page, tree)
         tree = Subtrees(soup)
         text = _container(page, tree)
         blocks = _blocks(text, tree)
         links = ()
-    attachments = tuple(dict.fromkeys([*links, *_attachments(page, url, text)]))
+        page_links, text_links = _links(tree.below(page)), _links(tree.below(text))
+    attachments = tuple(dict.fromkeys([*links, *_attachments(page_links, url, text_links)]))
     return assemble(blocks, fmt="html", title=title, attachments=attachments)

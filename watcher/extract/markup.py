@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from bs4 import BeautifulSoup
@@ -38,7 +38,7 @@ BLOCK_TAGS = frozenset(
 BREAKS = BLOCK_TAGS | {"br"}  # what splits an element's text into several paragraphs
 SKIPPED_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction)
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_CJK = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"\s+")
 _PLAIN = frozenset({NavigableString, CData})  # the strings get_text() reads in an ordinary element
 # elements whose get_text() reads their own kind of string instead (<rt>, <script> …)
@@ -48,22 +48,38 @@ _BUILT, _FLAT, _MUTE = 0, 1, 2  # an element built; flattened into its built anc
 
 
 def cjk_count(text: str) -> int:
-    return len(_CJK.findall(text))
+    # what is left after dropping every run of other characters (no list of matches is built)
+    return len(_NOT_CJK.sub("", text))
 
 
 class ShallowTreeBuilder(LXMLTreeBuilder):
     """bs4's lxml HTML builder, building no element deeper than MAX_DEPTH. lxml reports every
     element's start and end (it closes what the markup leaves open), so a stack of what each
-    open element became is all the state there is."""
+    open element became is all the state there is.
+
+    With `drop_junk`, no JUNK_TAGS element is built at any depth (the HTML reader would remove
+    them first thing); the attributes of the <meta> elements it would have built are kept in
+    `metas`, in document order."""
+
+    def __init__(self, *args: Any, drop_junk: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.drop_junk = drop_junk
+        self.metas: list[dict[str, str]] = []
 
     def feed(self, markup: Any) -> None:
         self._open: list[tuple[str, int]] = []
         self._broken = False  # the last thing flattened was a break
+        self.metas = []
         super().feed(markup)
 
     def start(self, tag: Any, attrib: Any, nsmap: Any = {}) -> None:  # noqa: B006 (lxml's signature)
         name = str(tag).lower()
         state = self._open[-1][1] if self._open else _BUILT
+        if state == _BUILT and len(self._open) < MAX_DEPTH and self.drop_junk and name in JUNK_TAGS:
+            if name == "meta":
+                self.metas.append({str(key): str(value) for key, value in dict(attrib).items()})
+            self._open.append((name, _MUTE))
+            return
         if state == _BUILT and len(self._open) < MAX_DEPTH:
             self._open.append((name, _BUILT))
             self._broken = False
@@ -111,6 +127,13 @@ def parse(markup: str) -> BeautifulSoup:
     return BeautifulSoup(markup, builder=ShallowTreeBuilder())
 
 
+def parse_page(markup: str) -> tuple[BeautifulSoup, list[dict[str, str]]]:
+    """Decoded HTML → the tree `parse` builds less every JUNK_TAGS element, and the attributes
+    of its <meta> elements (in document order): building junk only to remove it costs more."""
+    builder = ShallowTreeBuilder(drop_junk=True)
+    return BeautifulSoup(markup, builder=builder), builder.metas
+
+
 class Subtrees:
     """One pass over the tree below `root`, in document order: for every element, the span of
     positions its subtree covers, and running totals over the positions, so that a question
@@ -123,6 +146,8 @@ class Subtrees:
         self._texts: list[str] = []
         self._text_lengths = [0]
         self._odd: set[int] = set()  # elements whose get_text() reads other strings (<rt>, <rp>)
+        self._elements: list[Tag] = []  # every element, in document order, and its position
+        self._element_at: list[int] = []
         position = -1
         stack: list[tuple[Any, int]] = [(root, -1)]  # (node, its first position when leaving it, else -1)
         while stack:
@@ -132,6 +157,8 @@ class Subtrees:
                 continue
             position += 1
             if isinstance(node, Tag):
+                self._elements.append(node)
+                self._element_at.append(position)
                 self._cjk.append(self._cjk[-1])
                 self._breaks.append(self._breaks[-1] + (node.name in BREAKS))
                 self._tables.append(self._tables[-1] + (node.name == "table"))
@@ -167,6 +194,14 @@ class Subtrees:
         if self._text_lengths[end] - self._text_lengths[start] > limit:
             return None
         return "".join(self._texts[start:end])
+
+    def below(self, tag: Tag, names: Collection[str] | None = None) -> list[Tag]:
+        """The elements inside `tag` (not itself), in document order, of those names if given:
+        tag.find_all(names) without walking the subtree again."""
+        first, last = self._spans[id(tag)]
+        start, end = bisect_right(self._element_at, first), bisect_right(self._element_at, last)
+        inside = self._elements[start:end]
+        return inside if names is None else [element for element in inside if element.name in names]
 
     def has_break_below(self, tag: Tag) -> bool:
         first, last = self._spans[id(tag)]

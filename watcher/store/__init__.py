@@ -11,6 +11,9 @@ either all of it or none of it. The schema grows by migrations (sqlite-utils' Mi
 ordered list of functions, each applied once and recorded in `_sqlite_migrations`).
 
 A Store may be shared by the threads of one run: its methods are serialised by a lock.
+
+`Store(path, read_only=True)` (the web view) opens an existing file with SQLite's mode=ro: it never
+creates, migrates or writes, and a database that still needs a migration is refused.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -65,31 +69,51 @@ BUSY_TIMEOUT = 30.0  # seconds a writer waits for another process's transaction
 class Store(LockPart, SourcesPart, VersionsPart, ChangesPart, DocumentsPart):
     """The snapshot database at `path` (created, and migrated, on first use)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.path = os.path.abspath(os.fspath(path))
         self._mutex = threading.RLock()
         try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+            if read_only:
+                # mode=ro: SQLite itself refuses every write; a missing file is an error, not created
+                uri = Path(self.path).as_uri() + "?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+            else:
+                os.makedirs(os.path.dirname(self.path), exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
         self.db = Database(conn, execute_plugins=False)
         try:
-            self.db.enable_wal()
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
-            self._migrate()
+            if read_only:
+                self._check_schema()
+            else:
+                self.db.enable_wal()
+                self.db.execute("PRAGMA foreign_keys = ON")
+                self.db.execute("PRAGMA synchronous = NORMAL")  # WAL: consistent after a crash
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{self.path} is not a usable watcher database: {exc}") from None
+        except StoreError:
+            conn.close()
+            raise
 
-    def _migrate(self) -> None:
+    def _check_newer(self) -> None:
         known = {step.__name__ for step in MIGRATION_STEPS}
         unknown = [m.name for m in MIGRATIONS.applied(self.db) if m.name not in known]
         if unknown:
             raise StoreError(
                 f"{self.path} was written by a newer watcher (schema {unknown[-1]}); upgrade watcher"
             )
+
+    def _check_schema(self) -> None:
+        """A read-only Store reads only a database of exactly this watcher's schema."""
+        self._check_newer()
+        if MIGRATIONS.pending(self.db):
+            raise StoreError(f"{self.path} has an older schema: run `watcher check` once to upgrade it")
+
+    def _migrate(self) -> None:
+        self._check_newer()
         if not MIGRATIONS.pending(self.db):
             return
         # BEGIN IMMEDIATE: two processes opening a new file at once migrate one after the other.

@@ -112,6 +112,21 @@ class VersionsPart(StoreBase):
         return _stored(row) if row else None
 
     @serialised
+    def search_latest(self, phrase: str, limit: int) -> list[StoredVersion]:
+        """The latest version of each source whose text holds `phrase` (exact substring, as SQLite's
+        instr), by source name; at most `limit`."""
+        rows = self.db.query(
+            f"""
+            SELECT {_VERSION_COLUMNS} FROM versions v
+            WHERE v.number = (SELECT MAX(number) FROM versions WHERE source = v.source)
+              AND instr(v.text, ?) > 0
+            ORDER BY v.source LIMIT ?
+            """,
+            [phrase, limit],
+        )
+        return [_stored(row) for row in rows]
+
+    @serialised
     def resolve(self, ref: str) -> StoredVersion:
         """SOURCE, SOURCE@latest, SOURCE@N (1…), SOURCE@-K (K before the latest) or a version id."""
         ref = ref.strip()
