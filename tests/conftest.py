@@ -259,6 +259,8 @@ def toml_value(value: Any) -> str:
     return f'"{text}"'
 
 
+# The tests that read a report's wording read it in English; test_language checks the default (zh).
+ENGLISH = {"language": "en"}
 FAST_FETCH = {"timeout": 2.0, "retries": 1, "delay": 0.0, "per_host": 2, "workers": 4}
 
 
@@ -268,10 +270,13 @@ def config_file(
     fetch: dict[str, Any] | None = None,
     storage: str = "watcher.db",
     name: str = "watcher.toml",
+    report: dict[str, Any] | None = ENGLISH,
 ) -> Path:
     """A config file in `folder` with these [[source]] tables (see write_config)."""
     lines = ["[storage]", f"path = {toml_value(storage)}", "", "[fetch]"]
     lines += [f"{key} = {toml_value(value)}" for key, value in {**FAST_FETCH, **(fetch or {})}.items()]
+    if report is not None:
+        lines += ["", "[report]"] + [f"{key} = {toml_value(value)}" for key, value in report.items()]
     for source in sources:
         lines += ["", "[[source]]"] + [f"{k} = {toml_value(v)}" for k, v in source.items()]
     path = folder / name
@@ -280,10 +285,21 @@ def config_file(
 
 
 @pytest.fixture
+def english() -> Iterator[None]:
+    """Library renders in English with times in UTC (the wording the test asserts); a CLI command
+    sets its own from its config (see config_file)."""
+    from watcher.language import rendering
+
+    with rendering("en", "UTC"):
+        yield
+
+
+@pytest.fixture
 def write_config(tmp_path: Path) -> Callable[..., Path]:
     """write_config(sources, fetch={...}, storage="watcher.db") → path of a config file in tmp_path.
 
-    `sources` is a list of dicts of [[source]] keys. Fetch settings default to fast, test-sized
+    `sources` is a list of dicts of [[source]] keys; `report` the [report] table (English, unless
+    given: None leaves it out). Fetch settings default to fast, test-sized
     ones (no delay, one retry, 2 s timeout).
     """
     return functools.partial(config_file, tmp_path)

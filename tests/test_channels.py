@@ -25,7 +25,7 @@ from watcher.channels import channel_audiences, fit, send_all, send_channels
 from watcher.cli import cli
 from watcher.config import load_settings
 from watcher.errors import ConfigError, DeliveryError
-from watcher.model import Block, Change, Channel, Diff, DigestSettings, Document, EmailSettings, Settings, Source
+from watcher.model import Block, Change, Channel, Diff, DigestSettings, Document, EmailSettings, ReportSettings, Settings, Source
 from watcher.store import Store
 
 CIXI = Source("cixi-plan", "https://www.cixi.gov.cn/art/2021/plan.html", title="慈溪市科技创新“十四五”规划", tags=("plans",))
@@ -40,6 +40,7 @@ def settings(*channels: Channel, report_url: str | None = None, email: EmailSett
         storage_path="/unused.db",
         sources=(CIXI, HAISHU),
         email=email,
+        report=ReportSettings(language="en", timezone="UTC"),  # the wording asserted below
         digest=DigestSettings(report_url=report_url),
         notify=channels,
     )

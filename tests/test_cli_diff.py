@@ -15,7 +15,7 @@ CASES = Path(__file__).parent / "data" / "cases"
 
 
 def diff(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["diff", *args])
+    result = CliRunner().invoke(cli, ["diff", "--lang", "en", *args])  # the wording asserted below
     return result.exit_code, result.stdout, result.stderr
 
 

@@ -24,6 +24,7 @@ from watcher.model import (
     Document,
     EmailRoute,
     EmailSettings,
+    ReportSettings,
     Settings,
     Source,
 )
@@ -47,6 +48,7 @@ def settings(port: int = 25, *, send_empty: bool = False, routes=()) -> Settings
             routes=tuple(routes),
             timeout=5.0,
         ),
+        report=ReportSettings(language="en", timezone="UTC"),  # the wording asserted below
         digest=DigestSettings(send_empty=send_empty),
     )
 
@@ -106,7 +108,7 @@ def test_failing_sources_have_their_section():
     failures = [FailedCheck("haishu-plan", "suspicious", "body is 2% of the last version", "2026-11-21T06:00:02Z")]
     digest = build_digest([group(CIXI, [TARGET_CHANGE])], failures, settings())
     assert digest.subject.endswith("; 1 source failing")
-    assert "haishu-plan: suspicious at 2026-11-21T06:00:02Z: body is 2% of the last version" in digest.text
+    assert "haishu-plan: suspicious at 2026-11-21 06:00 (UTC+00:00): body is 2% of the last version" in digest.text
     rows = BeautifulSoup(digest.html, "lxml").select("table.failed tbody tr")
     assert [td.get_text() for td in rows[0].find_all("td")][:2] == ["haishu-plan", "suspicious"]
 
@@ -339,7 +341,7 @@ def test_a_new_failure_is_news_once(tmp_path):
     mails = mails_by_recipient(server)
     assert len(mails["plans-desk@example.org"]) == 2 and len(mails["analyst@example.org"]) == 1
     text = mails["plans-desk@example.org"][1].get_body(("plain",)).get_content()
-    assert f"{CIXI.name}: suspicious (new) at 2026-11-24T06:00:00Z" in text and HAISHU.name not in text
+    assert f"{CIXI.name}: suspicious (new) at 2026-11-24 06:00 (UTC+00:00)" in text and HAISHU.name not in text
 
 
 def test_a_failure_already_reported_is_listed_but_not_new(store):
@@ -351,7 +353,7 @@ def test_a_failure_already_reported_is_listed_but_not_new(store):
         later = send_digest(store, settings(server.port))
     [digest] = later.digests
     assert digest.subject == "[watcher] 1 plan changed: 1 new measure; 1 source failing"
-    assert f"{CIXI.name}: failed at 2026-11-22T06:00:00Z: HTTP 404" in digest.text  # no "(new)"
+    assert f"{CIXI.name}: failed at 2026-11-22 06:00 (UTC+00:00): HTTP 404" in digest.text  # no "(new)"
 
 
 def test_only_formatting_stored_sends_nothing(tmp_path):
@@ -404,9 +406,11 @@ def watcher(*args: str):
 def test_cli_digest_previews_then_sends_once(store, tmp_path):
     with smtp_server() as server:
         config = write_config(tmp_path, server.port)
-        preview = watcher("--config", config, "digest")
+        preview = watcher("--config", config, "digest", "--lang", "en")
         assert preview.exit_code == 0, preview.output
         assert preview.stdout.startswith("To: analyst@example.org\nSubject: [watcher] 1 plan changed: 1 target")
+        chinese = watcher("--config", config, "digest").stdout  # the default language
+        assert chinese.startswith("To: analyst@example.org\nSubject: [watcher] 1 个规划有变化：目标 1 项")
         assert server.inbox.messages == [] and store.digests() == []
 
         sent = watcher("--config", config, "digest", "--send", "--output", str(tmp_path / "d.eml"))
@@ -485,7 +489,7 @@ def test_the_text_digest_has_no_control_characters():
     assert "坚持创新[2J驱动。" in digest.text and "HTTP 404 [31mNot Found" in digest.text
 
 
-def test_the_text_digest_shows_each_source_as_the_text_report_does():
+def test_the_text_digest_shows_each_source_as_the_text_report_does(english):
     from watcher.report.layout import arrange
     from watcher.report.text import render_body
 

@@ -64,7 +64,7 @@ def test_diff_targets_leads_successive_work_reports_with_their_headline_targets(
     outcomes = json.loads(reported.stdout)["targets"]
     assert outcomes and all((t["old"] or t["new"])["role"] == "reported" for t in outcomes)
     assert 1351 in [t["new"]["value"] for t in outcomes if t["new"] and "城镇新增就业" in t["metric"]]
-    text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets"])
+    text = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--lang", "en"])
     assert "lowered" in text.stdout and "赤字率" in text.stdout
     html = CliRunner().invoke(cli, ["diff", str(REPORTS / "old.txt"), str(REPORTS / "new.txt"), "--targets", "--format", "html"])
     assert html.exit_code == 1 and html.stdout.startswith("<!DOCTYPE html>") and "<td>赤字率</td>" in html.stdout

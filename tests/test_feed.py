@@ -50,7 +50,7 @@ def stored(http_server: PageServer, tmp_path_factory: pytest.TempPathFactory) ->
         {"name": "haishu", "url": http_server.url("/haishu.html")},
         {"name": "cixi", "url": http_server.url("/cixi.docx")},
         {"name": "noise", "url": http_server.url("/noise.txt")},
-    ])
+    ], report=None)  # the default language: the titles below are Chinese
     watcher(config, "check")
     http_server.set("/haishu.html", new_measure)
     http_server.set("/cixi.docx", case_bytes("cixi-table-docx", "new.docx"), content_type=DOCX_TYPE)
@@ -104,7 +104,7 @@ def test_the_content_is_the_html_summary_with_document_text_escaped(stored: Path
     content = entry.find(f"{ATOM}content")
     assert content is not None and content.get("type") == "html"
     html = content.text or ""
-    assert "<ins>" in html and "1 new measure" in html
+    assert "<ins>" in html and "新增举措 1 项" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the document's words, escaped as HTML
     assert "<script" not in html
     assert b"<ins>" not in data and b"&lt;ins&gt;" in data  # and the HTML escaped once more as XML text
@@ -149,3 +149,12 @@ def test_an_unknown_source_is_one_clear_error(stored: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(stored), "feed", "nosuch"])
     assert result.exit_code == 2
     assert "nosuch" in result.stderr and "Traceback" not in result.output
+
+
+def test_the_feed_is_in_english_on_request(stored: Path, tmp_path: Path) -> None:
+    out = tmp_path / "feed.xml"
+    watcher(stored, "feed", "cixi", "--lang", "en", "--output", str(out))
+    parsed = feedparser.parse(out.read_bytes())
+    assert parsed.feed.title == "watcher: changes of substance in cixi"
+    assert [entry.title for entry in parsed.entries] == ["cixi version 2: 1 target changed"]
+    assert "<h3>Targets</h3>" in parsed.entries[0].content[0].value

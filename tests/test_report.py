@@ -27,6 +27,8 @@ from watcher.report.json import render_json
 from watcher.report.markdown import render_markdown
 from watcher.report.text import render_text
 
+pytestmark = pytest.mark.usefixtures("english")  # the wording asserted here is the English catalog's
+
 # ---------------------------------------------------------------- json
 
 

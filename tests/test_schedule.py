@@ -139,7 +139,7 @@ def test_watcher_run_checks_stores_a_change_mails_the_digest_and_stops_on_sigter
     [mail] = smtp.inbox.messages  # later digest runs found nothing new to send
     assert mail.get_content_type() == "multipart/alternative"
     assert "上市培育工程" in mail.get_body(("plain",)).get_content()
-    assert "new measure" in mail["Subject"]
+    assert "新增举措 1 项" in mail["Subject"]  # the default language
     kinds = {row.kind for row in stored(db, lambda s: s.changes("haishu-plan"))}
     assert "measure_added" in kinds
     assert "received SIGTERM" in output and "stopped" in output

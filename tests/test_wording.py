@@ -7,6 +7,7 @@ import io
 import subprocess
 import sys
 
+import pytest
 from rich.console import Console
 
 from watcher.digest import SourceChanges, subject_line
@@ -14,6 +15,7 @@ from watcher.kinds import (
     CLAUSE_KINDS,
     DOCUMENT_KINDS,
     FORMATTING_KINDS,
+    KIND_COUNTS,
     KIND_LABELS,
     KIND_ORDER,
     MEASURE_KINDS,
@@ -25,14 +27,16 @@ from watcher.model import Change, CheckResult
 from watcher.report import DIFF_FORMATS, RENDERERS, renderer
 from watcher.report.listings import check_line, check_table, check_wording
 
+pytestmark = pytest.mark.usefixtures("english")  # the wording asserted here is the English catalog's
+
 
 def test_the_kind_groups_split_every_kind_once_and_every_kind_has_a_label() -> None:
     groups = (DOCUMENT_KINDS, TARGET_KINDS, MEASURE_KINDS, CLAUSE_KINDS, FORMATTING_KINDS)
     assert sorted(k for group in groups for k in group) == sorted(KIND_ORDER)
-    assert set(KIND_LABELS) == set(KIND_ORDER)
+    assert set(KIND_LABELS) == set(KIND_COUNTS) == set(KIND_ORDER)
     assert SUBSTANTIVE_KINDS == set(KIND_ORDER) - FORMATTING_KINDS
     # the digest's subject counts every change of substance in exactly one of its groups
-    assert sorted(k for group, _, _ in SUBJECT_GROUPS for k in group) == sorted(SUBSTANTIVE_KINDS)
+    assert sorted(k for group, _ in SUBJECT_GROUPS for k in group) == sorted(SUBSTANTIVE_KINDS)
 
 
 def test_the_subject_counts_by_the_groups_of_the_kinds_module() -> None:

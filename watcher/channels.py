@@ -32,6 +32,7 @@ from watcher import channel_url
 from watcher.digest import Audience, DigestOutcome, SourceChanges, collect, is_news, send_digest, subject_line
 from watcher.errors import DeliveryError
 from watcher.kinds import CLAUSE_KINDS
+from watcher.language import rendering
 from watcher.model import Channel, Settings
 from watcher.notify import redact, secret_forms
 from watcher.report.layout import TargetRow, arrange, render_template, summary_line, target_row, web_link
@@ -132,20 +133,23 @@ def build_message(channel: Channel, audience: Audience, settings: Settings) -> C
     if not is_news(audience.groups, audience.failures) and not settings.digest.send_empty:
         return None
     changed = [g for g in audience.groups if g.substantive]
-    title = subject_line(audience.groups, audience.failures)
-    context = {
-        "title": title,
-        "parts": [source_part(g, settings) for g in changed[:MAX_SOURCES]],
-        "more_sources": max(0, len(changed) - MAX_SOURCES),
-        "failures": list(audience.failures),
-        "md": escape,
-        "link_target": _link_target,
-    }
+    with rendering(settings.report.language, settings.report.timezone):
+        title = subject_line(audience.groups, audience.failures)
+        context = {
+            "title": title,
+            "parts": [source_part(g, settings) for g in changed[:MAX_SOURCES]],
+            "more_sources": max(0, len(changed) - MAX_SOURCES),
+            "failures": list(audience.failures),
+            "md": escape,
+            "link_target": _link_target,
+        }
+        markdown = render_template("channel.md.j2", **context)
+        text = render_template("channel.txt.j2", **context)
     return ChannelMessage(
         channel=channel,
         title=title,
-        markdown=render_template("channel.md.j2", **context),
-        text=render_template("channel.txt.j2", **context),
+        markdown=markdown,
+        text=text,
         change_ids=tuple(i for g in audience.groups for i in g.change_ids),
     )
 

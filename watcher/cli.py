@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from watcher.channels import ChannelOutcome
     from watcher.digest import Digest, DigestOutcome
-    from watcher.model import CheckResult, Settings
+    from watcher.model import CheckResult, ReportSettings, Settings
     from watcher.store import Store
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
@@ -155,7 +155,51 @@ def _log_formatter(fmt: str | None = None) -> logging.Formatter:
     return Printable(fmt)
 
 
+# --lang on the commands that render a report: the report's language for this run, over [report]
+# language. The rendering (language and time zone) is set around the command (watcher.language).
+_LANG = "watcher.lang"
+
+
+def _rendered(func: _Command) -> _Command:
+    import functools
+
+    from watcher.language import LANGUAGES
+
+    @functools.wraps(func)
+    def command(*args: Any, lang: str | None = None, **kwargs: Any) -> Any:
+        from watcher.language import rendering
+
+        ctx = click.get_current_context()
+        ctx.meta[_LANG] = lang
+        report = _report_settings(ctx)
+        with rendering(report.language, report.timezone):
+            return func(*args, **kwargs)
+
+    option = click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        default=None,
+        help="The language of the report (default: [report] language in the config, else zh).",
+    )
+    return cast(_Command, option(command))
+
+
+def _report_settings(ctx: click.Context) -> ReportSettings:
+    """[report] of the config (its defaults when there is no config file: a diff of two local
+    files needs none), with --lang over its language."""
+    from dataclasses import replace
+
+    from watcher.config import config_path, load_settings
+    from watcher.model import ReportSettings
+
+    path = config_path(ctx.obj["config_path"])
+    report = load_settings(path).report if os.path.exists(path) else ReportSettings()
+    lang = ctx.meta.get(_LANG)
+    return replace(report, language=lang) if lang else report
+
+
 @cli.command("diff")
+@_rendered
 @click.argument("old")
 @click.argument("new")
 @click.option(
@@ -235,6 +279,7 @@ def _report(report: str | bytes, output: str | None) -> None:
 
 
 @cli.command("targets")
+@_rendered
 @click.argument("ref")
 @click.option("--format", "fmt", type=click.Choice(TARGET_FORMATS), default="text", show_default=True)
 @click.pass_context
@@ -254,9 +299,13 @@ def targets_command(ctx: click.Context, ref: str, fmt: str) -> None:
 
 
 def _settings(ctx: click.Context) -> Settings:
+    from dataclasses import replace
+
     from watcher.config import load_settings
 
-    return load_settings(ctx.obj["config_path"])
+    settings = load_settings(ctx.obj["config_path"])
+    lang = ctx.meta.get(_LANG)  # --lang: over [report] language for this run
+    return replace(settings, report=replace(settings.report, language=lang)) if lang else settings
 
 
 def _existing_store(settings: Settings, read_only: bool = False) -> Store:
@@ -489,6 +538,7 @@ _since_option = click.option(
 
 
 @cli.command("changes")
+@_rendered
 @click.argument("source", required=False)
 @_since_option
 @_format_option
@@ -512,6 +562,7 @@ def changes_command(ctx: click.Context, source: str | None, since: str | None, f
 
 
 @cli.command("feed")
+@_rendered
 @click.argument("source", required=False)
 @_since_option
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write the feed to FILE (default: stdout).")
@@ -530,6 +581,7 @@ def feed_command(ctx: click.Context, source: str | None, since: str | None, outp
 
 
 @cli.command("digest")
+@_rendered
 @click.option("--send", is_flag=True, help="Send it by email and to the channels; its changes are then marked sent.")
 @click.option("--dry-run", is_flag=True, help="Print it and mark nothing (the default without --send).")
 @click.option(

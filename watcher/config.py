@@ -35,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from watcher import channel_url
 from watcher.decode import decodes_bytes
 from watcher.errors import ConfigError
+from watcher.language import LANGUAGES, zone
 from watcher.links import FILE_SCHEME, WEB_SCHEMES, parse_allowance
 from watcher.model import (
     FETCH_MODES,
@@ -45,6 +46,7 @@ from watcher.model import (
     EmailRoute,
     EmailSettings,
     FetchSettings,
+    ReportSettings,
     RetentionSettings,
     Settings,
     Source,
@@ -56,7 +58,7 @@ ENV_VAR = "WATCHER_CONFIG"
 DEFAULT_STORAGE = "watcher.db"  # beside the config file when [storage] path is not given
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # thousands of sources; --config /dev/zero must not fill memory
 
-_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify", "cluster"}
+_TOP_KEYS = {"storage", "source", "fetch", "email", "digest", "notify", "cluster", "report"}
 _SCHEDULER_SCHEMES = ("tcp", "tls")  # the dask comms that reach another machine
 _NOTIFY_KEYS = {"name", "url", "tags", "format"}
 _CHANNEL_FORMATS = get_args(ChannelFormat)
@@ -378,6 +380,7 @@ class _Reader:
             fetch=self.fetch(data.get("fetch", {})),
             notify=self.channels(data.get("notify", [])),
             cluster=self.cluster(data.get("cluster", {})),
+            report=self.report(data.get("report", {})),
         )
 
     def table(self, value: Any, key: str) -> dict[str, Any]:
@@ -620,6 +623,21 @@ class _Reader:
             send_empty=self.get(table, "send_empty", "digest", bool, default=default.send_empty),
             report_url=report_url,
         )
+
+    def report(self, value: Any) -> ReportSettings:
+        table = self.table(value, "report")
+        self.check_keys(table, {"language", "timezone"}, "report")
+        default = ReportSettings()
+        language_name = self.get(table, "language", "report", str, default=default.language)
+        if language_name not in LANGUAGES:
+            raise self.fail("report.language", f"must be one of {', '.join(map(repr, LANGUAGES))}, not {language_name!r}")
+        zone_name = self.get(table, "timezone", "report", str, default=default.timezone)
+        if zone_name is not None:
+            try:
+                zone(zone_name)
+            except ValueError as exc:
+                raise self.fail("report.timezone", str(exc)) from None
+        return ReportSettings(language=language_name, timezone=zone_name)
 
     def web_url(self, url: str, key: str) -> None:
         self.url(url, key)

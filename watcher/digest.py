@@ -29,6 +29,7 @@ from watcher import notify
 from watcher.contract import change_from_dict
 from watcher.errors import ConfigError, DeliveryError
 from watcher.kinds import SUBJECT_GROUPS
+from watcher.language import NP_, _, count, rendering
 from watcher.model import PROBLEM_STATUSES, Change, Settings, Source
 from watcher.report.layout import capped_layout, render_template
 from watcher.report.text import render_body
@@ -116,22 +117,18 @@ class DigestOutcome:
 # ---------------------------------------------------------------- building
 
 
-def _plural(n: int, singular: str, plural: str | None = None) -> str:
-    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
-
-
 def subject_line(groups: Sequence[SourceChanges], failures: Sequence[FailedCheck]) -> str:
     """"[watcher] 2 plans changed: 3 targets, 1 new measure" — counts only, never document text."""
     changed = [g for g in groups if g.substantive]
     kinds = [c.kind for g in changed for c in g.changes]
-    counts = [(sum(k in group for k in kinds), singular, plural) for group, singular, plural in SUBJECT_GROUPS]
-    parts = [_plural(n, s, p) for n, s, p in counts if n]
-    subject = f"[watcher] {_plural(len(changed), 'plan')} changed"
+    counts = [(sum(k in group for k in kinds), phrase) for group, phrase in SUBJECT_GROUPS]
+    parts = [count(phrase, n) for n, phrase in counts if n]
+    subject = "[watcher] " + count(NP_("{n} plan changed", "{n} plans changed"), len(changed))
     if parts:
-        subject += ": " + ", ".join(parts)
+        subject += _(": ") + _(", ").join(parts)
     if failures:
-        failing = _plural(len(failures), "source") + " failing"
-        subject = f"{subject}; {failing}" if changed else f"[watcher] {failing}"
+        failing = count(NP_("{n} source failing", "{n} sources failing"), len(failures))
+        subject = subject + _("; ") + failing if changed else f"[watcher] {failing}"
     return subject
 
 
@@ -168,13 +165,16 @@ def build_digest(
         return None
     if recipients is None:
         recipients = settings.email.to if settings.email else ()
-    subject = subject_line(groups, failures)
-    shown = [(g, *capped_layout(g.changes)) for g in groups if g.substantive]
-    context = {"subject": subject, "groups": shown, "failures": list(failures)}
+    with rendering(settings.report.language, settings.report.timezone):
+        subject = subject_line(groups, failures)
+        shown = [(g, *capped_layout(g.changes)) for g in groups if g.substantive]
+        context = {"subject": subject, "groups": shown, "failures": list(failures)}
+        text = render_template("digest.txt.j2", text_body=render_body, **context)
+        html = render_template("digest.html.j2", **context)
     return Digest(
         subject=subject,
-        text=render_template("digest.txt.j2", text_body=render_body, **context),
-        html=render_template("digest.html.j2", **context),
+        text=text,
+        html=html,
         sender=settings.email.sender if settings.email else DEFAULT_SENDER,
         recipients=tuple(recipients),
         change_ids=tuple(i for g in groups for i in g.change_ids),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from watcher.kinds import KIND_ORDER, SUBSTANTIVE_KINDS, ChangeKind
+from watcher.language import DEFAULT_LANGUAGE
 
 # ---------------------------------------------------------------- sources and fetching
 
@@ -432,6 +433,15 @@ class DigestSettings:
     report_url: str | None = None
 
 
+@dataclass(frozen=True)
+class ReportSettings:
+    """[report]: the language of every report and digest, and the zone their times are shown in
+    (stored times stay UTC)."""
+
+    language: str = DEFAULT_LANGUAGE  # one of watcher.language.LANGUAGES
+    timezone: str | None = None  # an IANA name; None: the system's local zone
+
+
 ChannelFormat = Literal["auto", "markdown", "text"]
 
 
@@ -464,3 +474,4 @@ class Settings:
     fetch: FetchSettings = FetchSettings()
     notify: tuple[Channel, ...] = ()
     cluster: ClusterSettings = ClusterSettings()
+    report: ReportSettings = ReportSettings()

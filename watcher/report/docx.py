@@ -26,10 +26,11 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from watcher.differ.redline import two_sides
-from watcher.kinds import KIND_LABELS_ZH, SUBSTANTIVE_KINDS, TARGET_KINDS, count_phrase_zh
+from watcher.kinds import SUBSTANTIVE_KINDS, TARGET_KINDS, kind_label
+from watcher.language import N_, _, ngettext, shown_time
 from watcher.model import Change, Diff, InlineOp, Target, VersionInfo, summarise
 from watcher.normalise import xml_text
-from watcher.report.layout import moved_from, quantity, section_title
+from watcher.report.layout import as_published, moved_from, quantity, section_title, summary_line
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 GREY = RGBColor(0x59, 0x59, 0x59)
@@ -37,11 +38,12 @@ SECTION_SHADE = "F2F2F2"
 BODY_FONT = "宋体"  # what a Chinese government memo is set in; LibreOffice falls back to Noto CJK
 HEADING_FONT = "黑体"
 PAGE_WIDTH, PAGE_HEIGHT, MARGIN = Cm(21), Cm(29.7), Cm(2)  # A4
-TARGET_COLUMNS = (("指标", 5.6), ("原值", 4.4), ("新值", 4.4), ("变化", 2.6))  # cm
-CLAUSE_COLUMNS = (("原文", 8.5), ("修改后", 8.5))
-LEGEND = (
-    "说明：原文栏中删去的文字以红色删除线标出，修改后栏中新增的文字以红色下划线标出；"
-    "仅改动标点、空格、繁简等格式的条文不列入。"
+# Column names (English msgids, translated when written) and widths in cm.
+TARGET_COLUMNS = ((N_("Indicator"), 5.6), (N_("Old value"), 4.4), (N_("New value"), 4.4), (N_("Change"), 2.6))
+CLAUSE_COLUMNS = ((N_("Original text"), 8.5), (N_("Amended text"), 8.5))
+LEGEND = N_(
+    "Note: text deleted from the original is struck through in red, text inserted in the amended "
+    "column is underlined in red; clauses that only changed punctuation, spaces or script are not listed."
 )
 
 
@@ -49,23 +51,24 @@ def render_docx(diff: Diff, show_all: bool = False) -> bytes:
     """The comparison table of `diff` as the bytes of a .docx file."""
     document = _new_document()
     name = _name(diff.new) or _name(diff.old)
-    document.core_properties.title = xml_text(f"{name}新旧对照表")
-    _heading(document, f"{name}新旧对照表", level=0)
-    for label, info in (("原文", diff.old), ("修改后", diff.new)):
-        _paragraph(document, f"{label}：{_describe(info)}")
+    title = _("{name} comparison table").format(name=name)
+    document.core_properties.title = xml_text(title)
+    _heading(document, title, level=0)
+    for label, info in ((_("Original text"), diff.old), (_("Amended text"), diff.new)):
+        _paragraph(document, _("{label}: {details}").format(label=label, details=_describe(info)))
     shown = [c for c in diff.changes if show_all or c.kind in SUBSTANTIVE_KINDS]
     _paragraph(document, _summary(diff.changes, show_all))
     targets = [c for c in shown if c.kind in TARGET_KINDS]
     if targets:
-        _heading(document, "一、目标对照", level=1)
+        _heading(document, _("1. Targets compared"), level=1)
         _target_table(document, targets)
     clauses = _clause_changes(shown)
     if clauses:
-        _heading(document, ("二、" if targets else "一、") + "条文对照", level=1)
-        _paragraph(document, LEGEND, size=9, color=GREY)
+        _heading(document, _("2. Clauses compared") if targets else _("1. Clauses compared"), level=1)
+        _paragraph(document, _(LEGEND), size=9, color=GREY)
         _clause_table(document, clauses)
     if not shown:
-        _paragraph(document, "无实质性变化。")
+        _paragraph(document, _("No changes of substance."))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
@@ -79,19 +82,20 @@ def _name(info: VersionInfo) -> str:
 
 
 def _describe(info: VersionInfo) -> str:
-    """"《title》（plan@2，2026-11-20 06:00 UTC）"; the ref alone for an untitled file."""
-    when = info.fetched_at.replace("T", " ")[:16] + " UTC" if info.fetched_at else ""
-    details = "，".join(x for x in (info.ref, when) if x)
-    return f"《{_name(info)}》（{details}）" if _name(info) else details
+    """"《title》（plan@2，2026-11-20 14:00 (UTC+08:00)）"; the ref alone for an untitled file."""
+    details = _("{ref}, {time}").format(ref=info.ref, time=shown_time(info.fetched_at)) if info.fetched_at else info.ref
+    return _("《{title}》 ({details})").format(title=_name(info), details=details) if _name(info) else details
 
 
 def _summary(changes: Sequence[Change], show_all: bool) -> str:
     substantive = summarise([c for c in changes if c.kind in SUBSTANTIVE_KINDS])
-    text = "变化：" + (count_phrase_zh(substantive) or "无实质性变化")
+    text = _("Changes: {summary}").format(summary=summary_line(substantive) if substantive else _("none of substance"))
     formatting = len(changes) - sum(substantive.values())
     if formatting and not show_all:
-        text += f"；另有格式变化 {formatting} 处，未列出"
-    return text + "。"
+        text += ngettext("; {n} formatting change not listed", "; {n} formatting changes not listed", formatting).format(
+            n=formatting
+        )
+    return text + _(".")
 
 
 def _value(target: Target) -> str:
@@ -100,7 +104,7 @@ def _value(target: Target) -> str:
     if target.value is not None:
         text += target.unit
     if target.year is not None:
-        text += f"（{target.year}年）"
+        text += _(" ({year})").format(year=target.year)
     return text
 
 
@@ -110,12 +114,12 @@ def _target_table(document: Document, targets: Sequence[Change]) -> None:
         tc = change.target
         cells = _add_row(table, TARGET_COLUMNS)
         old, new = (tc.old, tc.new) if tc else (None, None)
-        _write(cells[0], tc.metric if tc else "", bold=True)
+        _write(cells[0], as_published(tc.metric, change.new or change.old) if tc else "", bold=True)
         # the values compared as the clauses are: what differs is red, struck or underlined
         old_ops, new_ops = two_sides(_value(old) if old else "", _value(new) if new else "")
         _write_ops(cells[1], old_ops, "-", "—")
         _write_ops(cells[2], new_ops, "+", "—")
-        _write(cells[3], KIND_LABELS_ZH.get(change.kind, change.kind))
+        _write(cells[3], kind_label(change.kind))
         # where it stands, small under the metric: the values keep the width to stay on one line
         _run(cells[0].add_paragraph(), section_title(change.path[-1:]), size=8, color=GREY)
 
@@ -143,18 +147,18 @@ def _clause_table(document: Document, changes: Sequence[Change]) -> None:
             _write(cell, section_title(path), bold=True, size=9)
         old_ops, new_ops = two_sides(change.old or "", change.new or "")
         cells = _add_row(table, CLAUSE_COLUMNS)
-        _write_ops(cells[0], old_ops, "-", "（无）")
-        _write_ops(cells[1], new_ops, "+", "（删除）")
+        _write_ops(cells[0], old_ops, "-", _("(none)"))
+        _write_ops(cells[1], new_ops, "+", _("(deleted)"))
         _note(cells[1], change)
 
 
 def _note(cell: _Cell, change: Change) -> None:
     """The kind of change, and where a moved clause was, in small grey type under the new text."""
-    words = KIND_LABELS_ZH.get(change.kind, change.kind)
+    words = kind_label(change.kind)
     origin = moved_from(change)
     if origin:
-        words += f"：原在「{origin}」"
-    _run(cell.add_paragraph(), f"［{words}］", size=8, color=GREY)
+        words += _(": was under “{section}”").format(section=origin)
+    _run(cell.add_paragraph(), _("[{words}]").format(words=words), size=8, color=GREY)
 
 
 # ---------------------------------------------------------------- python-docx
@@ -206,7 +210,7 @@ def _table(document: Document, columns: Sequence[tuple[str, float]]) -> Table:
     header_row.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, (name, _width) in zip(header, columns, strict=True):
         _shade(cell, SECTION_SHADE)
-        _write(cell, name, bold=True)
+        _write(cell, _(name), bold=True)
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     return table
 

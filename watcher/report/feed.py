@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from urllib.parse import quote
 
 from watcher.changes import ChangeSet
-from watcher.kinds import SUBSTANTIVE_KINDS, count_phrase_zh
+from watcher.kinds import SUBSTANTIVE_KINDS
+from watcher.language import _
 from watcher.model import summarise
 from watcher.normalise import xml_text
-from watcher.report.layout import capped_layout, render_template, web_link
+from watcher.report.layout import capped_layout, render_template, summary_line, web_link
 from watcher.store import utc_now
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -40,9 +41,11 @@ def feed_id(source: str | None) -> str:
 
 
 def entry_title(change_set: ChangeSet) -> str:
-    """"plan 第2版：目标调整 1 项、新增举措 1 项"."""
+    """"plan 第2版：目标调整 1 项、新增举措 1 项" ("plan version 2: 1 target changed, …" in English)."""
     substantive = summarise([c for c in change_set.diff.changes if c.kind in SUBSTANTIVE_KINDS])
-    return f"{change_set.version.source} 第{change_set.version.number}版：{count_phrase_zh(substantive)}"
+    return _("{source} version {number}: {summary}").format(
+        source=change_set.version.source, number=change_set.version.number, summary=summary_line(substantive)
+    )
 
 
 def render_feed(change_sets: Sequence[ChangeSet], source: str | None = None, now: str | None = None) -> str:
@@ -54,7 +57,10 @@ def render_feed(change_sets: Sequence[ChangeSet], source: str | None = None, now
     # the unqualified attributes (rel, href, type) that Atom uses.
     feed = ET.Element("feed", xmlns=ATOM)
     _add(feed, "id", feed_id(source))
-    _add(feed, "title", f"watcher：{source} 的实质性变化" if source else "watcher：全部来源的实质性变化")
+    title = _("watcher: changes of substance in {source}").format(source=source) if source else _(
+        "watcher: changes of substance in every source"
+    )
+    _add(feed, "title", title)
     _add(feed, "updated", shown[0].stored_at if shown else now or utc_now())
     author = _add(feed, "author")
     _add(author, "name", GENERATOR)

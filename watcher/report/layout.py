@@ -15,23 +15,59 @@ from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
+from jinja2.nodes import EvalContext
 
 from watcher.contract import json_number
 from watcher.kinds import DOCUMENT_KINDS, FORMATTING_KINDS, KIND_ORDER, MEASURE_KINDS, TARGET_KINDS, count_phrase, kind_label
+from watcher.language import N_, _, current, gettext, ngettext, pgettext, shown_time
 from watcher.links import WEB_SCHEMES
 from watcher.model import Change, InlineOp, Target, summarise
-from watcher.normalise import printable
+from watcher.normalise import printable, reading_form
 
 # How an indicator fared from one edition to the next (watcher diff --targets), in report order.
+# English msgids, translated when shown (status_label, role_label).
 STATUS_LABELS: dict[str, str] = {
-    "raised": "raised",
-    "lowered": "lowered",
-    "changed": "changed",
-    "new": "new",
-    "dropped": "dropped",
-    "kept": "kept",
+    "raised": N_("raised"),
+    "lowered": N_("lowered"),
+    "changed": N_("changed"),
+    "new": N_("new"),
+    "dropped": N_("dropped"),
+    "kept": N_("kept"),
 }
-ROLE_LABELS: dict[str, str] = {"target": "target", "reported": "reported", "baseline": "baseline", "threshold": "threshold"}
+ROLE_LABELS: dict[str, str] = {
+    "target": N_("target"),
+    "reported": N_("reported"),
+    "baseline": N_("baseline"),
+    "threshold": N_("threshold"),
+}
+
+
+# What a check came to, as a digest lists the sources that need attention (English msgids).
+CHECK_STATUS_LABELS: dict[str, str] = {
+    "new": N_("new version"),
+    "unchanged": N_("unchanged"),
+    "failed": N_("failed"),
+    "suspicious": N_("suspicious"),
+    "interrupted": N_("interrupted"),
+    "blocked": N_("blocked"),
+}
+
+
+def check_status(status: str) -> str:
+    return _(CHECK_STATUS_LABELS[status]) if status in CHECK_STATUS_LABELS else status
+
+
+def html_lang() -> str:
+    """The lang attribute of a page in the rendering's language."""
+    return "zh-CN" if current().language == "zh" else current().language
+
+
+def status_label(status: str) -> str:
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def role_label(role: str) -> str:
+    return _(ROLE_LABELS[role]) if role in ROLE_LABELS else role
 
 _COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "~": "≈", "=": ""}
 
@@ -108,17 +144,17 @@ def _by_section(changes: list[Change]) -> tuple[Section, ...]:
 def summary_line(summary: dict[str, int], hidden: int = 0) -> str:
     """"1 target changed, 1 new measure, 12 formatting changes (hidden)"."""
     if not summary:
-        return "no changes"
+        return _("no changes")
     # Only formatting is ever hidden: say so where it is counted.
-    return ", ".join(
-        count_phrase(kind, n) + (" (hidden)" if kind in FORMATTING_KINDS and hidden else "")
+    return _(", ").join(
+        count_phrase(kind, n) + (_(" (hidden)") if kind in FORMATTING_KINDS and hidden else "")
         for kind, n in summary.items()
     )
 
 
 def section_title(path: Iterable[str]) -> str:
     path = tuple(path)
-    return " › ".join(path) if path else "(before the first heading)"
+    return " › ".join(path) if path else _("(before the first heading)")
 
 
 # ---------------------------------------------------------------- documents
@@ -156,7 +192,7 @@ def byte_size(size: int | None) -> str:
     if size is None:
         return ""
     if size < 1024:
-        return f"{size} bytes"
+        return ngettext("{n} byte", "{n} bytes", size).format(n=size)
     if size < 1024 * 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size / 1024 / 1024:.1f} MB"
@@ -208,13 +244,37 @@ class TargetRow:
     year: str
 
 
+def as_published(words: str, clause: str | None) -> str:
+    """`words` (a metric, kept in the reading form: Simplified, half-width) as the clause it came
+    from writes them, so a Traditional document's metric is shown in Traditional; `words` itself
+    when the clause does not hold them."""
+    if not words or not clause or words in clause:
+        return words
+    for drop_spaces in (False, True):
+        # each character's reading form, and where it stands in the clause
+        pieces = [(i, "" if drop_spaces and ch.isspace() else reading_form(ch)) for i, ch in enumerate(clause)]
+        read, starts = "", []
+        for i, piece in pieces:
+            starts.extend([i] * len(piece))
+            read += piece
+        at = read.find(words)
+        if at >= 0:
+            return clause[starts[at]:starts[at + len(words) - 1] + 1]
+    return words
+
+
+def target_header() -> list[str]:
+    """The column names of a target table, in TargetRow's order of metric to section."""
+    return [_("Metric"), pgettext("value", "Old"), pgettext("value", "New"), _("Unit"), _("Year"), _("Change"), _("Section")]
+
+
 def target_row(change: Change) -> TargetRow:
     tc = change.target
     old_t = tc.old if tc else None
     new_t = tc.new if tc else None
-    metric = tc.metric if tc else ""
+    metric = as_published(tc.metric, change.new or change.old) if tc else ""
     role = tc.role if tc else "target"
-    label = kind_label(change.kind) + (f" ({ROLE_LABELS[role]})" if role in ("reported", "baseline") else "")
+    label = kind_label(change.kind) + (f" ({role_label(role)})" if role in ("reported", "baseline") else "")
     return TargetRow(
         kind=change.kind,
         change=label,
@@ -278,9 +338,27 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def _formatted(eval_ctx: EvalContext, message: str, variables: dict[str, Any]) -> str:
+    values = {key: _finalize(value) for key, value in variables.items()}
+    if eval_ctx.autoescape:
+        return markupsafe.Markup(message) % values  # Markup % escapes each value
+    return message % values
+
+
+@jinja2.pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
+    return _formatted(eval_ctx, gettext(message), variables)
+
+
+@jinja2.pass_eval_context
+def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+    return _formatted(eval_ctx, ngettext(singular, plural, num), {"num": num, **variables})
+
+
 @lru_cache(maxsize=2)
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.PackageLoader("watcher.report", "templates"),
         autoescape=html,  # every piece of document text is escaped in HTML
         undefined=jinja2.StrictUndefined,
@@ -289,12 +367,21 @@ def _environment(html: bool) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # The gettext callables read the rendering's language when called, so one cached environment
+    # serves every language. Newstyle (`_("… %(n)s", n=x)`), but ours: the values of a message are
+    # document text too, and go through _finalize (printable) before escaping.
+    env.install_gettext_callables(gettext=gettext, ngettext=ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     env.globals.update(
+        shown_time=shown_time,
+        html_lang=html_lang,
+        check_status=check_status,
         arrange=arrange,
         summary_line=summary_line,
         section_title=section_title,
         kind_label=kind_label,
         target_row=target_row,
+        target_header=target_header,
         document_line=document_line,
         redline=redline,
         moved_from=moved_from,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from watcher.kinds import kind_label
+from watcher.language import _, shown_time
 from watcher.model import Change, Diff
 from watcher.normalise import printable
 from watcher.report.layout import (
@@ -19,6 +20,7 @@ from watcher.report.layout import (
     moved_from,
     redline,
     summary_line,
+    target_header,
     target_row,
 )
 
@@ -51,18 +53,18 @@ def body_lines(layout: Layout, heading: str = "##") -> list[str]:
     """The body of a diff as Markdown lines: targets, measures, then clauses by section."""
     lines: list[str] = []
     if layout.documents:
-        lines += [f"{heading} New and removed documents", ""]
+        lines += [f"{heading} " + _("New and removed documents"), ""]
         for change in layout.documents:
             d = document_line(change)
             where = " · ".join(escape(part) for part in (d.url, d.size) if part)
             lines.append(f"- *{d.label}:* {escape(d.title)}" + (f" ({where})" if where else ""))
             if d.targets:
-                more = f" (and {d.more} more)" if d.more else ""
-                lines.append(f"  targets: {escape('; '.join(d.targets))}{more}")
+                more = _(" (and {n} more)").format(n=d.more) if d.more else ""
+                lines.append("  " + _("targets: {targets}").format(targets=escape("; ".join(d.targets))) + more)
         lines.append("")
     if layout.targets:
-        lines += [f"{heading} Targets", ""]
-        lines.append(row(["Metric", "Old", "New", "Unit", "Year", "Change", "Section"]))
+        lines += [f"{heading} " + _("Targets"), ""]
+        lines.append(row(target_header()))
         lines.append(row(["---"] * 7))
         for change in layout.targets:
             r = target_row(change)
@@ -70,8 +72,8 @@ def body_lines(layout: Layout, heading: str = "##") -> list[str]:
             lines.append(row([escape(c) for c in cells]))
         lines.append("")
     for title, sections in (
-        ("New and removed measures", layout.measures),
-        ("Changed clauses", layout.clauses),
+        (_("New and removed measures"), layout.measures),
+        (_("Changed clauses"), layout.clauses),
     ):
         if not sections:
             continue
@@ -82,22 +84,22 @@ def body_lines(layout: Layout, heading: str = "##") -> list[str]:
                 lines.append(f"- *{kind_label(change.kind)}:* {redline_md(change)}")
                 origin = moved_from(change)
                 if origin:
-                    lines.append(f"  (was under {escape(origin)})")
+                    lines.append("  " + _("(was under {section})").format(section=escape(origin)))
             lines.append("")
     return lines
 
 
 def render_markdown(diff: Diff, show_all: bool = False) -> str:
     layout = arrange(diff.changes, show_all)
-    lines = [f"# Changes: {escape(diff.old.ref)} → {escape(diff.new.ref)}", ""]
-    for label, info in (("Old", diff.old), ("New", diff.new)):
+    lines = ["# " + _("Changes: {old} → {new}").format(old=escape(diff.old.ref), new=escape(diff.new.ref)), ""]
+    for label, info in ((_("Old"), diff.old), (_("New"), diff.new)):
         details = " · ".join(
-            escape(x) for x in (info.ref, info.title, info.fetched_at or "", info.ocr.note if info.ocr else "") if x
+            escape(x) for x in (info.ref, info.title, shown_time(info.fetched_at), info.ocr.note if info.ocr else "") if x
         )
         lines.append(f"- **{label}:** {details}")
     summary = summary_line(layout.summary, layout.hidden)
-    lines += ["", f"**Summary:** {escape(summary)}", ""]
+    lines += ["", "**" + _("Summary:") + f"** {escape(summary)}", ""]
     if layout.empty:
-        lines += ["No changes of substance.", ""]
+        lines += [_("No changes of substance."), ""]
     lines += body_lines(layout)
     return "\n".join(lines).rstrip()

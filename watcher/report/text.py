@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from watcher.kinds import kind_label
+from watcher.language import _, pgettext, shown_time
 from watcher.model import Change, Diff, VersionInfo
 from watcher.normalise import printable
 from watcher.report.layout import (
@@ -72,13 +73,13 @@ def redline_text(change: Change, color: bool) -> Text:
 
 def _header(old: VersionInfo, new: VersionInfo, layout: Layout) -> list[Text]:
     lines = [_text(f"{old.ref} → {new.ref}", style="bold")]
-    for label, info in (("old", old), ("new", new)):
-        details = " · ".join(x for x in (info.title, info.fetched_at or "", info.ocr.note if info.ocr else "") if x)
+    for label, info in ((_("old"), old), (_("new"), new)):
+        details = " · ".join(x for x in (info.title, shown_time(info.fetched_at), info.ocr.note if info.ocr else "") if x)
         if details:
             lines.append(_text(f"  {label}: {details}"))
-    line = "Changes: " + summary_line(layout.summary, layout.hidden)
+    line = _("Changes: {summary}").format(summary=summary_line(layout.summary, layout.hidden))
     if layout.hidden:
-        line += "; --all lists them"
+        line += _("; --all lists them")
     lines.append(Text(line))
     return lines
 
@@ -91,7 +92,8 @@ def target_table(changes: tuple[Change, ...], color: bool) -> Table:
         safe_box=True,
     )
     # The nearest heading only: a terminal is too narrow for whole paths (the lists below have them).
-    for column in ("metric", "old", "new", "unit", "year", "change", "under"):
+    old, new = pgettext("value", "old"), pgettext("value", "new")
+    for column in (_("metric"), old, new, _("unit"), _("year"), _("change"), _("under")):
         table.add_column(column, overflow="fold")
     for change in changes:
         row = target_row(change)
@@ -118,7 +120,7 @@ def _section_lines(section: Section, color: bool) -> list[Text]:
         lines.append(line.append_text(redline_text(change, color)))
         origin = moved_from(change)
         if origin:
-            lines.append(_text(f"    (was under {origin})"))
+            lines.append(_text("    " + _("(was under {section})").format(section=origin)))
     return lines
 
 
@@ -130,8 +132,8 @@ def document_lines(change: Change) -> list[str]:
     if where:
         lines.append(f"    {where}")
     if line.targets:
-        more = f" (and {line.more} more)" if line.more else ""
-        lines.append(f"    targets: {'; '.join(line.targets)}{more}")
+        more = _(" (and {n} more)").format(n=line.more) if line.more else ""
+        lines.append("    " + _("targets: {targets}").format(targets="; ".join(line.targets)) + more)
     return lines
 
 
@@ -139,17 +141,17 @@ def print_body(console: Console, layout: Layout, color: bool) -> None:
     """Print the body shared by a diff and a digest on `console`: targets, measures, then clauses
     by section."""
     if layout.documents:
-        console.print(Text("New and removed documents", style="bold underline" if color else ""))
+        console.print(Text(_("New and removed documents"), style="bold underline" if color else ""))
         for change in layout.documents:
             for plain in document_lines(change):
                 console.print(_text(plain, style="bold" if color and not plain.startswith("    ") else ""))
         console.print()
     if layout.targets:
-        console.print(Text("Targets", style="bold underline" if color else ""))
+        console.print(Text(_("Targets"), style="bold underline" if color else ""))
         console.print(target_table(layout.targets, color))
     for title, sections in (
-        ("New and removed measures", layout.measures),
-        ("Changed clauses", layout.clauses),
+        (_("New and removed measures"), layout.measures),
+        (_("Changed clauses"), layout.clauses),
     ):
         if sections:
             console.print(Text(title, style="bold underline" if color else ""))
@@ -179,6 +181,6 @@ def render_text(
         console.print(line)
     console.print()
     if layout.empty:
-        console.print(Text("No changes of substance."))
+        console.print(Text(_("No changes of substance.")))
     print_body(console, layout, color)
     return cast(io.StringIO, console.file).getvalue().rstrip()
