@@ -87,6 +87,7 @@ def view(tmp_path_factory: pytest.TempPathFactory) -> Iterator[View]:
         lines += [f"{key} = {toml_value(value)}" for key, value in FAST_FETCH.items()]
         for name in ("plan", "hostile"):
             lines += ["", "[[source]]", f'name = "{name}"', f"url = {toml_value(pages.url(f'/{name}.txt'))}"]
+        lines += ["", "[report]", 'timezone = "Asia/Shanghai"']  # the view shows its times there
         config = directory / "watcher.toml"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         _check(config)
@@ -157,7 +158,7 @@ def test_the_view_in_headless_chromium(view: View, tmp_path: Path) -> None:
             rows = page.locator("table.sources tbody tr")
             assert rows.count() == 2
             plan_row = rows.filter(has_text="plan")
-            assert plan_row.locator("td.status").inner_text() == "有新版本"
+            assert plan_row.locator("td.status").inner_text() == "新版本"
             assert plan_row.locator("td.num").nth(0).inner_text() == "2"
             shot(page, "sources")
 
@@ -317,3 +318,14 @@ def test_a_ledger_over_versions_follows_each_indicator(view: View) -> None:
     assert rows[0][2] is None and all(r[2] is not None for r in rows[1:])
     moved = [r for r in rows if r[0] and r[1] and r[0].target.value != r[1].target.value]
     assert {(r[0].target.value, r[1].target.value) for r in moved if r[0] and r[1]} == {(500.0, 600.0)}
+
+
+def test_times_are_shown_in_the_configured_zone(view: View) -> None:
+    status, _, body = _request(view, "GET", "/source?name=plan")
+    page = body.decode("utf-8")
+    assert status == 200
+    assert "(UTC+08:00)" in page  # [report] timezone
+    assert "新版本" in page  # the check's status in the shared label
+    with sqlite3.connect(view.database) as db:  # stored times stay UTC
+        (stored,) = db.execute("SELECT fetched_at FROM versions ORDER BY id LIMIT 1").fetchone()
+    assert stored.endswith(("Z", "+00:00"))

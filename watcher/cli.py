@@ -714,7 +714,10 @@ def serve_command(ctx: click.Context, host: str | None, port: int | None, allow_
     def ready(address: str) -> None:
         click.echo(f"watcher: serving {address} (read-only; Ctrl-C stops)", err=True)
 
-    serve(settings.storage_path, host, DEFAULT_PORT if port is None else port, allow_remote=allow_remote, ready=ready)
+    serve(
+        settings.storage_path, host, DEFAULT_PORT if port is None else port, allow_remote=allow_remote, ready=ready,
+        timezone=settings.report.timezone,
+    )
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
 from watcher.errors import VersionNotFound, WatcherError
+from watcher.language import rendering
 from watcher.normalise import printable
 from watcher.store import Store
 from watcher.web import pages
@@ -112,13 +113,16 @@ class WebView:
     """The WSGI application over one read-only Store. `hosts`: the Host names it answers to
     (None: any, for a view deliberately opened to the network)."""
 
-    def __init__(self, store: Store, hosts: frozenset[str] | None) -> None:
+    def __init__(self, store: Store, hosts: frozenset[str] | None, timezone: str | None = None) -> None:
         self.store = store
         self.hosts = hosts
+        self.timezone = timezone  # [report] timezone; None: the system's
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = str(environ.get("REQUEST_METHOD", "GET"))
-        response = self._respond(environ, method)
+        # the view's own words are Chinese; its times in the configured zone
+        with rendering("zh", self.timezone):
+            response = self._respond(environ, method)
         own = {name for name, _ in response.headers}  # a raw file's stricter policy replaces ours
         headers = [
             ("Content-Type", response.content_type),

@@ -19,8 +19,9 @@ from watcher.differ import diff_documents
 from watcher.differ.ledger import LedgerRow, ledger_history
 from watcher.errors import VersionNotFound
 from watcher.formats import REGISTRY, detect_format
+from watcher.language import shown_time
 from watcher.model import Indicator, StoredVersion
-from watcher.report.layout import quantity, render_template, section_title
+from watcher.report.layout import check_status, quantity, render_template, role_label, section_title
 from watcher.store import SourceRecord, Store
 
 SEARCH_MAX_PHRASE = 100  # characters of a search phrase
@@ -31,28 +32,17 @@ LEDGER_MAX_VERSIONS = 12  # the latest versions shown as columns of a ledger
 SOURCE_RECENT_CHECKS = 10  # the checks listed on a source's page
 
 # How the last check of a source ended, for a Chinese reader.
-CHECK_STATUS_LABELS: dict[str, str] = {
-    "new": "有新版本",
-    "unchanged": "无变化",
-    "failed": "失败",
-    "suspicious": "可疑",
-    "interrupted": "已中断",
-}
-ROLE_LABELS_ZH: dict[str, str] = {"target": "目标", "reported": "实绩", "baseline": "基数", "threshold": "限值"}
-
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(?:\s*;\s*[A-Za-z0-9!#$&^_.+-]+=[^\x00-\x1f\x7f;]*)*")
 
 
 def when(stamp: str | None) -> str:
-    """A stored UTC time as a reader reads it: "2026-11-20 06:00 UTC"."""
-    if not stamp:
-        return "—"
-    return stamp.replace("T", " ")[:16] + " UTC" if stamp.endswith("Z") else stamp
+    """A stored UTC time as a reader reads it, in the rendering's time zone; "—" for none."""
+    return shown_time(stamp) or "—"
 
 
 def _page(name: str, **context: Any) -> str:
     return render_template(
-        name, when=when, check_status=CHECK_STATUS_LABELS, role_label=ROLE_LABELS_ZH, **context
+        name, when=when, check_status=check_status, **context
     ).rstrip()
 
 
@@ -132,7 +122,7 @@ def _ledger_lines(rows: Sequence[LedgerRow]) -> list[LedgerLine]:
         lines.append(
             LedgerLine(
                 metric=shown.target.metric,
-                role=ROLE_LABELS_ZH.get(shown.target.role, shown.target.role),
+                role=role_label(shown.target.role),
                 section=section_title(shown.path[-1:]) if shown.path else "",
                 cells=cells,
                 changed=changed,

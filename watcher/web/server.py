@@ -58,6 +58,7 @@ def serve(
     *,
     allow_remote: bool = False,
     ready: Callable[[str], None] | None = None,
+    timezone: str | None = None,
 ) -> None:
     """Serve the database at `database` read-only on host:port until interrupted; `ready` is
     called with the view's address once it listens (port 0: a free port)."""
@@ -76,7 +77,7 @@ def serve(
             httpd = server_class((host, port), _Handler)
         except OSError as exc:
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        httpd.set_app(WebView(store, hosts))
+        httpd.set_app(WebView(store, hosts, timezone))
         bound_port = httpd.server_address[1]
         shown = f"[{host}]" if ":" in host else host
         if ready is not None:
