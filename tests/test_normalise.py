@@ -64,6 +64,20 @@ def test_batch_and_single_forms_agree() -> None:
     assert reading_forms(lines + traditional) == [reading_form(line) for line in lines + traditional]
 
 
+def test_known_forms_are_reused_and_the_rest_added() -> None:
+    lines = [line for line in (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines() if line][:60]
+    known: dict[str, str] = {}
+    first = comparison_forms(lines[:40], known)
+    assert first == [comparison_form(line) for line in lines[:40]]
+    assert set(known) == set(lines[:40])
+    # a form already known is taken as it is, not converted again
+    known[lines[0]] = "reused"
+    second = comparison_forms(lines, known)
+    assert second[0] == "reused"
+    assert second[1:] == [comparison_form(line) for line in lines[1:]]
+    assert set(known) == set(lines)
+
+
 def test_loose_form_drops_marks_but_keeps_decimals_and_percent() -> None:
     assert loose_form(comparison_form("“揭榜挂帅·全球引智”行动，比重达3.6%。")) == "揭榜挂帅全球引智行动比重达3.6%"
     assert loose_form("3.6") != loose_form("36")

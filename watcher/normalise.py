@@ -171,12 +171,21 @@ def comparison_form(text: str) -> str:
 _SEPARATOR = "\ue000"  # private-use: matches no phrase in the script converter
 
 
-def comparison_forms(texts: list[str]) -> list[str]:
-    """comparison_form of many texts at once: one pass through the script converter."""
+def comparison_forms(texts: list[str], known: dict[str, str] | None = None) -> list[str]:
+    """comparison_form of many texts at once: one pass through the script converter.
+
+    `known` holds forms computed before (the other version of one diff shares most of its
+    clauses); only the texts it lacks are converted, and their forms are added to it. The
+    separator matches no dictionary phrase, so a text converts alike alone or in any batch."""
     if not texts:
         return []
-    prepared = (_width_and_space(text).replace(_SEPARATOR, "") for text in texts)
-    return simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
+    forms = {} if known is None else known
+    missing = list(dict.fromkeys(text for text in texts if text not in forms))
+    if missing:
+        prepared = (_width_and_space(text).replace(_SEPARATOR, "") for text in missing)
+        converted = simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
+        forms.update(zip(missing, converted, strict=True))
+    return [forms[text] for text in texts]
 
 
 _LOOSE_DROP = re.compile(r"[^\w%.<>=≤≥~]|_|(?<!\d)\.|\.(?!\d)")

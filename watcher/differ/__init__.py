@@ -29,7 +29,8 @@ def diff_documents(
     old_info: VersionInfo | None = None,
     new_info: VersionInfo | None = None,
 ) -> Diff:
-    old_segments, new_segments = segment.segment(old), segment.segment(new)
+    forms: dict[str, str] = {}  # clause text → comparison form: the versions share most clauses
+    old_segments, new_segments = segment.segment(old, forms), segment.segment(new, forms)
     pairs = align.align(old_segments.clauses, new_segments.clauses)
     changes = classify.classify(old_segments, new_segments, pairs, titles=(old.title, new.title))
     return Diff(
