@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
-from watcher.differ.align import align
+from diff_match_patch import diff_match_patch
+
+from watcher.differ.align import _sequence_diff, _symbols, align
 from watcher.differ.segment import segment
 from watcher.model import Block, Document
 from watcher.normalise import clean_display
@@ -94,3 +97,33 @@ def test_a_sentence_split_in_two_and_reworded_stays_one_pair() -> None:
     pairs = align(old, new)
     assert not [p for p in pairs if p.added or p.removed]
     assert [(p.old, p.new) for p in pairs if p.score < 100] == [((1,), (1, 2))]
+
+
+def _python_runs(old: list[str], new: list[str]) -> list[tuple[int, int, int, int]]:
+    """The equal runs the pure-Python diff-match-patch finds (no time limit, no cleanup)."""
+    a, b = _symbols(old, new)
+    engine = diff_match_patch()
+    engine.Diff_Timeout = 0
+    runs, i, j = [], 0, 0
+    for op, text in engine.diff_main(a, b, False):
+        if op == 0:
+            runs.append((i, j, len(text), 0))
+        i += len(text) if op <= 0 else 0
+        j += len(text) if op >= 0 else 0
+    return runs
+
+
+def test_the_clause_sequence_diff_finds_the_runs_the_python_diff_match_patch_finds() -> None:
+    # repeated keys (a small alphabet) are where two diffs of equal length can differ
+    rng = random.Random(11)
+    for _ in range(300):
+        alphabet = rng.choice([2, 3, 10, 1000])
+        old = [str(rng.randrange(alphabet)) for _ in range(rng.choice([0, 1, 5, 40, 200]))]
+        new = list(old)
+        for _ in range(rng.randrange(len(old) // 3 + 3)):
+            spot = rng.randrange(len(new) + 1)
+            if rng.random() < 0.5 or not new:
+                new.insert(spot, str(rng.randrange(alphabet)))
+            else:
+                del new[min(spot, len(new) - 1)]
+        assert _sequence_diff(old, new) == _python_runs(old, new), (old, new)

@@ -16,8 +16,8 @@ import docx
 import pytest
 from click.testing import CliRunner
 from docx.table import Table, _Cell
+from tools import need  # not tests.tools: fast-diff-match-patch installs a package named tests
 
-from tests.tools import need
 from watcher.cli import cli
 from watcher.model import Change, Diff, VersionInfo
 from watcher.report.docx import RED, render_docx

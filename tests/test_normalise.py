@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import opencc
 import pytest
 
 from watcher.normalise import (
+    KnownForms,
     clean_display,
     comparison_form,
     comparison_forms,
@@ -62,6 +64,63 @@ def test_batch_and_single_forms_agree() -> None:
     to_traditional = opencc.OpenCC("s2tw")
     traditional = [to_traditional.convert(line).replace("，", "， ") for line in lines]
     assert reading_forms(lines + traditional) == [reading_form(line) for line in lines + traditional]
+
+
+def test_known_forms_are_reused_and_the_rest_added() -> None:
+    lines = [line for line in (CORPUS / "haishu-sti-plan-2021.txt").read_text(encoding="utf-8").splitlines() if line][:60]
+    known = KnownForms()
+    first = comparison_forms(lines[:40], known)
+    assert first == [comparison_form(line) for line in lines[:40]]
+    assert set(known.clauses) == set(lines[:40])
+    # a form already known is taken as it is, not converted again
+    known.clauses[lines[0]] = "reused"
+    second = comparison_forms(lines, known)
+    assert second[0] == "reused"
+    assert second[1:] == [comparison_form(line) for line in lines[1:]]
+    assert set(known.clauses) == set(lines)
+
+
+def _dictionary_keys(config: str) -> set[str]:
+    """Every phrase and character key of the OpenCC dictionaries a configuration uses."""
+    import marisa_trie
+
+    share = Path(opencc.__file__).parent / "clib" / "share" / "opencc"
+    header = b"OPENCC_MARISA_0.2.5"
+    names = set(re.findall(r'"file":\s*"([^"]+\.ocd2)"', (share / f"{config}.json").read_text(encoding="utf-8")))
+    keys: set[str] = set()
+    for name in names:
+        data = (share / name).read_bytes()
+        assert data.startswith(header), name
+        trie = marisa_trie.Trie()
+        trie.frombytes(data[len(header) :])
+        keys.update(trie.keys())
+    return keys
+
+
+def test_no_dictionary_phrase_runs_across_a_full_stop_or_the_separator() -> None:
+    # what cutting a text at "。" (KnownForms.whole) and joining batches with the separator rest on
+    for config in ("s2t", "t2s"):
+        keys = _dictionary_keys(config)
+        assert len(keys) > 4000, config  # the dictionaries were read
+        assert any(len(key) > 1 for key in keys), config
+        assert not [key for key in keys if "。" in key or "\ue000" in key], config
+
+
+def test_a_documents_form_through_known_forms_is_the_very_same_string() -> None:
+    # the version identity (document_hash) must not move: lines and sentences converted apart and
+    # shared between two versions give the whole text's form
+    to_traditional = opencc.OpenCC("s2tw").convert
+    texts = [path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.txt"))]
+    texts += [to_traditional(text) for text in texts]
+    texts += [
+        "[bookmark:\n_Toc1]三、重点任务。\n加强　领导\n{ PAGE\n}",  # export marks across lines
+        "甲\ue000乙。丙",  # the separator kept in a text
+        "。。", "", "无句号的标题", "ｅ\u0301\ncombining\u0301。后",
+    ]
+    known = KnownForms()
+    for text in texts:
+        assert comparison_form(text, known) == comparison_form(text)
+    assert comparison_form(texts[0], known) == comparison_form(texts[0])  # from what is known
 
 
 def test_loose_form_drops_marks_but_keeps_decimals_and_percent() -> None:

@@ -163,20 +163,67 @@ def _width_and_space(text: str) -> str:
     return _fold_punct(_ALL_SPACE.sub("", text))
 
 
-def comparison_form(text: str) -> str:
-    """The form two texts are compared on (see the module docstring)."""
-    return simplified(_width_and_space(text))
+def comparison_form(text: str, known: KnownForms | None = None) -> str:
+    """The form two texts are compared on (see the module docstring). With `known`, a long text
+    is converted by lines and sentences, and what the other version of a diff shares is reused."""
+    if known is None or _SEPARATOR in text:  # the batches take the separator out; a text keeps it
+        return simplified(_width_and_space(text))
+    return known.whole(text)
 
 
 _SEPARATOR = "\ue000"  # private-use: matches no phrase in the script converter
+# No phrase of the script converter's dictionaries holds "。" (tests/test_normalise.py reads them),
+# so a conversion never runs across one: a text converts alike whole or cut after each "。".
+_SENTENCE_STOP = "。"
 
 
-def comparison_forms(texts: list[str]) -> list[str]:
-    """comparison_form of many texts at once: one pass through the script converter."""
+class KnownForms:
+    """The forms computed in one diff, by the text they were computed from: the two versions
+    share most of their lines and clauses, and each is converted once. Not a value: a memo that
+    lives as long as one diff."""
+
+    def __init__(self) -> None:
+        self.clauses: dict[str, str] = {}  # clause text → comparison form
+        self._lines: dict[str, str] = {}  # line → its form up to the script conversion
+        self._sentences: dict[str, str] = {}  # a piece of that form ending in "。" → converted
+
+    def forms(self, texts: list[str]) -> list[str]:
+        missing = list(dict.fromkeys(text for text in texts if text not in self.clauses))
+        if missing:
+            self.clauses.update(zip(missing, _converted([_width_and_space(t) for t in missing]), strict=True))
+        return [self.clauses[text] for text in texts]
+
+    def whole(self, text: str) -> str:
+        """comparison_form(text), the very same string. The width and space folding goes line by
+        line (NFKC never joins across a line break, white space is dropped anyway); the export
+        marks, which may span lines, are taken out of the whole text first."""
+        lines = _EXPORT_MARKS.sub("", text).split("\n")
+        missing = [line for line in dict.fromkeys(lines) if line not in self._lines]
+        self._lines.update((line, _fold_punct(_ALL_SPACE.sub("", unicodedata.normalize("NFKC", line)))) for line in missing)
+        folded = "".join(self._lines[line] for line in lines)
+        pieces = [piece + _SENTENCE_STOP for piece in folded.split(_SENTENCE_STOP)]
+        pieces[-1] = pieces[-1][: -len(_SENTENCE_STOP)]
+        fresh = [piece for piece in dict.fromkeys(pieces) if piece not in self._sentences]
+        self._sentences.update(zip(fresh, _converted(fresh), strict=True))
+        return "".join(self._sentences[piece] for piece in pieces)
+
+
+def _converted(prepared: list[str]) -> list[str]:
+    """simplified() of each text, in one pass through the script converter."""
+    if not prepared:
+        return []
+    return simplified(_SEPARATOR.join(text.replace(_SEPARATOR, "") for text in prepared)).split(_SEPARATOR)
+
+
+def comparison_forms(texts: list[str], known: KnownForms | None = None) -> list[str]:
+    """comparison_form of many texts at once: one pass through the script converter.
+
+    `known` holds forms computed before (the other version of one diff shares most of its
+    clauses); only the texts it lacks are converted, and their forms are added to it. The
+    separator matches no dictionary phrase, so a text converts alike alone or in any batch."""
     if not texts:
         return []
-    prepared = (_width_and_space(text).replace(_SEPARATOR, "") for text in texts)
-    return simplified(_SEPARATOR.join(prepared)).split(_SEPARATOR)
+    return (KnownForms() if known is None else known).forms(texts)
 
 
 _LOOSE_DROP = re.compile(r"[^\w%.<>=≤≥~]|_|(?<!\d)\.|\.(?!\d)")

@@ -44,8 +44,15 @@ INDEX_CELL = re.compile(
 SENTENCE_ENDS = "。；;！!？?"
 
 
+# What a marker can open with (every pattern of _PATTERNS starts with one of these or a \d, a
+# Unicode decimal digit, which is what str.isdecimal tells): most lines are skipped on their first character.
+_MARKER_STARTS = frozenset("第（(" + CN_DIGITS + _CIRCLED)
+
+
 def marker(text: str) -> tuple[float, str] | None:
     """The numbering that opens `text` (with text after it), as (rank, marker text), or None."""
+    if not text or (text[0] not in _MARKER_STARTS and not text[0].isdecimal()):
+        return None
     for rank, pattern in MARKERS:
         found = pattern.match(text)
         if found and len(text) > found.end():

@@ -18,7 +18,7 @@ from typing import Any
 
 from watcher.differ.targets import role_cue
 from watcher.model import Block, Clause, Document, Item, Role
-from watcher.normalise import comparison_forms
+from watcher.normalise import KnownForms, comparison_forms
 from watcher.numbering import ARTICLE_RANK, BOX_CAPTION, INDEX_CELL, SENTENCE_ENDS, SUBMEASURE, marker
 from watcher.vocabulary import CROSS_REFERENCE, DEADLINE_YEAR, MIN_ARTICLES, SECTION_CUES, alternation
 
@@ -229,7 +229,8 @@ def _comparable(text: str) -> str:
     return CROSS_REFERENCE.sub("§", text) if "第" in text else text
 
 
-def segment(document: Document) -> Segmented:
+def segment(document: Document, forms: KnownForms | None = None) -> Segmented:
+    """`forms`: comparison forms known from the other version of a diff (see comparison_forms)."""
     builder = _Builder("threshold" if _is_regulation(document) else None)
     for number, block in enumerate(document.blocks):
         if block.kind == "table":
@@ -240,6 +241,6 @@ def segment(document: Document) -> Segmented:
         "\t".join(_row_body(c["cells"])) if c["kind"] == "row" else _comparable(strip_marker(c["text"].strip()))
         for c in builder.clauses
     ]
-    keys = comparison_forms(texts)
+    keys = comparison_forms(texts, forms)
     clauses = tuple(Clause(key=key, **fields) for fields, key in zip(builder.clauses, keys, strict=True))
     return Segmented(clauses, builder.items)
