@@ -177,29 +177,32 @@ def m0011_reading_views(db: Database) -> None:
     their bytes and each indicator's value by version. None holds raw bytes, blocks or whole texts.
 
     Times stay UTC as stored, with a second column in Beijing time: SQLite knows no IANA zones, and
-    China keeps one zone, UTC+08:00 without daylight saving, so a fixed offset is exact for it."""
+    China keeps one zone, UTC+08:00 without daylight saving, so a fixed offset is exact for it.
+    They read no column of bytes or whole texts, nor the ledger's paths and clauses, which storage may
+    compact; a later step that drops or renames a column they do read must recreate the view (SQLite
+    checks a view only when it is read)."""
     local = "strftime('%Y-%m-%d %H:%M:%S', {0}, '+8 hours')"  # stored '…T06:00:03Z' → '… 14:00:03'
     section = "(SELECT group_concat(value, ' › ') FROM json_each({0}))"  # a heading path, JSON → text
     measure_cap = 1000  # characters of a measure's text in the listing (the whole text is in changes)
     measure = "CASE c.kind WHEN 'measure_added' THEN c.new_text WHEN 'measure_removed' THEN c.old_text END"
     db.execute(f"""
         CREATE VIEW change_list AS
-        SELECT c.id AS change_id, c.source, s.title AS source_title, c.kind, c.substantive,
-               {section.format("c.path")} AS section,
+        SELECT c.id AS change_id, c.source, c.kind,
                json_extract(c.payload, '$.target.metric') AS metric,
                json_extract(c.payload, '$.target.old.value') AS old_value,
-               json_extract(c.payload, '$.target.old.value_max') AS old_value_max,
                json_extract(c.payload, '$.target.old.unit') AS old_unit,
                json_extract(c.payload, '$.target.old.year') AS old_year,
                json_extract(c.payload, '$.target.new.value') AS new_value,
-               json_extract(c.payload, '$.target.new.value_max') AS new_value_max,
                json_extract(c.payload, '$.target.new.unit') AS new_unit,
                json_extract(c.payload, '$.target.new.year') AS new_year,
                substr({measure}, 1, {measure_cap})
                  || CASE WHEN length({measure}) > {measure_cap} THEN '…' ELSE '' END AS measure,
+               {section.format("c.path")} AS section,
+               {local.format("v.fetched_at")} AS fetched_at_beijing, v.fetched_at AS fetched_at,
                p.number AS old_version, v.number AS new_version,
-               v.fetched_at AS fetched_at, {local.format("v.fetched_at")} AS fetched_at_beijing,
-               c.digest_id
+               json_extract(c.payload, '$.target.old.value_max') AS old_value_max,
+               json_extract(c.payload, '$.target.new.value_max') AS new_value_max,
+               c.substantive, s.title AS source_title, c.digest_id
         FROM (SELECT *, json_extract(payload, '$.old') AS old_text, json_extract(payload, '$.new') AS new_text
               FROM changes) c
         LEFT JOIN sources s ON s.name = c.source
@@ -222,14 +225,14 @@ def m0011_reading_views(db: Database) -> None:
         CREATE VIEW version_list AS
         SELECT v.id AS version_id, v.source, v.number, v.fetched_at,
                {local.format("v.fetched_at")} AS fetched_at_beijing, v.title, v.url, v.content_type,
-               v.format, v.raw_size, length(v.text) AS text_chars, v.ledger_rows, v.ocr, v.sha256
+               v.format, v.raw_size, v.ledger_rows, v.ocr, v.sha256
         FROM versions v
     """)
     db.execute(f"""
         CREATE VIEW indicator_ledger AS
         SELECT v.source, v.number AS version, v.fetched_at, {local.format("v.fetched_at")} AS fetched_at_beijing,
                i.position, i.metric, i.value, i.value_max, i.unit, i.comparator, i.year, i.role,
-               {section.format("i.path")} AS section, i.text, i.version_id
+               i.text, i.version_id
         FROM indicators i
         JOIN versions v ON v.id = i.version_id
     """)
