@@ -141,6 +141,8 @@ def test_source_status_version_list_and_the_ledger(database: Path) -> None:
             (name, v.number, len(store.raw(v.id))) for name in ("plan", "measures") for v in store.versions(name)
         )
         stored = {v.number: store.indicators(v.id) for v in store.versions("plan")}
+        substantive = Counter(c.source for c in store.changes() if c.substantive)
+    assert {s["source"]: s["changes"] for s in sources} == dict(substantive)
     # Each indicator's value by version: the stored ledgers, row for row.
     for number, indicators in stored.items():
         assert indicators

@@ -216,10 +216,12 @@ def m0011_reading_views(db: Database) -> None:
                k.status AS last_status, k.http_status AS last_http_status, k.error AS last_error,
                (SELECT COUNT(*) FROM versions v WHERE v.source = s.name) AS versions,
                (SELECT MAX(v.fetched_at) FROM versions v WHERE v.source = s.name) AS last_version_at,
-               (SELECT COUNT(*) FROM changes c WHERE c.source = s.name AND c.substantive) AS changes,
-               s.first_seen
+               COALESCE(n.changes, 0) AS changes, s.first_seen
         FROM sources s
         LEFT JOIN checks k ON k.id = (SELECT MAX(id) FROM checks WHERE source = s.name)
+        -- one pass over the changes (they have no index by source)
+        LEFT JOIN (SELECT source, COUNT(*) AS changes FROM changes WHERE substantive GROUP BY source) n
+               ON n.source = s.name
     """)
     db.execute(f"""
         CREATE VIEW version_list AS
