@@ -171,7 +171,7 @@ def m0010_ocr(db: Database) -> None:
     _table(db, "versions").add_column("ocr", str)
 
 
-def m0011_reading_views(db: Database) -> None:
+def m0012_reading_views(db: Database) -> None:
     """Views for reading the database in Datasette or any SQL client (config/datasette-metadata.yaml
     labels them): the changes with their metric and values, the sources' state, the versions without
     their bytes and each indicator's value by version. None holds raw bytes, blocks or whole texts.
@@ -253,7 +253,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0008_body_keys,
     m0009_documents,
     m0010_ocr,
-    m0011_reading_views,
+    m0012_reading_views,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
