@@ -210,6 +210,75 @@ def m0011_compact_versions(db: Database) -> None:
     _table(db, "indicators").transform(drop={"path", "clause"})
 
 
+def m0012_reading_views(db: Database) -> None:
+    """Views for reading the database in Datasette or any SQL client (config/datasette-metadata.yaml
+    labels them): the changes with their metric and values, the sources' state, the versions without
+    their bytes and each indicator's value by version. None holds raw bytes, blocks or whole texts.
+
+    Times stay UTC as stored, with a second column in Beijing time: SQLite knows no IANA zones, and
+    China keeps one zone, UTC+08:00 without daylight saving, so a fixed offset is exact for it.
+    They read no column of bytes or whole texts, nor the ledger's paths and clauses, which storage may
+    compact; a later step that drops or renames a column they do read must recreate the view (SQLite
+    checks a view only when it is read)."""
+    local = "strftime('%Y-%m-%d %H:%M:%S', {0}, '+8 hours')"  # stored '…T06:00:03Z' → '… 14:00:03'
+    section = "(SELECT group_concat(value, ' › ') FROM json_each({0}))"  # a heading path, JSON → text
+    measure_cap = 1000  # characters of a measure's text in the listing (the whole text is in changes)
+    measure = "CASE c.kind WHEN 'measure_added' THEN c.new_text WHEN 'measure_removed' THEN c.old_text END"
+    db.execute(f"""
+        CREATE VIEW change_list AS
+        SELECT c.id AS change_id, c.source, c.kind,
+               json_extract(c.payload, '$.target.metric') AS metric,
+               json_extract(c.payload, '$.target.old.value') AS old_value,
+               json_extract(c.payload, '$.target.old.unit') AS old_unit,
+               json_extract(c.payload, '$.target.old.year') AS old_year,
+               json_extract(c.payload, '$.target.new.value') AS new_value,
+               json_extract(c.payload, '$.target.new.unit') AS new_unit,
+               json_extract(c.payload, '$.target.new.year') AS new_year,
+               substr({measure}, 1, {measure_cap})
+                 || CASE WHEN length({measure}) > {measure_cap} THEN '…' ELSE '' END AS measure,
+               {section.format("c.path")} AS section,
+               {local.format("v.fetched_at")} AS fetched_at_beijing, v.fetched_at AS fetched_at,
+               p.number AS old_version, v.number AS new_version,
+               json_extract(c.payload, '$.target.old.value_max') AS old_value_max,
+               json_extract(c.payload, '$.target.new.value_max') AS new_value_max,
+               c.substantive, s.title AS source_title, c.digest_id
+        FROM (SELECT *, json_extract(payload, '$.old') AS old_text, json_extract(payload, '$.new') AS new_text
+              FROM changes) c
+        LEFT JOIN sources s ON s.name = c.source
+        LEFT JOIN versions v ON v.id = c.version_id
+        LEFT JOIN versions p ON p.id = c.previous_id
+    """)
+    db.execute(f"""
+        CREATE VIEW source_status AS
+        SELECT s.name AS source, s.title, s.url, s.parent,
+               k.started_at AS last_check, {local.format("k.started_at")} AS last_check_beijing,
+               k.status AS last_status, k.http_status AS last_http_status, k.error AS last_error,
+               (SELECT COUNT(*) FROM versions v WHERE v.source = s.name) AS versions,
+               (SELECT MAX(v.fetched_at) FROM versions v WHERE v.source = s.name) AS last_version_at,
+               COALESCE(n.changes, 0) AS changes, s.first_seen
+        FROM sources s
+        LEFT JOIN checks k ON k.id = (SELECT MAX(id) FROM checks WHERE source = s.name)
+        -- one pass over the changes (they have no index by source)
+        LEFT JOIN (SELECT source, COUNT(*) AS changes FROM changes WHERE substantive GROUP BY source) n
+               ON n.source = s.name
+    """)
+    db.execute(f"""
+        CREATE VIEW version_list AS
+        SELECT v.id AS version_id, v.source, v.number, v.fetched_at,
+               {local.format("v.fetched_at")} AS fetched_at_beijing, v.title, v.url, v.content_type,
+               v.format, v.raw_size, v.ledger_rows, v.ocr, v.sha256
+        FROM versions v
+    """)
+    db.execute(f"""
+        CREATE VIEW indicator_ledger AS
+        SELECT v.source, v.number AS version, v.fetched_at, {local.format("v.fetched_at")} AS fetched_at_beijing,
+               i.position, i.metric, i.value, i.value_max, i.unit, i.comparator, i.year, i.role,
+               i.text, i.version_id
+        FROM indicators i
+        JOIN versions v ON v.id = i.version_id
+    """)
+
+
 # The schema's history, in order. Append a function to change the schema; never edit one that
 # has been released (databases in the field have already applied it).
 MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
@@ -224,6 +293,7 @@ MIGRATION_STEPS: tuple[Callable[[Database], None], ...] = (
     m0009_documents,
     m0010_ocr,
     m0011_compact_versions,
+    m0012_reading_views,
 )
 MIGRATIONS = Migrations("watcher")
 for _step in MIGRATION_STEPS:
