@@ -27,7 +27,7 @@ def _shown(width: int) -> str:
     return console.file.getvalue()  # type: ignore[attr-defined]
 
 
-def test_at_80_columns_names_stay_whole_and_the_notes_move_under_the_table() -> None:
+def test_at_80_columns_names_stay_whole_and_the_notes_move_under_the_table(english: None) -> None:
     shown = _shown(80)
     lines = shown.splitlines()
     assert max(cell_len(line) for line in lines) <= 80
@@ -39,14 +39,14 @@ def test_at_80_columns_names_stay_whole_and_the_notes_move_under_the_table() -> 
     assert f"[2] {NAMES[2]}: the body is 12% of the last version's length" in flat
 
 
-def test_a_wide_terminal_keeps_the_notes_in_their_column() -> None:
+def test_a_wide_terminal_keeps_the_notes_in_their_column(english: None) -> None:
     shown = _shown(200)
     assert "[1]" not in shown
     row = next(line for line in shown.splitlines() if NAMES[1] in line)
     assert NOTE[:40] in row and "0.2" in row
 
 
-def test_the_source_list_wraps_addresses_not_names_at_80_columns() -> None:
+def test_the_source_list_wraps_addresses_not_names_at_80_columns(english: None) -> None:
     statuses = [
         SourceStatus(
             name=name, url=f"https://www.example.gov.cn/art/2021/9/30/art_{n}_{'x' * 40}.html", title="", tags=("科技", "规划"),
@@ -62,12 +62,18 @@ def test_the_source_list_wraps_addresses_not_names_at_80_columns() -> None:
     assert max(cell_len(line) for line in lines) <= 80
     for name in NAMES:
         assert any(name in line for line in lines), f"{name} broken across lines:\n{shown}"
-    assert any("2026-11-30T06:00:00+00:00" in line for line in lines), shown
+    assert any("2026-11-30 06:00 (UTC+00:00)" in line for line in lines), shown
 
 
-def test_between_narrow_and_wide_names_still_stay_whole() -> None:
+def test_between_narrow_and_wide_names_still_stay_whole(english: None) -> None:
     for width in range(80, 161, 8):
         lines = _shown(width).splitlines()
         assert max(cell_len(line) for line in lines) <= width
         for name in NAMES:
             assert any(name in line for line in lines), f"{name} broken across lines at {width} columns"
+
+
+def test_the_listings_speak_chinese_by_default() -> None:
+    shown = _shown(200)  # no rendering set: the default language
+    assert "来源" in shown and "新版本" in shown and "失败" in shown and "说明" in shown
+    assert "new version" not in shown and "FAILED" not in shown

@@ -143,7 +143,7 @@ def test_watcher_run_checks_stores_a_change_mails_the_digest_and_stops_on_sigter
     kinds = {row.kind for row in stored(db, lambda s: s.changes("haishu-plan"))}
     assert "measure_added" in kinds
     assert "received SIGTERM" in output and "stopped" in output
-    assert "check haishu-plan: new version 2" in output
+    assert "检查 haishu-plan：新版本 2" in output  # the service logs in the report language (zh by default)
 
 
 def local_settings(tmp_path, source_schedule: str):

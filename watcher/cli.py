@@ -348,6 +348,7 @@ def _format_option(func: _Command) -> _Command:
 
 
 @cli.command("check")
+@_rendered
 @click.argument("sources", nargs=-1)
 @_format_option
 @click.pass_context
@@ -402,6 +403,7 @@ def check_command(ctx: click.Context, sources: tuple[str, ...], fmt: str) -> Non
 
 
 @cli.command("sources")
+@_rendered
 @_format_option
 @click.pass_context
 def sources_command(ctx: click.Context, fmt: str) -> None:
@@ -424,6 +426,7 @@ def sources_command(ctx: click.Context, fmt: str) -> None:
 
 
 @cli.command("history")
+@_rendered
 @click.argument("source")
 @_format_option
 @click.pass_context

@@ -32,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from watcher.config import parse_cron
 from watcher.errors import LockedError, WatcherError
+from watcher.language import rendering
 from watcher.model import PROBLEM_STATUSES, Settings
 from watcher.report.listings import check_line
 
@@ -100,9 +101,12 @@ class Jobs:
         from watcher.check import check_all
 
         def work() -> None:
-            # check_all holds Store.lock() for the run, as `watcher check` does.
-            for result in check_all(self.settings, names=[source_name]):
-                (log.warning if result.status in PROBLEM_STATUSES else log.info)(check_line(result))
+            # check_all holds Store.lock() for the run, as `watcher check` does; its log lines are
+            # worded in the report's language
+            results = check_all(self.settings, names=[source_name])
+            with rendering(self.settings.report.language, self.settings.report.timezone):
+                for result in results:
+                    (log.warning if result.status in PROBLEM_STATUSES else log.info)(check_line(result))
 
         self._run(f"check {source_name}", work)
 

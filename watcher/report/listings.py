@@ -21,14 +21,16 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Table
 from rich.text import Text
 
+from watcher.language import N_, _, ngettext, shown_time
 from watcher.model import CheckResult, StoredVersion
 from watcher.normalise import printable
 from watcher.sources import SourceStatus
 
 # What a check came to, in every report of a run (the keys are model.CheckStatus).
+# English msgids, shown through the rendering's catalog (watcher.language).
 CHECK_LABELS: dict[str, str] = {
-    "new": "new version", "unchanged": "unchanged", "failed": "FAILED", "suspicious": "suspicious",
-    "interrupted": "interrupted", "blocked": "BLOCKED",
+    "new": N_("new version"), "unchanged": N_("unchanged"), "failed": N_("FAILED"), "suspicious": N_("suspicious"),
+    "interrupted": N_("interrupted"), "blocked": N_("BLOCKED"),
 }
 _CHECK_STYLES = {"new": "green", "failed": "red", "suspicious": "yellow", "interrupted": "yellow", "blocked": "red"}
 _SHORT_HASH = 16  # hex digits of a version's hash in a listing
@@ -51,7 +53,7 @@ def check_wording(result: CheckResult) -> CheckWording:
     later = result.status == "new" and (result.version_number or 0) > 1
     return CheckWording(
         source=result.source,
-        outcome=CHECK_LABELS[result.status],
+        outcome=_(CHECK_LABELS[result.status]),
         version=str(result.version_number or ""),
         changes=str(result.changes) if later else "",
         http=str(result.http_status or ""),
@@ -67,10 +69,11 @@ def check_line(result: CheckResult) -> str:
     if result.status == "new" and words.version:
         what += f" {words.version}"
     if words.changes:
-        what += f", {words.changes} change{'' if words.changes == '1' else 's'} of substance"
+        n = int(words.changes)
+        what += ngettext(", {n} change of substance", ", {n} changes of substance", n).format(n=n)
     if words.note:
         what += f": {words.note}"
-    return f"check {words.source}: {what} ({words.seconds} s)"
+    return _("check {source}: {what} ({seconds} s)").format(source=words.source, what=what, seconds=words.seconds)
 
 
 def _table(title: str, columns: Sequence[str], prose: Sequence[str], box: Box = HEAVY_HEAD) -> Table:
@@ -78,8 +81,9 @@ def _table(title: str, columns: Sequence[str], prose: Sequence[str], box: Box = 
     narrow terminal the `prose` columns (a note, an address, a title) wrap; the others hold names,
     numbers and times, which are kept whole (_add_row) unless longer than _WHOLE_WIDTH."""
     table = Table(title=Text(printable(title)), title_justify="left", box=box)
-    for column in columns:
-        table.add_column(column, overflow="fold", min_width=None if column in prose else cell_len(column))
+    for column in columns:  # English msgids: shown in the rendering's language
+        header = _(column)
+        table.add_column(header, overflow="fold", min_width=None if column in prose else cell_len(header))
     return table
 
 
@@ -100,12 +104,13 @@ def check_table(results: Sequence[CheckResult]) -> RenderableType:
     drops the timings, numbers the notes and lists them under it."""
     counts: Counter[str] = Counter(r.status for r in results)
     caption = (
-        ", ".join(f"{label.lower()}: {counts[status]}" for status, label in CHECK_LABELS.items() if counts[status])
-        or "no sources"
+        ", ".join(f"{_(label).lower()}: {counts[status]}" for status, label in CHECK_LABELS.items() if counts[status])
+        or _("no sources")
     )
     rows = [(check_wording(result), _CHECK_STYLES.get(result.status, "")) for result in results]
 
-    wide = _table("watcher check", ("source", "result", "version", "changes", "HTTP", "seconds", "note"), prose=("note",))
+    columns = (N_("source"), N_("result"), N_("version"), N_("changes"), N_("HTTP"), N_("seconds"), N_("note"))
+    wide = _table("watcher check", columns, prose=("note",))
     for words, style in rows:
         outcome = Text(words.outcome, style=style)
         _add_row(wide, words.source, outcome, words.version, words.changes, words.http, words.seconds, words.note)
@@ -115,7 +120,7 @@ def check_table(results: Sequence[CheckResult]) -> RenderableType:
         table = _table("watcher check", ("source", "result", "version", "changes", "note"), prose=(), box=box.SIMPLE_HEAD)
         notes: list[Text] = []
         for words, style in rows:
-            http = words.http if words.outcome != CHECK_LABELS["new"] else ""  # a 200 says nothing here
+            http = words.http if words.outcome != _(CHECK_LABELS["new"]) else ""  # a 200 says nothing here
             outcome = Text(" ".join(filter(None, (words.outcome, http))), style=style)
             if words.note:
                 notes.append(Text(printable(f"[{len(notes) + 1}] {words.source}: {words.note}")))
@@ -145,26 +150,37 @@ class _Fitted:
 def source_table(config_path: str, statuses: Sequence[SourceStatus]) -> RenderableType:
     """The configured sources (and the attachments found on them) with their last check; on a
     narrow console each source's address, tags and last check go on numbered lines under it."""
-    title = f"sources in {config_path}"
-    wide = _table(title, ("name", "url", "tags", "versions", "last check", "status"), prose=("url", "tags"))
+    title = _("sources in {path}").format(path=config_path)
+    columns = (N_("name"), N_("url"), N_("tags"), N_("versions"), N_("last check"), N_("status"))
+    wide = _table(title, columns, prose=("url", "tags"))
     for s in statuses:
-        _add_row(wide, s.name, s.url, ", ".join(s.tags), s.versions, s.last_check or "never", s.last_status or "")
+        _add_row(wide, s.name, s.url, ", ".join(s.tags), s.versions, _checked(s), _status(s))
 
     def narrow() -> RenderableType:
-        table = _table(title, ("name", "versions", "status", "see"), prose=(), box=box.SIMPLE_HEAD)
+        table = _table(title, ("name", "versions", "status", N_("see")), prose=(), box=box.SIMPLE_HEAD)
         notes: list[Text] = []
         for n, s in enumerate(statuses, 1):
-            _add_row(table, s.name, s.versions, s.last_status or "", f"[{n}]")
-            tags = f", tags {', '.join(s.tags)}" if s.tags else ""
-            notes.append(Text(printable(f"[{n}] {s.url}{tags}, last check {s.last_check or 'never'}")))
+            _add_row(table, s.name, s.versions, _status(s), f"[{n}]")
+            tags = _(", tags {tags}").format(tags=", ".join(s.tags)) if s.tags else ""
+            checked = _(", last check {time}").format(time=_checked(s))
+            notes.append(Text(printable(f"[{n}] {s.url}{tags}{checked}")))
         return Group(table, *notes)
 
     return _Fitted(wide, narrow)
 
 
+def _checked(status: SourceStatus) -> str:
+    return shown_time(status.last_check) if status.last_check else _("never")
+
+
+def _status(status: SourceStatus) -> str:
+    return _(CHECK_LABELS[status.last_status]) if status.last_status in CHECK_LABELS else status.last_status or ""
+
+
 def version_table(source: str, versions: Sequence[StoredVersion]) -> Table:
     """The stored versions of a source, oldest first."""
-    table = _table(f"versions of {source}", ("id", "ref", "fetched at", "sha256", "title"), prose=("title",))
+    columns = (N_("id"), N_("ref"), N_("fetched at"), N_("sha256"), N_("title"))
+    table = _table(_("versions of {source}").format(source=source), columns, prose=("title",))
     for v in versions:
-        _add_row(table, v.id, v.ref, v.fetched_at, v.sha256[:_SHORT_HASH], v.title)
+        _add_row(table, v.id, v.ref, shown_time(v.fetched_at), v.sha256[:_SHORT_HASH], v.title)
     return table
