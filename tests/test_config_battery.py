@@ -320,7 +320,7 @@ def test_watcher_check_reports_a_malformed_config_in_one_line_with_exit_2(tmp_pa
 def test_watcher_check_reads_an_empty_or_bom_prefixed_config(tmp_path) -> None:
     empty = run_check(write(tmp_path, b""))
     assert empty.returncode == 0, empty.stderr
-    assert "Traceback" not in empty.stdout + empty.stderr and "no sources" in empty.stdout
+    assert "Traceback" not in empty.stdout + empty.stderr and "没有来源" in empty.stdout  # no [report]: the default, zh
     file_source = f'[[source]]\nname = "local"\nurl = "{(tmp_path / "page.txt").as_uri()}"\n'
     (tmp_path / "page.txt").write_text("第一条 本规划自发布之日起施行。\n", encoding="utf-8")
     bom = run_check(write(tmp_path, b"\xef\xbb\xbf" + file_source.encode("utf-8")))

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from distributed import Client, Future, KilledWorker, get_worker
+from distributed.comm.core import CommClosedError
 
 import watcher
 from watcher.budget import Budget, Workers
@@ -84,6 +85,8 @@ class ClusterWorkers(Workers):
             return future.result()  # type: ignore[no-any-return]
         except CancelledError:
             self._go_on()  # stop() cancelled it
+            raise ClusterError(f"not read: the connection to the dask scheduler at {self.scheduler} was lost") from None
+        except CommClosedError:  # the scheduler went while the result was on its way
             raise ClusterError(f"not read: the connection to the dask scheduler at {self.scheduler} was lost") from None
         except KilledWorker:
             raise ClusterError(_KILLED) from None
