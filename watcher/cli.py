@@ -187,15 +187,13 @@ def _rendered(func: _Command) -> _Command:
 def _report_settings(ctx: click.Context) -> ReportSettings:
     """[report] of the config (its defaults when there is no config file: a diff of two local
     files needs none), with --lang over its language."""
-    from dataclasses import replace
-
-    from watcher.config import config_path, load_settings
+    from watcher.config import config_path
     from watcher.model import ReportSettings
 
-    path = config_path(ctx.obj["config_path"])
-    report = load_settings(path).report if os.path.exists(path) else ReportSettings()
+    if os.path.exists(config_path(ctx.obj["config_path"])):
+        return _settings(ctx).report  # read once: the command reads the same settings
     lang = ctx.meta.get(_LANG)
-    return replace(report, language=lang) if lang else report
+    return ReportSettings(language=lang) if lang else ReportSettings()
 
 
 @cli.command("diff")
@@ -298,14 +296,21 @@ def targets_command(ctx: click.Context, ref: str, fmt: str) -> None:
 # ---------------------------------------------------------------- watching: check, sources, history, show, reextract
 
 
+_SETTINGS = "watcher.settings"
+
+
 def _settings(ctx: click.Context) -> Settings:
+    """The config, read once a command (its rendering and the command itself both need it)."""
     from dataclasses import replace
 
     from watcher.config import load_settings
 
-    settings = load_settings(ctx.obj["config_path"])
-    lang = ctx.meta.get(_LANG)  # --lang: over [report] language for this run
-    return replace(settings, report=replace(settings.report, language=lang)) if lang else settings
+    if _SETTINGS not in ctx.meta:
+        settings = load_settings(ctx.obj["config_path"])
+        lang = ctx.meta.get(_LANG)  # --lang: over [report] language for this run
+        ctx.meta[_SETTINGS] = replace(settings, report=replace(settings.report, language=lang)) if lang else settings
+    loaded: Settings = ctx.meta[_SETTINGS]
+    return loaded
 
 
 def _existing_store(settings: Settings, read_only: bool = False) -> Store:
