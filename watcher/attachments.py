@@ -35,9 +35,13 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
     Only links the page may lead to (followable_link: web to web, file:// to file://) are taken,
     whatever an older extractor stored: a page on the web must never make watcher read a local file.
     """
+    return _sources(source, _linked(source, document))
+
+
+def _sources(source: Source, linked: Sequence[str]) -> list[Source]:
     found: list[Source] = []
     names: set[str] = set()
-    for url in _linked(source, document):
+    for url in linked:
         if not followed_attachment(url):
             continue
         filename = file_name(url)
@@ -48,11 +52,6 @@ def attachment_sources(source: Source, document: Document) -> list[Source]:
         names.add(name)
         found.append(Source(name=name, url=url, tags=source.tags, robots=source.robots, title=filename))
     return found
-
-
-def unreadable_attachments(source: Source, document: Document) -> list[str]:
-    """File names of the attachments not followed because watcher cannot read their format."""
-    return [file_name(url) for url in _linked(source, document) if not followed_attachment(url)]
 
 
 @dataclass(frozen=True)
@@ -81,15 +80,6 @@ class AttachmentList:
                             "[fetch] max_attachments)", self.later)
             )
         return "; ".join(notes) or None
-
-
-def list_attachments(source: Source, document: Document, fetcher: Fetcher, limit: int) -> AttachmentList:
-    """The attachments of the page `source` to check: none at an internal address that the fetcher
-    may not reach from the page's configured URL (judged again when fetched), and of the links
-    watcher can read at most `limit` followed or refused, so that a page of 3,000 links costs at
-    most `limit` name resolutions and fetches."""
-    screened = screen_children(source, attachment_sources(source, document), fetcher, limit)
-    return replace(screened, unreadable=tuple(unreadable_attachments(source, document)))
 
 
 def screen_children(source: Source, children: Sequence[Source], fetcher: Fetcher, limit: int) -> AttachmentList:
@@ -143,8 +133,12 @@ def attachments_of(
         listed = replace(screen_children(source, plan.children, fetcher, limit), later=plan.later, noun="entries")
     else:
         document = store.document(latest.id)
-        children = attachment_sources(source, document)
+        linked = _linked(source, document)  # once: it logs the links the page may not lead to
+        children = _sources(source, linked)
         survey_attachments(source, store, workers, latest, children, html=document.format == "html")
-        listed = list_attachments(source, document, fetcher, limit)
+        # of the links watcher reads at most `limit` followed or refused: a page of 3,000 links
+        # costs at most `limit` name resolutions and fetches; the others are named by format
+        unreadable = tuple(file_name(url) for url in linked if not followed_attachment(url))
+        listed = replace(screen_children(source, children, fetcher, limit), unreadable=unreadable)
     announce_new(store, source.name)  # any found earlier whose first version is stored by now
     return listed

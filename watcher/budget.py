@@ -32,20 +32,13 @@ from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 from watcher.errors import BudgetExceeded, Interrupted
+from watcher.formats import REGISTRY
 
 T = TypeVar("T")
 
-# What the forkserver imports once, so that each worker starts with the readers loaded.
-_PRELOAD = [
-    "watcher.extract.html",
-    "watcher.extract.docx",
-    "watcher.extract.pdf",
-    "watcher.extract.office",
-    "watcher.extract.spreadsheet",
-    "watcher.extract.text",
-    "watcher.differ",
-    "watcher.differ.ledger",
-]
+# What the forkserver imports once, so that each worker starts with the readers loaded: every
+# reader of the format registry, and the differ.
+_PRELOAD = [*dict.fromkeys(fmt.reader[0] for fmt in REGISTRY if fmt.reader), "watcher.differ", "watcher.differ.ledger"]
 PROGRAM_MEMORY = 1024 * 1024 * 1024  # address space of a program a reader starts (LibreOffice)
 _MEMORY_LEFT_FOR_REPLY = 16 * 1024 * 1024  # held during a job, freed to send its reply
 _JOBS_PER_WORKER = 200  # then a new worker: a long-lived heap only grows

@@ -129,10 +129,6 @@ class WatcherGroup(click.Group):
     help="Config file (default: config/watcher.toml; env WATCHER_CONFIG).",
 )
 @click.version_option(package_name="watcher")
-@click.option("-v", "--verbose", count=True, expose_value=False, callback=_set_verbosity,
-              help="Say more on stderr: -v what each step did, -vv debugging detail.")
-@click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_verbosity,
-              help="Only errors on stderr: no progress, warnings or notices.")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None) -> None:
     """Watch published plans and report what changed in substance."""
@@ -142,6 +138,9 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj["config_path"] = config_path
     if logging.lastResort is not None:  # what prints a warning when nothing configured logging
         logging.lastResort.setFormatter(_log_formatter())
+
+
+cli.params.extend(_verbosity_options())  # the group takes -q/-v too: `watcher -v check`
 
 
 def _log_formatter(fmt: str | None = None) -> logging.Formatter:

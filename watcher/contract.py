@@ -255,18 +255,8 @@ def source_status_to_dict(status: SourceStatus) -> dict[str, Any]:
 
 def version_to_dict(version: StoredVersion) -> dict[str, Any]:
     """One stored version of `watcher history --format json` (its text left out)."""
-    data: dict[str, Any] = {
-        "id": version.id,
-        "number": version.number,
-        "ref": version.ref,
-        "fetched_at": version.fetched_at,
-        "sha256": version.sha256,
-        "title": version.title,
-        "url": version.url,
-    }
-    if version.ocr is not None:
-        data["ocr"] = _ocr_to_dict(version.ocr)
-    return data
+    info = _info_to_dict(version.info)
+    return {"id": version.id, "number": version.number, **info, "url": version.url}
 
 
 _STORED_CHANGE_FIELDS = ("id", "source", "version_id", "previous_id", "created_at", "digest_id")

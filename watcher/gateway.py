@@ -52,7 +52,6 @@ class Gateway:
         self._refused: list[str] = []
         self._live: set[connect.Attempt] = set()  # the connections under way, cut by stop()
         self._stopping = False
-        self.requests = 0  # connections asked for, for the run
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.gateway = self
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
@@ -111,7 +110,6 @@ class Gateway:
 
     def origin(self) -> str:
         with self._lock:
-            self.requests += 1
             return self._origin
 
     def refuse(self, reason: str) -> None:

@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from watcher.errors import ExtractError
+from watcher.errors import ExtractError, ProgramMissing
 
 OCR_DPI = 200  # a common scanning resolution: 12 pt type is about 33 px high, which Tesseract reads well
 MAX_OCR_PIXELS = 16_000_000  # A4 at 200 dpi is 3.9 MP; an A3 page is 7.8 MP. A larger page is rendered smaller.
@@ -57,7 +57,7 @@ def tesseract() -> str:
     """The path of the tesseract program; ExtractError saying what to install when it is missing."""
     path = shutil.which("tesseract")
     if path is None:
-        raise ExtractError(f"the PDF has scanned pages without a text layer; reading them needs OCR: {INSTALL_HINT}")
+        raise ProgramMissing(f"the PDF has scanned pages without a text layer; reading them needs OCR: {INSTALL_HINT}")
     return path
 
 
@@ -107,7 +107,7 @@ def recognise(program: str, image: bytes, scale: float) -> list[OcrLine]:
     except subprocess.TimeoutExpired:
         raise ExtractError(f"OCR of a scanned page took longer than {OCR_PAGE_SECONDS:g} s") from None
     except OSError as exc:
-        raise ExtractError(f"OCR could not start: {exc}; {INSTALL_HINT}") from exc
+        raise ProgramMissing(f"OCR could not start: {exc}; {INSTALL_HINT}") from exc
     if done.returncode != 0:
         said = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
         about_language = [line for line in said if LANGUAGE in line]  # "Failed loading language 'chi_sim'"

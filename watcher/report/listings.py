@@ -107,11 +107,11 @@ def check_table(results: Sequence[CheckResult]) -> RenderableType:
         ", ".join(f"{_(label).lower()}: {counts[status]}" for status, label in CHECK_LABELS.items() if counts[status])
         or _("no sources")
     )
-    rows = [(check_wording(result), _CHECK_STYLES.get(result.status, "")) for result in results]
+    rows = [(check_wording(result), result.status, _CHECK_STYLES.get(result.status, "")) for result in results]
 
     columns = (N_("source"), N_("result"), N_("version"), N_("changes"), N_("HTTP"), N_("seconds"), N_("note"))
     wide = _table("watcher check", columns, prose=("note",))
-    for words, style in rows:
+    for words, _status, style in rows:
         outcome = Text(words.outcome, style=style)
         _add_row(wide, words.source, outcome, words.version, words.changes, words.http, words.seconds, words.note)
     wide.caption = caption
@@ -119,8 +119,8 @@ def check_table(results: Sequence[CheckResult]) -> RenderableType:
     def narrow() -> RenderableType:
         table = _table("watcher check", ("source", "result", "version", "changes", "note"), prose=(), box=box.SIMPLE_HEAD)
         notes: list[Text] = []
-        for words, style in rows:
-            http = words.http if words.outcome != _(CHECK_LABELS["new"]) else ""  # a 200 says nothing here
+        for words, status, style in rows:
+            http = words.http if status != "new" else ""  # a 200 says nothing here
             outcome = Text(" ".join(filter(None, (words.outcome, http))), style=style)
             if words.note:
                 notes.append(Text(printable(f"[{len(notes) + 1}] {words.source}: {words.note}")))
